@@ -1,0 +1,189 @@
+/**
+ * The one validated configuration of antom-auth, read from environment variables.
+ *
+ * Every knob is declared once in `KNOBS` with its default and the reason for that default; the README's
+ * configuration table mirrors this list (a test keeps the two in step). `loadConfig` reports every problem at once,
+ * naming the variable, and never echoes a secret's value.
+ */
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+interface Knob {
+  /** Default when unset; undefined means "no default" (optional or required, per the schema). */
+  readonly default?: string;
+  readonly why: string;
+  readonly secret?: boolean;
+}
+
+/** Environment variables, their defaults and why. Kept in the README's configuration table. */
+export const KNOBS = {
+  REDIS_URL: { default: 'redis://127.0.0.1:6379', why: 'the local Redis every dev machine and CI has' },
+  REDIS_KEY_PREFIX: { default: 'antom-auth:', why: 'lets several deployments or tests share one Redis without collisions' },
+  TEMPORAL_ADDRESS: { why: 'unset: `npm start` embeds a Temporal dev server; set it to use your cluster (host:port)' },
+  TEMPORAL_NAMESPACE: { default: 'default', why: 'the namespace every Temporal server has out of the box' },
+  TEMPORAL_TASK_QUEUE: { default: 'antom-auth', why: 'one queue for the workflow and its activities; they scale together' },
+  TEMPORAL_CLI_PATH: { why: 'a local `temporal` CLI binary for the embedded dev server where it cannot be downloaded' },
+  TEMPORAL_DATA_DIR: { default: 'data', why: 'where the embedded dev server keeps its SQLite file, so `npm start` survives restarts' },
+  WORKER_MAX_CACHED_WORKFLOWS: { default: '1000', why: 'each cached authorization costs ~1 MB of VM memory; 1000 fits a small worker and avoids replay for active ones' },
+  WORKFLOW_BUNDLE_PATH: { why: 'a prebundled workflow file (production): skips bundling at start and pins the code that runs' },
+  ANTOM_BASE_URL: { why: 'unset: `npm start` embeds the sandbox; set it (or ANTOM_REGION) to talk to Antom' },
+  ANTOM_REGION: { why: 'one of na, sea, eu, aps-sea, aps-na: picks the documented domain when ANTOM_BASE_URL is unset' },
+  ANTOM_SANDBOX_PATH: { default: 'auto', why: 'auto: the `/ams/sandbox/` path when the client-id starts with SANDBOX_, as Antom\'s SDKs do' },
+  ANTOM_CLIENT_ID: { why: 'your client-id from the Antom dashboard (required when talking to Antom)' },
+  ANTOM_PRIVATE_KEY_FILE: { why: 'your RSA private key (PKCS#8/PKCS#1, PEM or base64); parsed once at start', secret: true },
+  ANTOM_PUBLIC_KEY_FILE: { why: 'Antom\'s public key, to verify every response and notification' },
+  ANTOM_AGENT_TOKEN: { why: 'ISV only: sent as the agent-token header', secret: true },
+  ANTOM_RATE_LIMIT_RPS: { default: '20', why: 'per endpoint across all workers; Antom\'s quota is per merchant and unpublished, 20/s stays well below typical limits' },
+  ENCRYPTION_KEYS: { why: 'comma-separated id:base64(32 bytes); the first encrypts, all decrypt (rotation). Encrypts Temporal payloads and Redis values. `npm start` generates a dev key under TEMPORAL_DATA_DIR when unset', secret: true },
+  API_HOST: { default: '127.0.0.1', why: 'loopback by default: exposing the API is a deliberate act' },
+  API_PORT: { default: '8080', why: 'a common unprivileged port' },
+  API_KEYS: { why: 'comma-separated bearer keys for the backend routes; `npm start` generates one when unset and prints it', secret: true },
+  PUBLIC_BASE_URL: { why: 'the URL Antom and wallets reach this API at (authRedirectUrl, notify URL); defaults to http://API_HOST:API_PORT' },
+  RESULT_PAGE_URL: { why: 'where the wallet redirect sends the customer afterwards; defaults to the demo result page' },
+  CODEC_CORS_ORIGIN: { default: 'http://localhost:8233', why: 'the Temporal UI\'s origin in development, allowed to call the codec endpoint' },
+  DEMO_ENABLED: { default: 'false', why: 'the demo page is for development; `npm start` turns it on' },
+  LOG_LEVEL: { default: 'info', why: 'pino level; info logs lifecycle events without per-request noise' },
+} as const satisfies Record<string, Knob>;
+
+export type KnobName = keyof typeof KNOBS;
+
+const regions = ['na', 'sea', 'eu', 'aps-sea', 'aps-na'] as const;
+
+const optionalText = z.string().trim().min(1).optional();
+const port = z.coerce.number().int().min(0).max(65535);
+
+const schema = z.object({
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://'),
+  REDIS_KEY_PREFIX: z.string().min(1),
+  TEMPORAL_ADDRESS: z.string().regex(/^[^\s/]+:\d+$/, 'must be host:port').optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1),
+  TEMPORAL_TASK_QUEUE: z.string().min(1),
+  TEMPORAL_CLI_PATH: optionalText,
+  TEMPORAL_DATA_DIR: z.string().min(1),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0),
+  WORKFLOW_BUNDLE_PATH: optionalText,
+  ANTOM_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  ANTOM_REGION: z.enum(regions).optional(),
+  ANTOM_SANDBOX_PATH: z.enum(['auto', 'true', 'false']),
+  ANTOM_CLIENT_ID: z.string().trim().min(1).max(64).optional(),
+  ANTOM_PRIVATE_KEY_FILE: optionalText,
+  ANTOM_PUBLIC_KEY_FILE: optionalText,
+  ANTOM_AGENT_TOKEN: z.string().min(1).max(128).optional(),
+  ANTOM_RATE_LIMIT_RPS: z.coerce.number().positive(),
+  ENCRYPTION_KEYS: optionalText,
+  API_HOST: z.string().min(1),
+  API_PORT: port,
+  API_KEYS: optionalText,
+  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  RESULT_PAGE_URL: z.string().min(1).optional(),
+  CODEC_CORS_ORIGIN: z.string().min(1),
+  DEMO_ENABLED: z.enum(['true', 'false']),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+});
+
+export interface AntomConnection {
+  /** Explicit base URL, or undefined when the region picks it. */
+  readonly baseUrl?: string;
+  readonly region?: (typeof regions)[number];
+  readonly sandboxPath: 'auto' | boolean;
+  readonly clientId: string;
+  readonly privateKeyFile: string;
+  readonly publicKeyFile: string;
+  readonly agentToken?: string;
+}
+
+export interface Config {
+  readonly redis: { readonly url: string; readonly keyPrefix: string };
+  readonly temporal: {
+    readonly address?: string;
+    readonly namespace: string;
+    readonly taskQueue: string;
+    readonly cliPath?: string;
+    readonly dataDir: string;
+  };
+  readonly worker: { readonly maxCachedWorkflows: number; readonly bundlePath?: string };
+  /** Undefined when no Antom endpoint is configured (`npm start` then embeds the sandbox). */
+  readonly antom?: AntomConnection;
+  readonly rateLimitPerSecond: number;
+  /** Raw key-ring text; parsed (and validated) by the codec's key-ring loader at start. */
+  readonly encryptionKeys?: string;
+  readonly api: {
+    readonly host: string;
+    readonly port: number;
+    readonly keys: readonly string[];
+    readonly publicBaseUrl: string;
+    readonly resultPageUrl: string;
+    readonly codecCorsOrigin: string;
+    readonly demoEnabled: boolean;
+  };
+  readonly logLevel: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads and validates the configuration. Throws ConfigError listing every problem (never a secret's value). */
+export function loadConfig(env: Env = process.env): Config {
+  const raw: Record<string, string | undefined> = {};
+  for (const [name, knob] of Object.entries(KNOBS) as [KnobName, Knob][]) {
+    const value = env[name];
+    raw[name] = value === undefined || value === '' ? knob.default : value;
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const c = parsed.data;
+  const problems: string[] = [];
+
+  let antom: AntomConnection | undefined;
+  if (c.ANTOM_BASE_URL || c.ANTOM_REGION) {
+    for (const name of ['ANTOM_CLIENT_ID', 'ANTOM_PRIVATE_KEY_FILE', 'ANTOM_PUBLIC_KEY_FILE'] as const) {
+      if (!c[name]) problems.push(`${name}: required when ANTOM_BASE_URL or ANTOM_REGION is set`);
+    }
+    antom = {
+      baseUrl: c.ANTOM_BASE_URL,
+      region: c.ANTOM_REGION,
+      sandboxPath: c.ANTOM_SANDBOX_PATH === 'auto' ? 'auto' : c.ANTOM_SANDBOX_PATH === 'true',
+      clientId: c.ANTOM_CLIENT_ID ?? '',
+      privateKeyFile: c.ANTOM_PRIVATE_KEY_FILE ?? '',
+      publicKeyFile: c.ANTOM_PUBLIC_KEY_FILE ?? '',
+      agentToken: c.ANTOM_AGENT_TOKEN,
+    };
+  }
+  const apiKeys = (c.API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  // Short bearer keys are guessable; 16 characters is the floor for anything random enough.
+  if (apiKeys.some((k) => k.length < 16)) problems.push('API_KEYS: every key must be at least 16 characters');
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const publicBaseUrl = (c.PUBLIC_BASE_URL ?? `http://${c.API_HOST}:${c.API_PORT}`).replace(/\/+$/, '');
+  return {
+    redis: { url: c.REDIS_URL, keyPrefix: c.REDIS_KEY_PREFIX },
+    temporal: {
+      address: c.TEMPORAL_ADDRESS,
+      namespace: c.TEMPORAL_NAMESPACE,
+      taskQueue: c.TEMPORAL_TASK_QUEUE,
+      cliPath: c.TEMPORAL_CLI_PATH,
+      dataDir: c.TEMPORAL_DATA_DIR,
+    },
+    worker: { maxCachedWorkflows: c.WORKER_MAX_CACHED_WORKFLOWS, bundlePath: c.WORKFLOW_BUNDLE_PATH },
+    antom,
+    rateLimitPerSecond: c.ANTOM_RATE_LIMIT_RPS,
+    encryptionKeys: c.ENCRYPTION_KEYS,
+    api: {
+      host: c.API_HOST,
+      port: c.API_PORT,
+      keys: apiKeys,
+      publicBaseUrl,
+      resultPageUrl: c.RESULT_PAGE_URL ?? `${publicBaseUrl}/demo/result`,
+      codecCorsOrigin: c.CODEC_CORS_ORIGIN,
+      demoEnabled: c.DEMO_ENABLED === 'true',
+    },
+    logLevel: c.LOG_LEVEL,
+  };
+}

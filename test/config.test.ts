@@ -1,0 +1,47 @@
+import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, KNOBS, loadConfig } from '../src/config';
+
+test('defaults give a working development configuration', (t) => {
+  const config = loadConfig({});
+  t.is(config.redis.url, 'redis://127.0.0.1:6379');
+  t.is(config.temporal.taskQueue, 'antom-auth');
+  t.is(config.antom, undefined, 'no Antom endpoint configured means the embedded sandbox');
+  t.is(config.api.publicBaseUrl, 'http://127.0.0.1:8080');
+  t.is(config.api.resultPageUrl, 'http://127.0.0.1:8080/demo/result');
+  t.false(config.api.demoEnabled);
+});
+
+test('every problem is reported at once, naming the variable', (t) => {
+  const error = t.throws(() => loadConfig({ REDIS_URL: 'http://x', API_PORT: 'eighty', LOG_LEVEL: 'loud' }), { instanceOf: ConfigError });
+  t.regex(error.message, /REDIS_URL/);
+  t.regex(error.message, /API_PORT/);
+  t.regex(error.message, /LOG_LEVEL/);
+  t.is(error.problems.length, 3);
+});
+
+test('an Antom endpoint needs client-id and both keys', (t) => {
+  const error = t.throws(() => loadConfig({ ANTOM_REGION: 'sea' }), { instanceOf: ConfigError });
+  t.deepEqual(error.problems.map((p) => p.split(':')[0]).sort(), ['ANTOM_CLIENT_ID', 'ANTOM_PRIVATE_KEY_FILE', 'ANTOM_PUBLIC_KEY_FILE']);
+});
+
+test('short API keys are rejected without echoing them', (t) => {
+  const error = t.throws(() => loadConfig({ API_KEYS: 'short-secret,0123456789abcdef' }), { instanceOf: ConfigError });
+  t.notRegex(error.message, /short-secret/);
+  t.regex(error.message, /API_KEYS/);
+});
+
+test('secret values never appear in config errors', (t) => {
+  const error = t.throws(() => loadConfig({ ANTOM_AGENT_TOKEN: 'x'.repeat(200) + 'SECRET-AGENT' }), { instanceOf: ConfigError });
+  t.notRegex(error.message, /SECRET-AGENT/);
+});
+
+test('the README configuration table lists every knob with its default', (t) => {
+  const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+  for (const [name, knob] of Object.entries(KNOBS)) {
+    const row = readme.split('\n').find((line) => line.startsWith(`| \`${name}\` |`));
+    t.truthy(row, `README lacks a row for ${name}`);
+    if ('default' in knob) t.true(row!.includes(`\`${knob.default}\``), `README row for ${name} lacks its default ${knob.default}`);
+  }
+});

@@ -9,22 +9,21 @@ export type Platform = 'antom' | 'alipayplus';
 export type AntomEndpointName = 'consult' | 'applyToken' | 'revoke';
 export type AlipayPlusEndpointName = 'prepare' | 'applyToken' | 'cancelToken';
 
-/** Antom regional gateways for online payments (the "-global" domains; the in-store aliases are not used). */
-export const ANTOM_REGION_ORIGINS = {
-  'north-america': 'https://open-na-global.alipay.com',
-  /** Merchants contracted with the US entity. */
-  us: 'https://open.antglobal-us.com',
-  asia: 'https://open-sea-global.alipay.com',
-  europe: 'https://open-de-global.alipay.com',
-} as const;
+/**
+ * Documented gateways by region. The names match ANTOM_REGION in config.ts; a region implies its platform.
+ * Antom uses the "-global" domains for online payments (the in-store aliases are not used).
+ */
+export const REGIONS = {
+  na: { platform: 'antom', origin: 'https://open-na-global.alipay.com' },
+  /** Merchants contracted with Antom's US entity. */
+  us: { platform: 'antom', origin: 'https://open.antglobal-us.com' },
+  sea: { platform: 'antom', origin: 'https://open-sea-global.alipay.com' },
+  eu: { platform: 'antom', origin: 'https://open-de-global.alipay.com' },
+  'aps-sea': { platform: 'alipayplus', origin: 'https://open-sea.alipayplus.com' },
+  'aps-na': { platform: 'alipayplus', origin: 'https://open-na.alipayplus.com' },
+} as const satisfies Record<string, { platform: Platform; origin: string }>;
 
-export const ALIPAY_PLUS_REGION_ORIGINS = {
-  asia: 'https://open-sea.alipayplus.com',
-  'north-america': 'https://open-na.alipayplus.com',
-} as const;
-
-export type AntomRegion = keyof typeof ANTOM_REGION_ORIGINS;
-export type AlipayPlusRegion = keyof typeof ALIPAY_PLUS_REGION_ORIGINS;
+export type Region = keyof typeof REGIONS;
 
 const ANTOM_ENDPOINTS: readonly AntomEndpointName[] = ['consult', 'applyToken', 'revoke'];
 const ALIPAY_PLUS_ENDPOINTS: readonly AlipayPlusEndpointName[] = ['prepare', 'applyToken', 'cancelToken'];
@@ -38,28 +37,37 @@ export class EndpointConfigurationError extends Error {
 }
 
 export interface OriginOptions {
-  readonly platform: Platform;
   /** Explicit origin (e.g. the local sandbox `http://127.0.0.1:4010`). Wins over `region`. */
   readonly baseUrl?: string;
   readonly region?: string;
 }
 
+export interface ResolvedOrigin {
+  /** `scheme://host[:port]`. */
+  readonly origin: string;
+  /** The platform the region implies; undefined for an explicit baseUrl. */
+  readonly platform?: Platform;
+}
+
 /**
- * Resolves the origin (`scheme://host[:port]`) all calls of a client go to. A base URL with a path is rejected:
- * Antom signs the path it receives, so a proxy prefix would make every signature wrong.
+ * Resolves the origin all calls of a client go to. A base URL with a path is rejected: Antom signs the path it
+ * receives, so a proxy prefix would make every signature wrong.
  */
-export function resolveOrigin(options: OriginOptions): string {
-  if (options.baseUrl !== undefined) return parseOrigin(options.baseUrl);
+export function resolveOrigin(options: OriginOptions): ResolvedOrigin {
+  if (options.baseUrl !== undefined) return { origin: parseOrigin(options.baseUrl) };
   if (options.region === undefined) throw new EndpointConfigurationError('either baseUrl or region is required');
-  const table: Readonly<Record<string, string>> =
-    options.platform === 'antom' ? ANTOM_REGION_ORIGINS : ALIPAY_PLUS_REGION_ORIGINS;
-  const origin = Object.hasOwn(table, options.region) ? table[options.region] : undefined;
-  if (origin === undefined) {
-    throw new EndpointConfigurationError(
-      `unknown ${options.platform} region "${options.region}" (known: ${Object.keys(table).join(', ')})`,
-    );
+  if (!Object.hasOwn(REGIONS, options.region)) {
+    throw new EndpointConfigurationError(`unknown region "${options.region}" (known: ${Object.keys(REGIONS).join(', ')})`);
   }
-  return origin;
+  return REGIONS[options.region as Region];
+}
+
+/** The platform of a client: explicit, else implied by the region, else Antom. A contradiction is an error. */
+export function resolvePlatform(explicit: Platform | undefined, resolved: ResolvedOrigin): Platform {
+  if (explicit !== undefined && resolved.platform !== undefined && explicit !== resolved.platform) {
+    throw new EndpointConfigurationError(`platform ${explicit} does not match the region's platform ${resolved.platform}`);
+  }
+  return explicit ?? resolved.platform ?? 'antom';
 }
 
 function parseOrigin(baseUrl: string): string {
@@ -82,12 +90,13 @@ function parseOrigin(baseUrl: string): string {
 }
 
 /** Whether Antom's sandbox path is used: explicit setting first, else the SDKs' client-id convention. */
-export function usesSandboxPath(platform: Platform, clientId: string, sandbox: boolean | undefined): boolean {
+export function usesSandboxPath(platform: Platform, clientId: string, sandbox: boolean | 'auto' | undefined): boolean {
   if (platform === 'alipayplus') {
     if (sandbox === true) throw new EndpointConfigurationError('Alipay+ has no sandbox path; use baseUrl instead');
     return false;
   }
-  return sandbox ?? clientId.startsWith(SANDBOX_CLIENT_ID_PREFIX);
+  if (sandbox === undefined || sandbox === 'auto') return clientId.startsWith(SANDBOX_CLIENT_ID_PREFIX);
+  return sandbox;
 }
 
 export function isEndpointOf(platform: Platform, name: string): boolean {

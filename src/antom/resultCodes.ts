@@ -1,0 +1,1 @@
+export type ResultOutcome = 'success' | 'unknown-retry' | 'customer-final' | 'systemic-final' | 'already-done';

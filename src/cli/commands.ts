@@ -1,0 +1,10 @@
+/**
+ * The `antom-auth` subcommands. To add one, implement CliCommand (command.ts) in its own module and add a line here;
+ * the dispatcher (main.ts) and the top-level usage text pick it up from this table.
+ */
+import type { CliCommand } from './command';
+import { signatureCommand } from './signatureCommand';
+
+export const commands: Readonly<Record<string, CliCommand>> = {
+  signature: signatureCommand,
+};

@@ -1,0 +1,146 @@
+/**
+ * The contract between the authorization workflow and its activities (src/activities implements it). Type-only:
+ * the workflow does `proxyActivities<AuthorizationActivities>(…)` and never loads activity code.
+ *
+ * Rules every implementation follows:
+ * - Inputs are built once by the workflow and are identical on every retry (Temporal retries the same input): an
+ *   activity never regenerates request fields, so a retried applyToken is the identical request and the journal
+ *   (keyed by a digest of the request) can answer a retry whose first response was lost.
+ * - Failures are `ApplicationFailure`s with `type` = the Antom result code, or one of `LOCAL_FAILURE_TYPES`;
+ *   nonRetryable for F results; `details[0]` is an `ActivityFailureDetails`. No token, authCode or key ever appears
+ *   in a message or in details.
+ */
+
+export type Profile = 'antom' | 'alipayplus';
+
+export type TerminalType = 'WEB' | 'WAP' | 'APP' | 'MINI_APP';
+export type OsType = 'IOS' | 'ANDROID';
+export type GrantType = 'AUTHORIZATION_CODE' | 'REFRESH_TOKEN';
+
+/** What the merchant passes to consult (Antom) / prepare (Alipay+). Field names follow antom-api.md §3/§4. */
+export interface ConsultOptions {
+  authRedirectUrl: string;
+  /** Default ['AGREEMENT_PAY'] (auto debit). */
+  scopes?: string[];
+  terminalType?: TerminalType;
+  osType?: OsType;
+  osVersion?: string;
+  /** Newer docs move terminalType/osType into env; sent as given. */
+  env?: { terminalType?: TerminalType; osType?: OsType; osVersion?: string };
+  merchantRegion?: string;
+  /** Secondary merchant (Antom) / required client id (Alipay+). */
+  authClientId?: string;
+  authNotifyUrl?: string;
+  merchantAccountId?: string;
+  /** Alipay+ only: key-value info for the wallet, passed to applyToken and cancelToken too. */
+  passThroughInfo?: string;
+  recurringPayment?: string;
+}
+
+export interface ConsultInput {
+  profile: Profile;
+  wallet: string;
+  /** Fresh per consult (deterministic in-workflow UUID); the activity registers authState → workflowId first. */
+  authState: string;
+  options: ConsultOptions;
+}
+
+/** The consult result shown to the customer: URLs and/or a QR value. Holds no secret. */
+export interface LinkResult {
+  authState: string;
+  normalUrl?: string;
+  schemeUrl?: string;
+  applinkUrl?: string;
+  /** Text to render as a QR code (authCodeForm.codeDetails[].codeValue), when the wallet offers one. */
+  qrCodeValue?: string;
+  /** ISO 8601, the activity's clock when Antom answered. */
+  consultedAt: string;
+}
+
+export interface ApplyTokenInput {
+  profile: Profile;
+  wallet: string;
+  grantType: GrantType;
+  /** With AUTHORIZATION_CODE. */
+  authCode?: string;
+  /** With REFRESH_TOKEN: always the latest one the workflow holds. */
+  refreshToken?: string;
+  merchantRegion?: string;
+  authClientId?: string;
+  merchantAccountId?: string;
+  passThroughInfo?: string;
+}
+
+export interface TokenSet {
+  accessToken: string;
+  /** ISO 8601. */
+  accessTokenExpiry: string;
+  /** Absent when the wallet issues none (long-lived access token): the workflow then plans a reauth, not a refresh. */
+  refreshToken?: string;
+  refreshTokenExpiry?: string;
+  /** Masked account, safe to display. */
+  userLoginId?: string;
+  /** ISO 8601, when the token was obtained (activity clock; a journaled replay returns the original). */
+  obtainedAt: string;
+  /** Alipay+ extras, passed through for the merchant. */
+  customerId?: string;
+  passThroughInfo?: string;
+}
+
+export interface RevokeInput {
+  profile: Profile;
+  wallet: string;
+  accessToken: string;
+  authClientId?: string;
+  merchantAccountId?: string;
+  passThroughInfo?: string;
+}
+
+export interface RevokeResult {
+  /** Antom answered INVALID_ACCESS_TOKEN: the token was already gone (expired, revoked, unknown). */
+  alreadyRevoked: boolean;
+}
+
+/** Public states as projected; the projection stores what the payment path needs. */
+export interface ProjectTokenInput {
+  workflowId: string;
+  wallet: string;
+  customerId: string;
+  tokens: TokenSet;
+  /** ISO 8601; absent when no refresh is planned (reauth instead). */
+  nextRefreshAt?: string;
+  /** The workflow's public state at projection time (an AuthorizationState value). */
+  state: string;
+  /** Monotonic per authorization (bumped on each new token): the store ignores a write older than what it holds. */
+  version: number;
+}
+
+export interface RemoveProjectionInput {
+  workflowId: string;
+  wallet: string;
+  customerId: string;
+  /** The token being retired, when known, so the token-digest index entry goes too. */
+  accessToken?: string;
+}
+
+export interface AuthorizationActivities {
+  consult(input: ConsultInput): Promise<LinkResult>;
+  applyToken(input: ApplyTokenInput): Promise<TokenSet>;
+  revoke(input: RevokeInput): Promise<RevokeResult>;
+  projectToken(input: ProjectTokenInput): Promise<void>;
+  removeProjection(input: RemoveProjectionInput): Promise<void>;
+}
+
+/** Same literals as `ResultOutcome` in src/antom/resultCodes.ts (mirrored: this module stays dependency-free). */
+export type FailureOutcome = 'success' | 'unknown-retry' | 'customer-final' | 'systemic-final' | 'already-done';
+
+/** ApplicationFailure types that are not Antom result codes. Both are "unknown" outcomes: retried, then parked. */
+export type LocalFailureType = 'TRANSPORT_ERROR' | 'UNVERIFIABLE_RESPONSE';
+export const LOCAL_FAILURE_TYPES: readonly LocalFailureType[] = ['TRANSPORT_ERROR', 'UNVERIFIABLE_RESPONSE'];
+
+/** `details[0]` of every activity ApplicationFailure. */
+export interface ActivityFailureDetails {
+  outcome: FailureOutcome;
+  /** The Antom result code, or a LocalFailureType. */
+  resultCode: string;
+}

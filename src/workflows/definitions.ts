@@ -1,0 +1,207 @@
+/**
+ * Everything client code and the workflow share: names, signal/update/query definitions, input and public-view
+ * types, search-attribute keys. Imports only @temporalio/workflow's definition helpers (safe outside a workflow),
+ * @temporalio/common and pure modules, so the API, the client library and the worker can all import it.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { ConsultOptions, LinkResult, Profile, TokenSet } from './activityContract';
+import type { PolicyOverrides } from './policy';
+
+export type { ConsultOptions, LinkResult, Profile, TokenSet } from './activityContract';
+export type { PolicyOverrides, AuthorizationPolicy } from './policy';
+
+export const TASK_QUEUE = 'antom-auth';
+export const WORKFLOW_TYPE = 'authorizationWorkflow';
+
+/** One workflow per (wallet, customer): the id is the idempotency key of linking. */
+export function authorizationWorkflowId(wallet: string, customerId: string): string {
+  return `authorization:${wallet}:${customerId}`;
+}
+
+export const AUTHORIZATION_STATES = [
+  'CONSULTING',
+  'AWAITING_AUTH_CODE',
+  'APPLYING_TOKEN',
+  'ACTIVE',
+  'REFRESHING',
+  'NEEDS_ATTENTION',
+  'REAUTH_REQUIRED',
+  'REVOKING',
+  'REVOKED',
+  'CANCELED_BY_WALLET',
+  'AUTHORIZATION_EXPIRED',
+  'TOKEN_EXPIRED',
+  'FAILED',
+] as const;
+export type AuthorizationState = (typeof AUTHORIZATION_STATES)[number];
+
+export const TERMINAL_STATES: readonly AuthorizationState[] = [
+  'REVOKED',
+  'CANCELED_BY_WALLET',
+  'AUTHORIZATION_EXPIRED',
+  'TOKEN_EXPIRED',
+  'FAILED',
+];
+
+export function isTerminalState(state: AuthorizationState): boolean {
+  return TERMINAL_STATES.includes(state);
+}
+
+/** The lifecycle phase a NEEDS_ATTENTION park resumes on operator retry. */
+export type AttentionPhase = 'consult' | 'authCodeApply' | 'refresh' | 'revoke';
+
+export interface AuthorizationInput {
+  customerId: string;
+  wallet: string;
+  profile: Profile;
+  consult: ConsultOptions;
+  policy?: PolicyOverrides;
+  /** Set only by the workflow itself when it continues as new. Clients leave it out. */
+  resume?: ResumeState;
+}
+
+/**
+ * What a run hands the next one through continue-as-new. Deadlines are absolute ISO instants because relative timers
+ * do not survive continue-as-new. Holds tokens: the payload codec keeps them encrypted in history.
+ */
+export interface ResumeState {
+  state: AuthorizationState;
+  tokens?: TokenSet;
+  tokenVersion: number;
+  link?: LinkResult;
+  /** authStates whose authCode was already accepted (a late second delivery is a harmless duplicate). */
+  acceptedAuthStates: string[];
+  authorizationDeadline?: string;
+  nextRefreshAt?: string;
+  refreshCount: number;
+  reconsults: number;
+  runCount: number;
+  lastError?: AuthorizationError;
+  attention?: AttentionInfo;
+  /** Requests that arrived but were not acted on yet when the run ended. */
+  pendingRefreshNow: boolean;
+  linkedAt?: string;
+}
+
+export interface AuthorizationError {
+  code: string;
+  phase: AttentionPhase | 'projection';
+  /** ISO 8601 (workflow time). */
+  at: string;
+}
+
+export interface AttentionInfo {
+  phase: AttentionPhase;
+  code: string;
+  since: string;
+  reason: 'systemic' | 'retry-budget-exhausted';
+}
+
+/** The public view (query, workflow result, API responses). Never holds a token or an authCode. */
+export interface AuthorizationView {
+  workflowId: string;
+  wallet: string;
+  customerId: string;
+  profile: Profile;
+  state: AuthorizationState;
+  linkResult?: LinkResult;
+  /** ISO 8601: after this the current consult is void (15 minutes). Only while AWAITING_AUTH_CODE. */
+  authorizationDeadline?: string;
+  userLoginId?: string;
+  accessTokenExpiry?: string;
+  refreshTokenExpiry?: string;
+  /** ISO 8601: the planned refresh, or (no refresh token) when REAUTH_REQUIRED will be raised. */
+  nextRefreshAt?: string;
+  nextAction?: 'refresh' | 'reauth';
+  lastError?: AuthorizationError;
+  attention?: AttentionInfo;
+  /** Refreshes over the authorization's whole life, and in this run. */
+  refreshCount: number;
+  runRefreshes: number;
+  linkedAt?: string;
+}
+
+// ---- updates -------------------------------------------------------------------------------------------------------
+
+export interface LinkResponse {
+  workflowId: string;
+  state: AuthorizationState;
+  /** True when an active token already exists: nothing for the customer to do. */
+  alreadyLinked: boolean;
+  /** Present while the customer has to act (AWAITING_AUTH_CODE). */
+  link?: LinkResult;
+  authorizationDeadline?: string;
+  userLoginId?: string;
+}
+
+/**
+ * Link: with update-with-start (USE_EXISTING) for a new authorization, or on an existing run. Returns the consult
+ * result once it exists; {alreadyLinked} when a token is held; in REAUTH_REQUIRED it starts a new consult (relink).
+ */
+export const linkUpdate = defineUpdate<LinkResponse, []>('link');
+
+export interface DeliverAuthCodeRequest {
+  authCode: string;
+  authState: string;
+  source: 'redirect' | 'notification';
+}
+export interface DeliverAuthCodeResponse {
+  accepted: boolean;
+  /** This authState's authCode was already delivered (the redirect and the notification both arrive). */
+  duplicate: boolean;
+  state: AuthorizationState;
+}
+/** Rejected (validator) when the authState is not the current consult's or no authCode is awaited. */
+export const deliverAuthCodeUpdate = defineUpdate<DeliverAuthCodeResponse, [DeliverAuthCodeRequest]>('deliverAuthCode');
+
+export interface CancelRequest {
+  reason?: string;
+}
+/** Merchant cancel: revoke (non-cancellable) then REVOKED. Returns the view once settled (or parked). */
+export const cancelUpdate = defineUpdate<AuthorizationView, [CancelRequest]>('cancel');
+
+export interface ReprojectResponse {
+  projected: boolean;
+  state: AuthorizationState;
+}
+/** Re-writes the Redis projection from workflow state (payment-path fallback after a Redis loss). */
+export const reprojectUpdate = defineUpdate<ReprojectResponse, []>('reproject');
+
+// ---- signals -------------------------------------------------------------------------------------------------------
+
+export interface WalletCanceledSignal {
+  reason?: string;
+}
+/** The wallet's TOKEN_CANCELED notification: drop the projection, CANCELED_BY_WALLET, no revoke call. */
+export const walletCanceledSignal = defineSignal<[WalletCanceledSignal]>('walletCanceled');
+
+export interface RefreshNowSignal {
+  reason?: string;
+}
+export const refreshNowSignal = defineSignal<[RefreshNowSignal]>('refreshNow');
+
+export interface OperatorRetrySignal {
+  note?: string;
+}
+/** Resumes a NEEDS_ATTENTION park in the phase it failed in. */
+export const operatorRetrySignal = defineSignal<[OperatorRetrySignal]>('operatorRetry');
+
+// ---- queries -------------------------------------------------------------------------------------------------------
+
+export const publicStateQuery = defineQuery<AuthorizationView, []>('publicState');
+
+// ---- search attributes (register these on the namespace: `temporal operator search-attribute create`) ---------------
+
+export const SEARCH_ATTRIBUTES = {
+  state: defineSearchAttributeKey('AntomAuthorizationState', SearchAttributeType.KEYWORD),
+  wallet: defineSearchAttributeKey('AntomWallet', SearchAttributeType.KEYWORD),
+  customerId: defineSearchAttributeKey('AntomCustomerId', SearchAttributeType.KEYWORD),
+  accessTokenExpiry: defineSearchAttributeKey('AntomAccessTokenExpiry', SearchAttributeType.DATETIME),
+  nextRefreshAt: defineSearchAttributeKey('AntomNextRefreshAt', SearchAttributeType.DATETIME),
+} as const;
+
+/** A static summary for the Temporal UI, set by the client at start. */
+export function authorizationStaticSummary(wallet: string, customerId: string): string {
+  return `Antom authorization · ${wallet} · customer ${customerId}`;
+}

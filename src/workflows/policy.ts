@@ -1,0 +1,103 @@
+/**
+ * The authorization workflow's knobs: defaults, each with the reason for its value, and the merge of per-workflow
+ * overrides. Pure (no Temporal, no node): imported by the workflow, the client and tests alike.
+ * All durations are milliseconds so the values survive JSON (workflow input, continue-as-new) unchanged.
+ */
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+export interface AuthorizationPolicy {
+  /** How long the customer has to approve in the wallet (antom-api.md §5: 15 minutes, then a new consult). */
+  readonly authorizationWaitMs: number;
+  /** Refresh this long before the earlier of the two expiries (§5: "at least 10 days before"). */
+  readonly refreshLeadMs: number;
+  /** Upper bound of the deterministic per-workflow jitter subtracted from the refresh time, to spread storms. */
+  readonly jitterMaxMs: number;
+  /** A token living less than this multiple of the lead counts as short-lived and refreshes at a fraction of its life. */
+  readonly shortLivedLifetimeMultiple: number;
+  /** Fraction of a short-lived token's life after which it is refreshed (0 < f < 1). */
+  readonly shortLivedRefreshFraction: number;
+  /** Total time for consult attempts (U / transport retried) before NEEDS_ATTENTION. A consult is safe to repeat. */
+  readonly consultBudgetMs: number;
+  /** Total time for the authorization-code applyToken: the authCode dies 1 minute after issue (§5), so ≤ 60 s. */
+  readonly authCodeApplyBudgetMs: number;
+  /** Total time for a refresh applyToken before NEEDS_ATTENTION; generous because the deadline is days away. */
+  readonly refreshBudgetMs: number;
+  /** Total time for revoke attempts before NEEDS_ATTENTION (revoke is safe to repeat). */
+  readonly revokeBudgetMs: number;
+  /** Total time for Redis projection writes; the projection is rebuildable, so failure is recorded, not fatal. */
+  readonly projectionBudgetMs: number;
+  /** Capped exponential backoff between retries of the identical request. */
+  readonly retryInitialIntervalMs: number;
+  readonly retryMaximumIntervalMs: number;
+  /** INVALID_AUTHCODE re-runs consult at most this many times per authorization attempt, then FAILED. */
+  readonly maxReconsults: number;
+}
+
+export type PolicyOverrides = Partial<AuthorizationPolicy>;
+
+export const DEFAULT_POLICY: AuthorizationPolicy = Object.freeze({
+  authorizationWaitMs: 15 * MINUTE,
+  refreshLeadMs: 10 * DAY,
+  // Two days of spread over a 10-day lead: a fleet linked on one day refreshes over two days, still ≥ 10 days ahead.
+  jitterMaxMs: 2 * DAY,
+  // Below 3 × lead (30 days) the lead would eat most of the life; such tokens only exist in tests and odd wallets.
+  shortLivedLifetimeMultiple: 3,
+  shortLivedRefreshFraction: 0.5,
+  consultBudgetMs: 2 * MINUTE,
+  authCodeApplyBudgetMs: 1 * MINUTE,
+  refreshBudgetMs: 1 * HOUR,
+  revokeBudgetMs: 30 * MINUTE,
+  projectionBudgetMs: 5 * MINUTE,
+  retryInitialIntervalMs: 1 * SECOND,
+  retryMaximumIntervalMs: 5 * MINUTE,
+  maxReconsults: 3,
+});
+
+/** The hard ceiling for the authorization-code applyToken budget: the code is dead after a minute anyway. */
+export const AUTH_CODE_LIFETIME_MS = 1 * MINUTE;
+
+export class InvalidPolicyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidPolicyError';
+  }
+}
+
+/**
+ * Defaults overlaid with the given overrides, validated: a bad override is a programming error of the caller and must
+ * fail loudly at link time, not silently years later at the first refresh.
+ */
+export function resolvePolicy(overrides: PolicyOverrides | undefined): AuthorizationPolicy {
+  const merged: AuthorizationPolicy = { ...DEFAULT_POLICY };
+  for (const [key, value] of Object.entries(overrides ?? {})) {
+    if (value === undefined) continue;
+    if (!(key in DEFAULT_POLICY)) throw new InvalidPolicyError(`unknown policy key ${key}`);
+    (merged as unknown as Record<string, number>)[key] = value as number;
+  }
+  for (const [key, value] of Object.entries(merged)) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new InvalidPolicyError(`policy ${key} must be a finite non-negative number`);
+    }
+  }
+  if (merged.shortLivedRefreshFraction <= 0 || merged.shortLivedRefreshFraction >= 1) {
+    throw new InvalidPolicyError('policy shortLivedRefreshFraction must be between 0 and 1 (exclusive)');
+  }
+  if (merged.shortLivedLifetimeMultiple < 1) {
+    throw new InvalidPolicyError('policy shortLivedLifetimeMultiple must be ≥ 1');
+  }
+  if (merged.authCodeApplyBudgetMs <= 0 || merged.authCodeApplyBudgetMs > AUTH_CODE_LIFETIME_MS) {
+    throw new InvalidPolicyError('policy authCodeApplyBudgetMs must be in (0, 60000]: the authCode lives one minute');
+  }
+  for (const key of ['authorizationWaitMs', 'consultBudgetMs', 'refreshBudgetMs', 'revokeBudgetMs', 'projectionBudgetMs', 'retryInitialIntervalMs'] as const) {
+    if (merged[key] <= 0) throw new InvalidPolicyError(`policy ${key} must be positive`);
+  }
+  if (merged.retryMaximumIntervalMs < merged.retryInitialIntervalMs) {
+    throw new InvalidPolicyError('policy retryMaximumIntervalMs must be ≥ retryInitialIntervalMs');
+  }
+  if (!Number.isInteger(merged.maxReconsults)) throw new InvalidPolicyError('policy maxReconsults must be an integer');
+  return merged;
+}

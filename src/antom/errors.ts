@@ -9,10 +9,13 @@
  *   ├ AntomBusinessError              resultStatus F: customer-final | systemic-final | already-done
  *   └ RequestValidationError          our request broke a rule; nothing was sent                     → systemic-final
  *
+ *   errorForResult(endpoint, result): AntomBusinessError | AntomUnknownResultError | undefined  (undefined = success)
+ *
  * Messages carry only endpoint names, result codes, HTTP statuses and field names — never tokens, authCodes, keys,
  * bodies, or Antom's resultMessage (which could echo request data); resultMessage is a property for operators.
  */
-import type { ResultOutcome } from './resultCodes';
+import { classifyResult, type EndpointName, type ResultOutcome } from './resultCodes';
+import type { Result } from './models';
 import type { ValidationIssue } from './validation';
 
 export type EndpointLabel = string;
@@ -138,5 +141,26 @@ export class RequestValidationError extends AntomError {
     super(issues.map((issue) => `${messageName}.${issue.field}: ${issue.problem}`).join('; '));
     this.messageName = messageName;
     this.issues = issues;
+  }
+}
+
+/**
+ * The error a verified, non-success result stands for, or undefined for success. `already-done` (INVALID_ACCESS_TOKEN
+ * on revoke/cancelToken) is returned as an AntomBusinessError with that outcome: the caller decides that it means
+ * "revoked".
+ */
+export function errorForResult(
+  endpoint: EndpointName,
+  result: Pick<Result, 'resultStatus' | 'resultCode' | 'resultMessage'>,
+): AntomBusinessError | AntomUnknownResultError | undefined {
+  const { outcome } = classifyResult(endpoint, result);
+  const details = { endpoint, resultCode: result.resultCode, ...(result.resultMessage === undefined ? {} : { resultMessage: result.resultMessage }) };
+  switch (outcome) {
+    case 'success':
+      return undefined;
+    case 'unknown-retry':
+      return new AntomUnknownResultError(details);
+    default:
+      return new AntomBusinessError({ ...details, outcome });
   }
 }

@@ -30,6 +30,8 @@ import { Pool, type Dispatcher } from 'undici';
 import { signParts, verifyParts } from './signing';
 import { formatSignatureHeader, parseSignatureHeader } from './signatureHeader';
 import { AntomTransportError, AntomUnverifiableResponseError } from './errors';
+import type { Result } from './models';
+import { validateResponseEnvelope } from './responses';
 
 /** How the `request-time` header is written: Antom's examples use epoch ms, Alipay+'s use ISO 8601. */
 export type RequestTimeFormat = 'epoch-ms' | 'iso8601';
@@ -81,13 +83,6 @@ export interface SignedPostOptions {
   readonly responseTimeoutMs?: number;
 }
 
-/** `result` as every Antom response carries it. */
-export interface AntomResult {
-  readonly resultStatus: 'S' | 'F' | 'U';
-  readonly resultCode: string;
-  readonly resultMessage?: string;
-}
-
 /** A response that verified against Antom's public key and carries a well-formed `result`. */
 export interface VerifiedResponse {
   /** The signed request path this answers. */
@@ -95,7 +90,7 @@ export interface VerifiedResponse {
   readonly responseTime: string;
   /** The parsed body (may contain tokens: never log it). */
   readonly body: Readonly<Record<string, unknown>>;
-  readonly result: AntomResult;
+  readonly result: Result;
 }
 
 export class AntomTransport {
@@ -201,11 +196,12 @@ export class AntomTransport {
     } catch {
       throw new AntomUnverifiableResponseError({ reason: 'unparsable-body', endpoint });
     }
-    const result = isPlainObject(parsed) ? readResult(parsed.result) : undefined;
-    if (!isPlainObject(parsed) || result === undefined) {
-      throw new AntomUnverifiableResponseError({ reason: 'invalid-shape', endpoint });
+    const envelope = validateResponseEnvelope(parsed, endpoint);
+    if (!envelope.ok || !isPlainObject(parsed)) {
+      const issues = envelope.ok ? [{ field: '(body)', problem: 'must be an object' }] : envelope.issues;
+      throw new AntomUnverifiableResponseError({ reason: 'invalid-shape', endpoint, issues });
     }
-    return { path, responseTime, body: parsed, result };
+    return { path, responseTime, body: parsed, result: envelope.value.result };
   }
 
   /** Closes idle sockets and waits for in-flight requests. */
@@ -228,15 +224,6 @@ function headerValue(headers: Dispatcher.ResponseData['headers'], name: string):
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function readResult(value: unknown): AntomResult | undefined {
-  if (!isPlainObject(value)) return undefined;
-  const { resultStatus, resultCode, resultMessage } = value;
-  if (resultStatus !== 'S' && resultStatus !== 'F' && resultStatus !== 'U') return undefined;
-  if (typeof resultCode !== 'string' || resultCode.length === 0) return undefined;
-  if (resultMessage !== undefined && resultMessage !== null && typeof resultMessage !== 'string') return undefined;
-  return typeof resultMessage === 'string' ? { resultStatus, resultCode, resultMessage } : { resultStatus, resultCode };
 }
 
 /** Best effort, for diagnostics only: the resultCode of a body we do not trust, if it looks like one. */

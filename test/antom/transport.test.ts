@@ -143,6 +143,7 @@ test('signed JSON without a well-formed result → unverifiable invalid-shape', 
     fake.respondWith((_req, res) => fake.reply(res, PATH, bad));
     const err = await t.throwsAsync(transport.post(PATH, body), { instanceOf: AntomUnverifiableResponseError });
     t.is(err!.reason, 'invalid-shape');
+    t.true(err!.issues.length > 0, 'says which field is wrong');
     assertNoSecrets(t, err);
   }
 });

@@ -92,7 +92,7 @@ export function resolvePolicy(overrides: PolicyOverrides | undefined): Authoriza
   if (merged.authCodeApplyBudgetMs <= 0 || merged.authCodeApplyBudgetMs > AUTH_CODE_LIFETIME_MS) {
     throw new InvalidPolicyError('policy authCodeApplyBudgetMs must be in (0, 60000]: the authCode lives one minute');
   }
-  for (const key of ['authorizationWaitMs', 'consultBudgetMs', 'refreshBudgetMs', 'revokeBudgetMs', 'projectionBudgetMs', 'retryInitialIntervalMs'] as const) {
+  for (const key of ['authorizationWaitMs', 'refreshLeadMs', 'consultBudgetMs', 'refreshBudgetMs', 'revokeBudgetMs', 'projectionBudgetMs', 'retryInitialIntervalMs'] as const) {
     if (merged[key] <= 0) throw new InvalidPolicyError(`policy ${key} must be positive`);
   }
   if (merged.retryMaximumIntervalMs < merged.retryInitialIntervalMs) {

@@ -1,0 +1,81 @@
+/**
+ * When to refresh a token (or, without a refresh token, when to ask the customer to re-authorize). Pure and
+ * deterministic: the same inputs give the same instant on every replay, and the jitter comes from a seed (the
+ * workflow id), not from a random source, so a customer keeps the same offset across cycles.
+ */
+
+export interface RefreshSchedulePolicy {
+  readonly refreshLeadMs: number;
+  readonly jitterMaxMs: number;
+  readonly shortLivedLifetimeMultiple: number;
+  readonly shortLivedRefreshFraction: number;
+}
+
+export interface RefreshScheduleInput {
+  /** When the token was obtained, epoch ms. */
+  issuedAt: number;
+  accessTokenExpiry: number;
+  /** Epoch ms; absent when the wallet gave no expiry for its refresh token (then the access expiry bounds it). */
+  refreshTokenExpiry?: number;
+  hasRefreshToken: boolean;
+  jitterSeed: string;
+}
+
+export interface RefreshPlan {
+  /** 'refresh': call applyToken(REFRESH_TOKEN) at `at`; 'reauth': no refresh possible, raise REAUTH_REQUIRED at `at`. */
+  kind: 'refresh' | 'reauth';
+  /** Epoch ms. Never after `deadline`; may be ≤ issuedAt for a token that arrived already too close to expiry. */
+  at: number;
+  /** The instant after which the action is impossible: the earlier expiry (refresh) or the access expiry (reauth). */
+  deadline: number;
+  /** 'lead': `deadline − lead − jitter`; 'short-lived': a fraction of the life; 'overdue': at once. */
+  basis: 'lead' | 'short-lived' | 'overdue';
+  /** The jitter actually subtracted, ms. */
+  jitterMs: number;
+}
+
+/** A fraction in [0, 1) from a string, stable across platforms (FNV-1a 32-bit, then a murmur3 finalizer). */
+export function seedFraction(seed: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < seed.length; i++) {
+    hash ^= seed.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  // Finalizer: FNV alone leaves similar seeds ("…:cust-1", "…:cust-2") with close hashes.
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35);
+  hash ^= hash >>> 16;
+  return (hash >>> 0) / 0x1_0000_0000;
+}
+
+/** Share of a short-lived token's refresh offset the jitter may take, so jitter never dominates the schedule. */
+const SHORT_LIVED_JITTER_SHARE = 0.1;
+
+export function planRefresh(input: RefreshScheduleInput, policy: RefreshSchedulePolicy): RefreshPlan {
+  const { issuedAt, accessTokenExpiry } = input;
+  const fraction = seedFraction(input.jitterSeed);
+  const kind: RefreshPlan['kind'] = input.hasRefreshToken ? 'refresh' : 'reauth';
+  const deadline = kind === 'refresh' && input.refreshTokenExpiry !== undefined
+    ? Math.min(accessTokenExpiry, input.refreshTokenExpiry)
+    : accessTokenExpiry;
+  const life = deadline - issuedAt;
+
+  if (life <= 0) return { kind, at: Math.min(issuedAt, deadline), deadline, basis: 'overdue', jitterMs: 0 };
+
+  const lead = policy.refreshLeadMs;
+  if (life >= policy.shortLivedLifetimeMultiple * lead && life > lead) {
+    // Long-lived: exactly `lead` before the deadline, minus jitter. The jitter is capped by the slack left after the
+    // lead so the plan never falls before the token was issued.
+    const jitterCap = Math.min(policy.jitterMaxMs, life - lead);
+    const jitterMs = Math.floor(fraction * jitterCap);
+    return { kind, at: deadline - lead - jitterMs, deadline, basis: 'lead', jitterMs };
+  }
+
+  // Short-lived: a fixed lead would leave almost nothing (or fall before issue), so refresh at a fraction of the life.
+  const offset = Math.floor(life * policy.shortLivedRefreshFraction);
+  const jitterCap = Math.min(policy.jitterMaxMs, Math.floor(offset * SHORT_LIVED_JITTER_SHARE));
+  const jitterMs = Math.floor(fraction * jitterCap);
+  return { kind, at: issuedAt + offset - jitterMs, deadline, basis: 'short-lived', jitterMs };
+}

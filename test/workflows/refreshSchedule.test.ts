@@ -1,0 +1,111 @@
+import test from 'ava';
+import fc from 'fast-check';
+import { planRefresh, seedFraction, type RefreshSchedulePolicy } from '../../src/workflows/refreshSchedule';
+import { DEFAULT_POLICY } from '../../src/workflows/policy';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const YEAR = 365 * DAY;
+const T0 = Date.UTC(2025, 0, 1);
+const policy: RefreshSchedulePolicy = DEFAULT_POLICY;
+
+test('GCASH-like 2 y / 2 y token refreshes 10–12 days before expiry', (t) => {
+  const plan = planRefresh({ issuedAt: T0, accessTokenExpiry: T0 + 2 * YEAR, refreshTokenExpiry: T0 + 2 * YEAR, hasRefreshToken: true, jitterSeed: 'authorization:GCASH:c1' }, policy);
+  t.is(plan.kind, 'refresh');
+  t.is(plan.basis, 'lead');
+  t.is(plan.deadline, T0 + 2 * YEAR);
+  t.true(plan.at <= plan.deadline - 10 * DAY);
+  t.true(plan.at >= plan.deadline - 12 * DAY);
+  t.is(plan.at, plan.deadline - 10 * DAY - plan.jitterMs);
+});
+
+test('the earlier of the two expiries is the deadline (refresh token expiring first)', (t) => {
+  const plan = planRefresh({ issuedAt: T0, accessTokenExpiry: T0 + 2 * YEAR, refreshTokenExpiry: T0 + YEAR, hasRefreshToken: true, jitterSeed: 's' }, policy);
+  t.is(plan.deadline, T0 + YEAR);
+  t.true(plan.at <= T0 + YEAR - 10 * DAY);
+});
+
+test('the access expiry bounds a refresh token without its own expiry', (t) => {
+  const plan = planRefresh({ issuedAt: T0, accessTokenExpiry: T0 + YEAR, hasRefreshToken: true, jitterSeed: 's' }, policy);
+  t.is(plan.deadline, T0 + YEAR);
+});
+
+test('no refresh token: reauth ahead of the access expiry, never a refresh', (t) => {
+  const plan = planRefresh({ issuedAt: T0, accessTokenExpiry: T0 + 100 * YEAR, refreshTokenExpiry: T0 + YEAR, hasRefreshToken: false, jitterSeed: 'kakao' }, policy);
+  t.is(plan.kind, 'reauth');
+  // A stray refresh-token expiry is irrelevant without a refresh token.
+  t.is(plan.deadline, T0 + 100 * YEAR);
+  t.true(plan.at <= plan.deadline - 10 * DAY);
+});
+
+test('short-lived token (30 min / 2 h) refreshes at about half its life', (t) => {
+  const plan = planRefresh({ issuedAt: T0, accessTokenExpiry: T0 + 30 * MINUTE, refreshTokenExpiry: T0 + 2 * HOUR, hasRefreshToken: true, jitterSeed: 'short' }, policy);
+  t.is(plan.basis, 'short-lived');
+  t.true(plan.at <= T0 + 15 * MINUTE);
+  t.true(plan.at >= T0 + 15 * MINUTE - 1.5 * MINUTE);
+});
+
+test('a token that arrives already expired is overdue: act at once', (t) => {
+  const plan = planRefresh({ issuedAt: T0, accessTokenExpiry: T0 - 1, hasRefreshToken: true, jitterSeed: 's' }, policy);
+  t.is(plan.basis, 'overdue');
+  t.true(plan.at <= T0);
+});
+
+test('seedFraction is in [0,1), deterministic and spreads similar seeds', (t) => {
+  const values = Array.from({ length: 1000 }, (_, i) => seedFraction(`authorization:GCASH:customer-${i}`));
+  for (const v of values) t.true(v >= 0 && v < 1);
+  t.is(seedFraction('x'), seedFraction('x'));
+  // Ten buckets, each should get a fair share (expected 100; loose bound so the test is about spread, not luck).
+  const buckets = new Array<number>(10).fill(0);
+  for (const v of values) buckets[Math.floor(v * 10)]! += 1;
+  for (const b of buckets) t.true(b > 60 && b < 140, `bucket ${b}`);
+});
+
+const policyArb = fc.record({
+  refreshLeadMs: fc.integer({ min: MINUTE, max: 30 * DAY }),
+  jitterMaxMs: fc.integer({ min: 0, max: 5 * DAY }),
+  shortLivedLifetimeMultiple: fc.integer({ min: 1, max: 10 }),
+  shortLivedRefreshFraction: fc.double({ min: 0.05, max: 0.95, noNaN: true }),
+});
+const inputArb = fc.record({
+  issuedAt: fc.integer({ min: T0, max: T0 + 50 * YEAR }),
+  accessLife: fc.integer({ min: 1, max: 120 * YEAR }),
+  refreshLife: fc.option(fc.integer({ min: 1, max: 120 * YEAR }), { nil: undefined }),
+  hasRefreshToken: fc.boolean(),
+  jitterSeed: fc.string(),
+});
+
+test('property: the plan is never after the deadline, and before it whenever the token has life left', (t) => {
+  fc.assert(fc.property(inputArb, policyArb, (i, p) => {
+    const plan = planRefresh({ issuedAt: i.issuedAt, accessTokenExpiry: i.issuedAt + i.accessLife, refreshTokenExpiry: i.refreshLife === undefined ? undefined : i.issuedAt + i.refreshLife, hasRefreshToken: i.hasRefreshToken, jitterSeed: i.jitterSeed }, p);
+    const earlier = i.hasRefreshToken && i.refreshLife !== undefined ? Math.min(i.accessLife, i.refreshLife) : i.accessLife;
+    return plan.deadline === i.issuedAt + earlier && plan.at < plan.deadline && plan.at >= i.issuedAt;
+  }));
+  t.pass();
+});
+
+test('property: long-lived tokens are planned at least the lead ahead, jitter within [0, jitterMax]', (t) => {
+  fc.assert(fc.property(inputArb, policyArb, (i, p) => {
+    const plan = planRefresh({ issuedAt: i.issuedAt, accessTokenExpiry: i.issuedAt + i.accessLife, refreshTokenExpiry: i.refreshLife === undefined ? undefined : i.issuedAt + i.refreshLife, hasRefreshToken: i.hasRefreshToken, jitterSeed: i.jitterSeed }, p);
+    const life = plan.deadline - i.issuedAt;
+    if (plan.jitterMs < 0 || plan.jitterMs > p.jitterMaxMs) return false;
+    if (life >= p.shortLivedLifetimeMultiple * p.refreshLeadMs && life > p.refreshLeadMs) {
+      return plan.basis === 'lead' && plan.deadline - plan.at >= p.refreshLeadMs && plan.deadline - plan.at <= p.refreshLeadMs + p.jitterMaxMs;
+    }
+    // Short-lived: at the configured fraction of the life, minus at most 10 % of that offset.
+    const offset = Math.floor(life * p.shortLivedRefreshFraction);
+    return plan.basis === 'short-lived' && plan.at <= i.issuedAt + offset && plan.at >= i.issuedAt + offset - Math.floor(offset * 0.1);
+  }));
+  t.pass();
+});
+
+test('property: deterministic for a seed, and no refresh token always means reauth', (t) => {
+  fc.assert(fc.property(inputArb, policyArb, (i, p) => {
+    const input = { issuedAt: i.issuedAt, accessTokenExpiry: i.issuedAt + i.accessLife, refreshTokenExpiry: i.refreshLife === undefined ? undefined : i.issuedAt + i.refreshLife, hasRefreshToken: i.hasRefreshToken, jitterSeed: i.jitterSeed };
+    const a = planRefresh(input, p);
+    const b = planRefresh({ ...input }, { ...p });
+    return JSON.stringify(a) === JSON.stringify(b) && (i.hasRefreshToken || a.kind === 'reauth') && (!i.hasRefreshToken || a.kind === 'refresh');
+  }));
+  t.pass();
+});

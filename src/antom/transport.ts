@@ -43,8 +43,10 @@ export interface TransportTimeouts {
    */
   readonly connectMs?: number;
   /**
-   * From sending the request until the whole response body is read. Default 15 s; the client uses a shorter one for
-   * applyToken with an authCode (see client.ts) so that several attempts fit into the authCode's 1-minute life.
+   * The whole call: from its start (connecting included) until the last byte of the response body. Default 15 s:
+   * generous for a gateway that answers in well under a second, yet short against an activity's retry budget. The
+   * client uses a shorter one for applyToken with an authCode (client.ts) so several attempts fit into the
+   * authCode's 1-minute life. undici's own idle timeouts alone would not do: a peer trickling bytes resets them.
    */
   readonly responseMs?: number;
 }

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { AntomTransport, TransportFailureCause, type TransportOptions } from '../../src/antom/transport';
 import { AntomTransportError, AntomUnverifiableResponseError } from '../../src/antom/errors';
 import { antomKeys, merchantKeys, unrelatedKeys } from '../support/fixtureKeys';
@@ -232,6 +232,45 @@ test('nothing listening → connection-refused', async (t) => {
   const err = await t.throwsAsync(transport.post(PATH, body), { instanceOf: AntomTransportError });
   t.deepEqual(kindAndDetail(err), ['connection', 'connection-refused']);
   t.is((err!.cause as TransportFailureCause).code, 'ECONNREFUSED');
+});
+
+test('TLS handshake that never completes → connect-timeout', async (t) => {
+  // Loopback TCP connects instantly, so a silent peer on an https origin is what exercises the connect deadline
+  // (undici's connect phase includes the TLS handshake).
+  const sockets = new Set<Socket>();
+  const silent = createTcpServer((socket) => sockets.add(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const { port } = silent.address() as AddressInfo;
+  const transport = new AntomTransport({
+    origin: `https://127.0.0.1:${port}`,
+    clientId: CLIENT_ID,
+    privateKey: merchantKeys.privateKey,
+    antomPublicKey: antomKeys.publicKey,
+    timeouts: { connectMs: 200, responseMs: 5_000 },
+  });
+  t.teardown(async () => {
+    await transport.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+  });
+  const started = Date.now();
+  const err = await t.throwsAsync(transport.post(PATH, body), { instanceOf: AntomTransportError });
+  t.deepEqual(kindAndDetail(err), ['timeout', 'connect-timeout']);
+  t.true(Date.now() - started < 3000, 'the connect deadline, not the response deadline, ended it');
+});
+
+test('concurrent calls share a bounded pool and each is signed and verified on its own', async (t) => {
+  const { fake, transport } = await setup(t, { connections: 4 });
+  const sockets = new Set<string>();
+  fake.respondWith((request, res) => {
+    sockets.add(`${(res.socket as Socket).remotePort}`);
+    const echoed = JSON.parse(request.rawBody) as { n: number };
+    setTimeout(() => fake.reply(res, PATH, { ...SUCCESS, n: String(echoed.n) }), 5);
+  });
+  const responses = await Promise.all(Array.from({ length: 40 }, (_, n) => transport.post(PATH, { n })));
+  t.deepEqual(responses.map((response) => response.body.n), Array.from({ length: 40 }, (_, n) => String(n)));
+  t.true(fake.requests.every((request) => request.signatureValid));
+  t.true(sockets.size <= 4, `sockets used: ${sockets.size}`);
 });
 
 test('abort via AbortSignal mid-flight → aborted, not a timeout', async (t) => {

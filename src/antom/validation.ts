@@ -75,7 +75,7 @@ function problemFor(issue: z.core.$ZodRawIssue): string | undefined {
       if (issue.input === undefined || issue.input === null) return 'required';
       if (issue.expected === 'string') return 'must be a string';
       if (issue.expected === 'array') return 'must be an array';
-      if (issue.expected === 'object') return 'must be an object';
+      if (issue.expected === 'object' || issue.expected === 'record') return 'must be an object';
       return `must be of type ${issue.expected}`;
     case 'too_big':
       return issue.origin === 'array'

@@ -82,6 +82,8 @@ export interface ResumeState {
   /** Requests that arrived but were not acted on yet when the run ended. */
   pendingRefreshNow: boolean;
   linkedAt?: string;
+  /** The search-attribute values this run's predecessor passed on (avoids a redundant upsert event per run). */
+  publishedSearchAttributes?: string;
 }
 
 export interface AuthorizationError {

@@ -1,0 +1,605 @@
+/**
+ * One authorization (wallet, customer) for its whole life: consult → authCode → applyToken → ACTIVE → refresh → …
+ * → continue-as-new per cycle. Orchestration only; the decisions live in pure modules (refreshSchedule,
+ * failureDecision, policy) and the side effects in activities.
+ *
+ * Cancellation: the main loop runs in a non-cancellable scope and a Temporal cancel only raises a flag, exactly like
+ * the `cancel` update. So an in-flight applyToken always completes and the token it brings is revoked (no orphan),
+ * and the revoke itself can never be interrupted.
+ */
+import {
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  makeContinueAsNewFunc,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+  ApplicationFailure,
+  log,
+} from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import type { ActivityOptions } from '@temporalio/workflow';
+import type { ApplyTokenInput, AuthorizationActivities, LinkResult, RevokeInput, TokenSet } from './activityContract';
+import {
+  SEARCH_ATTRIBUTES,
+  cancelUpdate,
+  deliverAuthCodeUpdate,
+  isTerminalState,
+  linkUpdate,
+  operatorRetrySignal,
+  publicStateQuery,
+  refreshNowSignal,
+  reprojectUpdate,
+  walletCanceledSignal,
+  type AttentionInfo,
+  type AttentionPhase,
+  type AuthorizationError,
+  type AuthorizationInput,
+  type AuthorizationState,
+  type AuthorizationView,
+  type DeliverAuthCodeRequest,
+  type LinkResponse,
+  type ResumeState,
+} from './definitions';
+import { decideOnFailure, type FailurePhase } from './failureDecision';
+import { summarizeActivityFailure } from './activityFailure';
+import { resolvePolicy, type AuthorizationPolicy } from './policy';
+import { planRefresh, type RefreshPlan } from './refreshSchedule';
+
+/** authStates remembered for duplicate detection; older ones can only come from long-dead consults. */
+const ACCEPTED_AUTH_STATES_KEPT = 8;
+/** One attempt of an Antom call: the transport's own deadline is shorter; this only catches a hung worker. */
+const ANTOM_ATTEMPT_TIMEOUT_MS = 30_000;
+const AUTH_CODE_ATTEMPT_TIMEOUT_MS = 15_000;
+const STORE_ATTEMPT_TIMEOUT_MS = 10_000;
+
+const RESUME_STATE_OF_PHASE: Record<AttentionPhase, AuthorizationState> = {
+  consult: 'CONSULTING',
+  authCodeApply: 'APPLYING_TOKEN',
+  refresh: 'REFRESHING',
+  revoke: 'REVOKING',
+};
+
+function activityProxies(policy: AuthorizationPolicy) {
+  const retry = (initialMs: number, maximumMs: number): ActivityOptions['retry'] => ({
+    initialInterval: initialMs,
+    maximumInterval: Math.max(initialMs, maximumMs),
+    backoffCoefficient: 2,
+  });
+  const standardRetry = retry(policy.retryInitialIntervalMs, policy.retryMaximumIntervalMs);
+  const antom = (budgetMs: number, summary: string, attemptMs = ANTOM_ATTEMPT_TIMEOUT_MS) =>
+    proxyActivities<AuthorizationActivities>({
+      scheduleToCloseTimeout: budgetMs,
+      startToCloseTimeout: Math.min(attemptMs, budgetMs),
+      retry: standardRetry,
+      summary,
+    });
+  return {
+    consult: antom(policy.consultBudgetMs, 'consult: get the authorization URL / QR').consult,
+    // The authCode dies a minute after issue: short backoff so several identical attempts fit the budget.
+    applyAuthCode: proxyActivities<AuthorizationActivities>({
+      scheduleToCloseTimeout: policy.authCodeApplyBudgetMs,
+      startToCloseTimeout: Math.min(AUTH_CODE_ATTEMPT_TIMEOUT_MS, policy.authCodeApplyBudgetMs),
+      retry: retry(500, 5_000),
+      summary: 'applyToken: exchange the authCode',
+    }).applyToken,
+    refresh: antom(policy.refreshBudgetMs, 'applyToken: refresh with the latest refresh token').applyToken,
+    revoke: antom(policy.revokeBudgetMs, 'revoke the access token').revoke,
+    projectToken: proxyActivities<AuthorizationActivities>({
+      scheduleToCloseTimeout: policy.projectionBudgetMs,
+      startToCloseTimeout: Math.min(STORE_ATTEMPT_TIMEOUT_MS, policy.projectionBudgetMs),
+      retry: standardRetry,
+      summary: 'project the token to Redis',
+    }).projectToken,
+    removeProjection: proxyActivities<AuthorizationActivities>({
+      scheduleToCloseTimeout: policy.projectionBudgetMs,
+      startToCloseTimeout: Math.min(STORE_ATTEMPT_TIMEOUT_MS, policy.projectionBudgetMs),
+      retry: standardRetry,
+      summary: 'remove the Redis projection',
+    }).removeProjection,
+  };
+}
+
+const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
+const ms = (value: string | undefined): number | undefined => (value === undefined ? undefined : Date.parse(value));
+const remainingMs = (deadline: number): number => Math.max(0, deadline - Date.now());
+
+export async function authorizationWorkflow(input: AuthorizationInput): Promise<AuthorizationView> {
+  const { workflowId } = workflowInfo();
+  const { wallet, customerId, profile } = input;
+  const policy = resolvePolicy(input.policy);
+  const acts = activityProxies(policy);
+  const resume: ResumeState | undefined = input.resume;
+
+  // ---- state (everything in ResumeState survives continue-as-new) ----
+  let state: AuthorizationState = resume?.state ?? 'CONSULTING';
+  let tokens: TokenSet | undefined = resume?.tokens;
+  let tokenVersion = resume?.tokenVersion ?? 0;
+  let link: LinkResult | undefined = resume?.link;
+  let acceptedAuthStates: string[] = [...(resume?.acceptedAuthStates ?? [])];
+  let authorizationDeadline = ms(resume?.authorizationDeadline);
+  let plan: RefreshPlan | undefined;
+  let refreshCount = resume?.refreshCount ?? 0;
+  let reconsults = resume?.reconsults ?? 0;
+  const runCount = (resume?.runCount ?? 0) + 1;
+  let runRefreshes = 0;
+  let lastError: AuthorizationError | undefined = resume?.lastError;
+  let attention: AttentionInfo | undefined = resume?.attention;
+  let linkedAt: string | undefined = resume?.linkedAt;
+
+  // ---- requests raised by handlers, consumed by the main loop ----
+  let pendingAuthCode: DeliverAuthCodeRequest | undefined;
+  let cancelRequested = false;
+  let walletCanceled = false;
+  let refreshNowRequested = resume?.pendingRefreshNow ?? false;
+  let operatorRetryRequested = false;
+  let relinkRequested = false;
+
+  const refreshAllowed = (): boolean => tokens?.refreshToken !== undefined;
+
+  const view = (): AuthorizationView => ({
+    workflowId,
+    wallet,
+    customerId,
+    profile,
+    state,
+    ...(link && state === 'AWAITING_AUTH_CODE' ? { linkResult: link, authorizationDeadline: iso(authorizationDeadline) } : {}),
+    ...(tokens?.userLoginId ? { userLoginId: tokens.userLoginId } : {}),
+    ...(tokens ? { accessTokenExpiry: tokens.accessTokenExpiry } : {}),
+    ...(tokens?.refreshTokenExpiry ? { refreshTokenExpiry: tokens.refreshTokenExpiry } : {}),
+    ...(plan && (state === 'ACTIVE' || state === 'REFRESHING') ? { nextRefreshAt: iso(plan.at), nextAction: plan.kind } : {}),
+    ...(lastError ? { lastError } : {}),
+    ...(attention && state === 'NEEDS_ATTENTION' ? { attention } : {}),
+    refreshCount,
+    runRefreshes,
+    ...(linkedAt ? { linkedAt } : {}),
+  });
+
+  // ---- Temporal UI: search attributes (only when they change: each upsert is a history event) + current details ----
+  let publishedKey = '';
+  const searchAttributePairs = (): SearchAttributeUpdatePair[] => {
+    const nextRefresh = plan && (state === 'ACTIVE' || state === 'REFRESHING') ? new Date(plan.at) : null;
+    return [
+      // REFRESHING lasts seconds; publishing it would cost a history event per cycle for no one to see.
+      { key: SEARCH_ATTRIBUTES.state, value: state === 'REFRESHING' ? 'ACTIVE' : state },
+      { key: SEARCH_ATTRIBUTES.wallet, value: wallet },
+      { key: SEARCH_ATTRIBUTES.customerId, value: customerId },
+      { key: SEARCH_ATTRIBUTES.accessTokenExpiry, value: tokens ? new Date(tokens.accessTokenExpiry) : null },
+      { key: SEARCH_ATTRIBUTES.nextRefreshAt, value: nextRefresh },
+    ];
+  };
+  const searchAttributeKey = (pairs: SearchAttributeUpdatePair[]): string =>
+    pairs.map((p) => (p.value instanceof Date ? p.value.toISOString() : String(p.value))).join('|');
+  if (resume) publishedKey = resume.publishedSearchAttributes ?? '';
+
+  const publish = (): void => {
+    const pairs = searchAttributePairs();
+    const key = searchAttributeKey(pairs);
+    if (key !== publishedKey) {
+      upsertSearchAttributes(pairs);
+      publishedKey = key;
+    }
+    const lines = [`**${state}** · ${wallet} · customer ${customerId}`];
+    if (tokens?.userLoginId) lines.push(`Linked account: ${tokens.userLoginId}`);
+    if (state === 'AWAITING_AUTH_CODE' && authorizationDeadline) lines.push(`Waiting for the customer until ${iso(authorizationDeadline)}`);
+    if (tokens) lines.push(`Access token expires ${tokens.accessTokenExpiry}`);
+    if (plan && state === 'ACTIVE') lines.push(`Next ${plan.kind === 'refresh' ? 'refresh' : 'reauthorization notice'}: ${iso(plan.at)}`);
+    if (attention && state === 'NEEDS_ATTENTION') {
+      lines.push(`Needs attention: ${attention.code} during ${attention.phase} (${attention.reason}) since ${attention.since}; send operatorRetry after fixing`);
+    }
+    if (lastError) lines.push(`Last error: ${lastError.code} (${lastError.phase}) at ${lastError.at}`);
+    lines.push(`Refreshes: ${refreshCount} (run ${runCount})`);
+    setCurrentDetails(lines.join('\n'));
+  };
+
+  const enter = (next: AuthorizationState): void => {
+    state = next;
+    publish();
+  };
+
+  const recordError = (code: string, phase: FailurePhase): void => {
+    lastError = { code, phase, at: new Date(Date.now()).toISOString() };
+  };
+
+  const project = async (): Promise<boolean> => {
+    if (!tokens) return false;
+    try {
+      await acts.projectToken({
+        workflowId,
+        wallet,
+        customerId,
+        tokens,
+        ...(plan ? { nextRefreshAt: iso(plan.at) } : {}),
+        state,
+        version: tokenVersion,
+      });
+      return true;
+    } catch (error) {
+      recordError(summarizeActivityFailure(error).code, 'projection');
+      log.warn('token projection failed; the payment path falls back to the workflow', { workflowId });
+      return false;
+    }
+  };
+
+  const removeProjection = async (): Promise<void> => {
+    try {
+      await acts.removeProjection({ workflowId, wallet, customerId, ...(tokens ? { accessToken: tokens.accessToken } : {}) });
+    } catch (error) {
+      recordError(summarizeActivityFailure(error).code, 'projection');
+    }
+  };
+
+  const computePlan = (): RefreshPlan | undefined => {
+    if (!tokens) return undefined;
+    const obtained = Date.parse(tokens.obtainedAt);
+    return planRefresh(
+      {
+        issuedAt: Number.isFinite(obtained) ? obtained : Date.now(),
+        accessTokenExpiry: Date.parse(tokens.accessTokenExpiry),
+        ...(tokens.refreshTokenExpiry ? { refreshTokenExpiry: Date.parse(tokens.refreshTokenExpiry) } : {}),
+        hasRefreshToken: refreshAllowed(),
+        jitterSeed: workflowId,
+      },
+      policy,
+    );
+  };
+
+  /** A new token: bump the version, plan the next step, project it (unless the authorization is being torn down). */
+  const adoptTokens = async (fresh: TokenSet, previous: TokenSet | undefined): Promise<void> => {
+    // A refresh answer without a refresh token from a wallet that does not rotate: the old one still stands.
+    tokens = fresh.refreshToken || !previous?.refreshToken
+      ? fresh
+      : { ...fresh, refreshToken: previous.refreshToken, ...(previous.refreshTokenExpiry ? { refreshTokenExpiry: previous.refreshTokenExpiry } : {}) };
+    tokenVersion += 1;
+    plan = computePlan();
+    attention = undefined;
+    enter('ACTIVE');
+    if (!cancelRequested && !walletCanceled) await project();
+  };
+
+  /** Applies the failure table; returns the state to enter. */
+  const onFailure = (phase: AttentionPhase, error: unknown): void => {
+    const { code, outcome } = summarizeActivityFailure(error);
+    recordError(code, phase);
+    const action = decideOnFailure({ phase, code, ...(outcome ? { outcome } : {}), reconsultsSoFar: reconsults, maxReconsults: policy.maxReconsults });
+    log.warn('activity failed', { workflowId, phase, code, action: action.kind });
+    switch (action.kind) {
+      case 'needs-attention':
+        attention = { phase, code, since: new Date(Date.now()).toISOString(), reason: action.reason };
+        enter('NEEDS_ATTENTION');
+        return;
+      case 'reconsult':
+        reconsults += 1;
+        pendingAuthCode = undefined;
+        enter('CONSULTING');
+        return;
+      case 'reauth-required':
+        enter('REAUTH_REQUIRED');
+        return;
+      case 'failed':
+        pendingAuthCode = undefined;
+        // A failed relink leaves the old, still valid token in place: the customer may try again.
+        enter(tokens && Date.parse(tokens.accessTokenExpiry) > Date.now() ? 'REAUTH_REQUIRED' : 'FAILED');
+        return;
+      case 'already-revoked':
+      case 'record-and-continue':
+        // Handled by the callers (revoke / projection); reaching here means a caller bug: park rather than guess.
+        attention = { phase, code, since: new Date(Date.now()).toISOString(), reason: 'systemic' };
+        enter('NEEDS_ATTENTION');
+        return;
+    }
+  };
+
+  const linkResponse = (): LinkResponse => ({
+    workflowId,
+    state,
+    alreadyLinked: tokens !== undefined && state !== 'AWAITING_AUTH_CODE' && state !== 'CONSULTING' && !isTerminalState(state),
+    ...(link && (state === 'AWAITING_AUTH_CODE' || (state === 'APPLYING_TOKEN' && !tokens))
+      ? { link, authorizationDeadline: iso(authorizationDeadline) }
+      : {}),
+    ...(tokens?.userLoginId ? { userLoginId: tokens.userLoginId } : {}),
+  });
+
+  // ---- handlers (registered before the first await so update-with-start finds them) ----
+  setHandler(publicStateQuery, view);
+
+  setHandler(linkUpdate, async () => {
+    if (state === 'REAUTH_REQUIRED') relinkRequested = true;
+    await condition(() => isTerminalState(state) || (!relinkRequested && state !== 'CONSULTING'));
+    return linkResponse();
+  });
+
+  setHandler(
+    deliverAuthCodeUpdate,
+    (request) => {
+      const duplicate = acceptedAuthStates.includes(request.authState);
+      if (!duplicate) {
+        pendingAuthCode = request;
+        acceptedAuthStates = [...acceptedAuthStates, request.authState].slice(-ACCEPTED_AUTH_STATES_KEPT);
+        enter('APPLYING_TOKEN');
+      }
+      return { accepted: !duplicate, duplicate, state };
+    },
+    {
+      validator: (request) => {
+        if (!request || typeof request.authCode !== 'string' || request.authCode === '' || typeof request.authState !== 'string') {
+          throw new Error('authCode and authState are required');
+        }
+        if (acceptedAuthStates.includes(request.authState)) return;
+        if (state !== 'AWAITING_AUTH_CODE' || !link) throw new Error(`no authCode is awaited (state ${state})`);
+        if (request.authState !== link.authState) throw new Error('authState does not match the current authorization');
+      },
+    },
+  );
+
+  setHandler(cancelUpdate, async () => {
+    if (!isTerminalState(state)) cancelRequested = true;
+    await condition(() => isTerminalState(state) || (state === 'NEEDS_ATTENTION' && attention?.phase === 'revoke'));
+    return view();
+  });
+
+  setHandler(reprojectUpdate, async () => {
+    if (!tokens || isTerminalState(state) || state === 'REVOKING' || cancelRequested || walletCanceled) {
+      return { projected: false, state };
+    }
+    if (!(await project())) {
+      throw ApplicationFailure.create({ type: 'PROJECTION_FAILED', message: 'the token projection could not be written', nonRetryable: true });
+    }
+    return { projected: true, state };
+  });
+
+  setHandler(walletCanceledSignal, () => {
+    if (!isTerminalState(state)) walletCanceled = true;
+  });
+  setHandler(refreshNowSignal, () => {
+    refreshNowRequested = true;
+  });
+  setHandler(operatorRetrySignal, () => {
+    if (state === 'NEEDS_ATTENTION') operatorRetryRequested = true;
+  });
+
+  // A Temporal cancel (UI, CLI) means the same as the merchant's cancel update.
+  CancellationScope.current().cancelRequested.catch(() => {
+    if (!isTerminalState(state)) cancelRequested = true;
+  });
+
+  const continueAsNewWith = (next: ResumeState) =>
+    makeContinueAsNewFunc<typeof authorizationWorkflow>({ typedSearchAttributes: searchAttributePairs().filter((p) => p.value !== null) as never })({
+      ...input,
+      resume: next,
+    });
+
+  const snapshot = (): ResumeState => ({
+    state,
+    ...(tokens ? { tokens } : {}),
+    tokenVersion,
+    ...(link ? { link } : {}),
+    acceptedAuthStates,
+    ...(authorizationDeadline !== undefined ? { authorizationDeadline: iso(authorizationDeadline) } : {}),
+    ...(plan ? { nextRefreshAt: iso(plan.at) } : {}),
+    refreshCount,
+    reconsults,
+    runCount,
+    ...(lastError ? { lastError } : {}),
+    ...(attention ? { attention } : {}),
+    pendingRefreshNow: refreshNowRequested,
+    ...(linkedAt ? { linkedAt } : {}),
+    publishedSearchAttributes: publishedKey,
+  });
+
+  /** Continue-as-new once no handler is mid-flight; returns false (stay in this run) when a cancel came first. */
+  const continueAsNewIfQuiet = async (): Promise<void> => {
+    await condition(() => allHandlersFinished() || cancelRequested || walletCanceled);
+    if (cancelRequested || walletCanceled) return;
+    await continueAsNewWith(snapshot());
+  };
+
+  // ---- main loop ----
+  const mainLoop = async (): Promise<void> => {
+    plan = computePlan();
+    publish();
+    while (!isTerminalState(state)) {
+      if (walletCanceled) {
+        // The wallet already invalidated the token: no revoke call, just drop what the payment path could use.
+        await removeProjection();
+        enter('CANCELED_BY_WALLET');
+        break;
+      }
+      if (cancelRequested && state !== 'REVOKING' && !(state === 'NEEDS_ATTENTION' && attention?.phase === 'revoke')) {
+        enter('REVOKING');
+      }
+
+      switch (state) {
+        case 'CONSULTING': {
+          const authState = uuid4();
+          try {
+            link = await acts.consult({ profile, wallet, authState, options: input.consult });
+            authorizationDeadline = Date.now() + policy.authorizationWaitMs;
+            enter('AWAITING_AUTH_CODE');
+          } catch (error) {
+            onFailure('consult', error);
+          }
+          break;
+        }
+
+        case 'AWAITING_AUTH_CODE': {
+          const deadline = authorizationDeadline ?? Date.now();
+          const woken = remainingMs(deadline) > 0
+            && (await condition(() => pendingAuthCode !== undefined || cancelRequested || walletCanceled, remainingMs(deadline), {
+              summary: 'wait for the customer to approve (authCode)',
+            }));
+          if (woken) break; // APPLYING_TOKEN (set by the handler) or a cancel, handled at the loop top
+          link = undefined;
+          authorizationDeadline = undefined;
+          // A relink that timed out leaves the old token valid until it expires.
+          enter(tokens && Date.parse(tokens.accessTokenExpiry) > Date.now() ? 'REAUTH_REQUIRED' : 'AUTHORIZATION_EXPIRED');
+          break;
+        }
+
+        case 'APPLYING_TOKEN': {
+          if (!pendingAuthCode) {
+            enter('CONSULTING');
+            break;
+          }
+          // Built once: every retry (Temporal's and the operator's) sends this identical request.
+          const request: ApplyTokenInput = {
+            profile,
+            wallet,
+            grantType: 'AUTHORIZATION_CODE',
+            authCode: pendingAuthCode.authCode,
+            ...grantExtras(input),
+          };
+          let fresh: TokenSet;
+          try {
+            fresh = await acts.applyAuthCode(request);
+          } catch (error) {
+            onFailure('authCodeApply', error);
+            break;
+          }
+          pendingAuthCode = undefined;
+          reconsults = 0;
+          link = undefined;
+          authorizationDeadline = undefined;
+          linkedAt = new Date(Date.now()).toISOString();
+          await adoptTokens(fresh, undefined);
+          break;
+        }
+
+        case 'ACTIVE': {
+          if (!tokens) {
+            enter('CONSULTING');
+            break;
+          }
+          plan = plan ?? computePlan();
+          if (!refreshAllowed()) refreshNowRequested = false;
+          publish();
+          if (workflowInfo().continueAsNewSuggested) {
+            await continueAsNewIfQuiet();
+            break;
+          }
+          const at = plan!.at;
+          const woken = remainingMs(at) > 0
+            && (await condition(() => cancelRequested || walletCanceled || (refreshNowRequested && refreshAllowed()), remainingMs(at), {
+              summary: plan!.kind === 'refresh' ? 'sleep until the refresh time' : 'sleep until the reauthorization notice',
+            }));
+          if (cancelRequested || walletCanceled) break;
+          if (woken || plan!.kind === 'refresh') {
+            refreshNowRequested = false;
+            enter('REFRESHING');
+          } else {
+            enter('REAUTH_REQUIRED');
+          }
+          break;
+        }
+
+        case 'REFRESHING': {
+          const previous = tokens;
+          if (!previous?.refreshToken) {
+            enter(previous ? 'REAUTH_REQUIRED' : 'CONSULTING');
+            break;
+          }
+          const request: ApplyTokenInput = {
+            profile,
+            wallet,
+            grantType: 'REFRESH_TOKEN',
+            refreshToken: previous.refreshToken,
+            ...grantExtras(input),
+          };
+          let fresh: TokenSet;
+          try {
+            fresh = await acts.refresh(request);
+          } catch (error) {
+            onFailure('refresh', error);
+            break;
+          }
+          refreshCount += 1;
+          runRefreshes += 1;
+          await adoptTokens(fresh, previous);
+          // One cycle per run keeps each run's history small and bounded however many years pass.
+          await continueAsNewIfQuiet();
+          break;
+        }
+
+        case 'NEEDS_ATTENTION': {
+          const parkedPhase = attention?.phase ?? 'consult';
+          await condition(
+            () => operatorRetryRequested || walletCanceled || (cancelRequested && parkedPhase !== 'revoke'),
+            // No timeout: parked until a human acts. The wait adds no history, so it may last as long as needed.
+          );
+          if (operatorRetryRequested) {
+            operatorRetryRequested = false;
+            attention = undefined;
+            enter(RESUME_STATE_OF_PHASE[parkedPhase]);
+          }
+          break;
+        }
+
+        case 'REAUTH_REQUIRED': {
+          plan = undefined;
+          publish();
+          const expiry = tokens ? Date.parse(tokens.accessTokenExpiry) : Date.now();
+          const woken = remainingMs(expiry) > 0
+            && (await condition(() => relinkRequested || cancelRequested || walletCanceled, remainingMs(expiry), {
+              summary: 'wait for the customer to relink before the access token expires',
+            }));
+          if (relinkRequested) {
+            relinkRequested = false;
+            reconsults = 0;
+            enter('CONSULTING');
+          } else if (!woken) {
+            await removeProjection();
+            enter('TOKEN_EXPIRED');
+          }
+          break;
+        }
+
+        case 'REVOKING': {
+          if (tokens) {
+            try {
+              await acts.revoke({ profile, wallet, accessToken: tokens.accessToken, ...revokeExtras(input) });
+            } catch (error) {
+              const { code, outcome } = summarizeActivityFailure(error);
+              const action = decideOnFailure({ phase: 'revoke', code, ...(outcome ? { outcome } : {}), reconsultsSoFar: 0, maxReconsults: 0 });
+              if (action.kind !== 'already-revoked') {
+                onFailure('revoke', error);
+                break;
+              }
+            }
+          }
+          await removeProjection();
+          enter('REVOKED');
+          break;
+        }
+
+        default:
+          // Unreachable for non-terminal states; terminal ones end the loop.
+          break;
+      }
+    }
+  };
+
+  await CancellationScope.nonCancellable(mainLoop);
+  // Let in-flight update handlers (cancel, link) see the final state before the run closes.
+  await condition(allHandlersFinished);
+  return view();
+}
+
+/** Request fields both grants (and revoke) carry over from the consult options, fixed for the authorization's life. */
+function grantExtras(input: AuthorizationInput): Pick<ApplyTokenInput, 'merchantRegion' | 'authClientId' | 'merchantAccountId' | 'passThroughInfo'> {
+  const { merchantRegion, authClientId, merchantAccountId, passThroughInfo } = input.consult;
+  return {
+    ...(merchantRegion !== undefined ? { merchantRegion } : {}),
+    ...(authClientId !== undefined ? { authClientId } : {}),
+    ...(merchantAccountId !== undefined ? { merchantAccountId } : {}),
+    ...(passThroughInfo !== undefined ? { passThroughInfo } : {}),
+  };
+}
+
+function revokeExtras(input: AuthorizationInput): Pick<RevokeInput, 'authClientId' | 'merchantAccountId' | 'passThroughInfo'> {
+  const { merchantRegion: _merchantRegion, ...rest } = grantExtras(input);
+  return rest;
+}

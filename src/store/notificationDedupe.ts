@@ -1,0 +1,109 @@
+// Notification deduplication in two phases, so a notification is never lost:
+//   claim   — SET NX a short-lived "claimed" mark (only one request delivers at a time);
+//   confirm — after the workflow accepted it, replace the mark with "delivered" for the long TTL;
+//   release — if delivery failed, drop the claim: the caller answers non-2xx and Antom's resend is processed.
+// A process that dies between claim and confirm leaves a claim that expires after claimTtlMs, before Antom's next
+// resend (≥ 2 minutes later), so that resend is delivered. Marking "delivered" before delivering would lose it.
+// Keys are keyed digests of the identity (it can contain an accessToken or authCode).
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { KeyRing } from '../codec/keyRing';
+import { keyedDigestsForLookup } from '../codec/keyedDigest';
+import { canonicalJson } from './canonicalJson';
+import { LuaScript } from './luaScript';
+import { redisKeys, type RedisKeys } from './redisKeys';
+
+/** 48 h: Antom resends for ~24 h (0 s … 15 h intervals); twice that absorbs clock and queueing slack. */
+export const DEFAULT_DELIVERED_TTL_MS = 48 * 60 * 60 * 1000;
+/**
+ * 60 s: longer than one delivery (a signal/update round trip to Temporal, bounded by the API's timeout) and shorter
+ * than Antom's first real resend gap (2 min), so a crashed delivery's claim is gone when the resend arrives.
+ */
+export const DEFAULT_CLAIM_TTL_MS = 60 * 1000;
+
+const DELIVERED = 'delivered';
+const CLAIM_PREFIX = 'claimed:';
+const IDENTITY_DIGEST_PURPOSE = 'notification';
+
+export type NotificationClaim =
+  /** First seen: deliver it, then confirm(); on failure release() and answer non-2xx. */
+  | { status: 'claimed'; confirm(): Promise<void>; release(): Promise<void> }
+  /** Delivered before: acknowledge without delivering again. */
+  | { status: 'duplicate' }
+  /** Another request is delivering it now: do not acknowledge yet (if that delivery fails, the resend must count). */
+  | { status: 'in-progress' };
+
+export type DeliverOnceResult<T> = { status: 'delivered'; result: T } | { status: 'duplicate' } | { status: 'in-progress' };
+
+/** The identity of a notification: its semantic fields (e.g. type, authState, authCode, accessToken) or a string. */
+export type NotificationIdentity = string | Readonly<Record<string, unknown>>;
+
+export interface NotificationDedupeOptions {
+  keyRing: KeyRing;
+  keys?: RedisKeys;
+  deliveredTtlMs?: number;
+  claimTtlMs?: number;
+}
+
+// KEYS: the identity's key under every ring key, current first. Checks all (rotation), claims under the current.
+const CLAIM_SCRIPT = new LuaScript(`
+for i = 1, #KEYS do
+  local mark = redis.call('GET', KEYS[i])
+  if mark == '${DELIVERED}' then return 'duplicate' end
+  if mark then return 'in-progress' end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 'claimed'
+`);
+
+const RELEASE_SCRIPT = new LuaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`);
+
+export class NotificationDedupe {
+  private readonly keys: RedisKeys;
+  private readonly deliveredTtlMs: number;
+  private readonly claimTtlMs: number;
+
+  constructor(private readonly redis: Redis, private readonly options: NotificationDedupeOptions) {
+    this.keys = options.keys ?? redisKeys();
+    this.deliveredTtlMs = options.deliveredTtlMs ?? DEFAULT_DELIVERED_TTL_MS;
+    this.claimTtlMs = options.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS;
+  }
+
+  async claim(identity: NotificationIdentity): Promise<NotificationClaim> {
+    const text = typeof identity === 'string' ? identity : canonicalJson(identity);
+    const keys = keyedDigestsForLookup(this.options.keyRing, IDENTITY_DIGEST_PURPOSE, text).map((d) => this.keys.notificationDedupe(d));
+    const claimMark = CLAIM_PREFIX + randomBytes(12).toString('base64url');
+    const status = await CLAIM_SCRIPT.run(this.redis, keys, [claimMark, this.claimTtlMs]);
+    if (status === 'duplicate' || status === 'in-progress') return { status };
+    const key = keys[0]!;
+    return {
+      status: 'claimed',
+      // Unconditional: the delivery happened even if our claim expired meanwhile.
+      confirm: async () => {
+        await this.redis.set(key, DELIVERED, 'PX', this.deliveredTtlMs);
+      },
+      // Only our own claim: never erase a "delivered" mark or another request's claim.
+      release: async () => {
+        await RELEASE_SCRIPT.run(this.redis, [key], [claimMark]);
+      },
+    };
+  }
+
+  /** claim → deliver → confirm, releasing the claim if deliver throws (the error propagates). */
+  async deliverOnce<T>(identity: NotificationIdentity, deliver: () => Promise<T>): Promise<DeliverOnceResult<T>> {
+    const claim = await this.claim(identity);
+    if (claim.status !== 'claimed') return claim;
+    let result: T;
+    try {
+      result = await deliver();
+    } catch (error) {
+      await claim.release();
+      throw error;
+    }
+    await claim.confirm();
+    return { status: 'delivered', result };
+  }
+}

@@ -1,0 +1,211 @@
+// The payment path's read model: per authorization, the access token (encrypted at rest) and its metadata, plus
+// the lifecycle index (workflowIds sorted by access-token expiry) and the access-token digest → workflowId lookup
+// used to route TOKEN_CANCELED notifications. Temporal is the source of truth; this can always be rebuilt.
+//
+// All three structures change together in one Lua script (atomic), and every write carries a monotonic `version`:
+// a write older than what is stored is ignored, so a late or retried activity can never roll a token back.
+// Keys touched: the projection hash, the lifecycle sorted set and the lookup keys. The old lookup key is derived
+// inside the script from the stored digest (single Redis or a primary; not Redis Cluster).
+import type { Redis } from 'ioredis';
+import type { KeyRing } from '../codec/keyRing';
+import { keyedDigest, keyedDigestsForLookup } from '../codec/keyedDigest';
+import { LuaScript } from './luaScript';
+import { redisKeys, type RedisKeys } from './redisKeys';
+import { SecretBox } from './secretBox';
+
+/**
+ * 24 h: a versioned removal leaves a tombstone this long, so a delayed older write (an activity attempt that
+ * outlived its timeout) cannot resurrect a revoked token; activity attempts are bounded far below a day.
+ */
+export const DEFAULT_TOMBSTONE_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** Default page size of expiringBefore: one lifecycle sweep batch. */
+export const DEFAULT_EXPIRING_LIMIT = 100;
+
+const ACCESS_TOKEN_DIGEST_PURPOSE = 'access-token';
+
+/** Everything about a projected authorization except the token. Times are ISO 8601 strings. */
+export interface TokenMetadata {
+  workflowId: string;
+  wallet: string;
+  customerId: string;
+  accessTokenExpiry: string;
+  /** Absent when the wallet issues no refresh token (long-lived access token). */
+  refreshTokenExpiry?: string;
+  /** Masked by the wallet; safe to display. */
+  userLoginId?: string;
+  nextRefreshAt?: string;
+  /** The workflow's state name (e.g. ACTIVE, REFRESHING). */
+  state: string;
+  updatedAt: string;
+  /**
+   * Monotonic per authorization across runs (e.g. workflow time in ms of the token's issue or of the projection):
+   * a write with a lower version than the stored one is ignored; an equal version rewrites (idempotent retry).
+   */
+  version: number;
+}
+
+export interface ProjectedToken extends TokenMetadata {
+  accessToken: string;
+}
+
+export type ProjectionWriteResult = 'written' | 'stale';
+export type ProjectionRemoveResult = 'removed' | 'absent' | 'stale';
+
+export interface TokenProjectionOptions {
+  keyRing: KeyRing;
+  keys?: RedisKeys;
+  tombstoneTtlMs?: number;
+}
+
+const PUT_SCRIPT = new LuaScript(`
+local stored = redis.call('HGET', KEYS[1], 'version')
+if stored then
+  local storedVersion, version = tonumber(stored), tonumber(ARGV[1])
+  if storedVersion > version then return 0 end
+  if storedVersion == version and redis.call('HEXISTS', KEYS[1], 'removed') == 1 then return 0 end
+end
+local oldDigest = redis.call('HGET', KEYS[1], 'accessTokenDigest')
+if oldDigest and oldDigest ~= ARGV[5] then
+  local oldKey = ARGV[4] .. oldDigest
+  if redis.call('GET', oldKey) == ARGV[2] then redis.call('DEL', oldKey) end
+end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 6))
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+redis.call('SET', KEYS[3], ARGV[2])
+return 1
+`);
+
+const REMOVE_SCRIPT = new LuaScript(`
+local stored = redis.call('HGET', KEYS[1], 'version')
+if ARGV[3] ~= '' and stored and tonumber(stored) > tonumber(ARGV[3]) then return -1 end
+local digest = redis.call('HGET', KEYS[1], 'accessTokenDigest')
+if digest then
+  local lookupKey = ARGV[2] .. digest
+  if redis.call('GET', lookupKey) == ARGV[1] then redis.call('DEL', lookupKey) end
+end
+local existed = redis.call('HEXISTS', KEYS[1], 'accessToken')
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+if ARGV[3] ~= '' then
+  redis.call('HSET', KEYS[1], 'version', ARGV[3], 'removed', '1')
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+end
+return existed
+`);
+
+const METADATA_FIELDS = [
+  'workflowId', 'wallet', 'customerId', 'accessTokenExpiry', 'refreshTokenExpiry', 'userLoginId', 'nextRefreshAt',
+  'state', 'updatedAt', 'version',
+] as const;
+
+function epochMs(iso: string, field: string): number {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) throw new TypeError(`${field} is not an ISO 8601 time`);
+  return ms;
+}
+
+function metadataFromFields(values: readonly (string | null | undefined)[]): TokenMetadata | undefined {
+  const [workflowId, wallet, customerId, accessTokenExpiry, refreshTokenExpiry, userLoginId, nextRefreshAt, state, updatedAt, version] = values;
+  if (!workflowId || !wallet || !customerId || !accessTokenExpiry || !state || !updatedAt || !version) return undefined;
+  return {
+    workflowId, wallet, customerId, accessTokenExpiry,
+    ...(refreshTokenExpiry ? { refreshTokenExpiry } : {}),
+    ...(userLoginId ? { userLoginId } : {}),
+    ...(nextRefreshAt ? { nextRefreshAt } : {}),
+    state, updatedAt, version: Number(version),
+  };
+}
+
+export class TokenProjectionStore {
+  private readonly keys: RedisKeys;
+  private readonly box: SecretBox;
+  private readonly tombstoneTtlMs: number;
+
+  constructor(private readonly redis: Redis, private readonly options: TokenProjectionOptions) {
+    this.keys = options.keys ?? redisKeys();
+    this.box = new SecretBox(options.keyRing);
+    this.tombstoneTtlMs = options.tombstoneTtlMs ?? DEFAULT_TOMBSTONE_TTL_MS;
+  }
+
+  /** Atomically writes projection + lifecycle entry + token lookup, unless a newer version is stored. */
+  async put(projection: ProjectedToken): Promise<ProjectionWriteResult> {
+    const { workflowId, accessToken, version } = projection;
+    if (!workflowId) throw new TypeError('workflowId must not be empty');
+    if (!accessToken) throw new TypeError('accessToken must not be empty');
+    if (!Number.isSafeInteger(version) || version < 0) throw new TypeError('version must be a non-negative safe integer');
+    const expiryMs = epochMs(projection.accessTokenExpiry, 'accessTokenExpiry');
+    for (const field of ['refreshTokenExpiry', 'nextRefreshAt', 'updatedAt'] as const) {
+      const value = projection[field];
+      if (value !== undefined) epochMs(value, field);
+    }
+    const digest = keyedDigest(this.options.keyRing, ACCESS_TOKEN_DIGEST_PURPOSE, accessToken);
+    const fields: string[] = [];
+    for (const field of METADATA_FIELDS) {
+      const value = projection[field];
+      if (value !== undefined && value !== '') fields.push(field, String(value));
+    }
+    fields.push('accessToken', this.box.seal(accessToken, this.tokenContext(workflowId)), 'accessTokenDigest', digest);
+    const written = await PUT_SCRIPT.run(
+      this.redis,
+      [this.keys.tokenProjection(workflowId), this.keys.lifecycleIndex(), this.keys.accessTokenLookup(digest)],
+      [version, workflowId, expiryMs, this.keys.accessTokenLookupPrefix(), digest, ...fields],
+    );
+    return written === 1 ? 'written' : 'stale';
+  }
+
+  /** The projection with the decrypted access token, or undefined (then rebuild it from the workflow). */
+  async get(workflowId: string): Promise<ProjectedToken | undefined> {
+    const hash = await this.redis.hgetall(this.keys.tokenProjection(workflowId));
+    const metadata = metadataFromFields(METADATA_FIELDS.map((field) => hash[field]));
+    if (!metadata || hash.removed || !hash.accessToken) return undefined;
+    return { ...metadata, accessToken: this.box.open(hash.accessToken, this.tokenContext(workflowId)) };
+  }
+
+  /** Metadata only; the token is neither read nor decrypted. */
+  async getMetadata(workflowId: string): Promise<TokenMetadata | undefined> {
+    const values = await this.redis.hmget(this.keys.tokenProjection(workflowId), ...METADATA_FIELDS, 'removed');
+    if (values[METADATA_FIELDS.length]) return undefined;
+    return metadataFromFields(values);
+  }
+
+  /**
+   * Removes projection, lifecycle entry and token lookup. With a version: only if the stored version is not newer,
+   * and a tombstone keeps older writes out for tombstoneTtlMs. Without: unconditional (operator clean-up).
+   */
+  async remove(workflowId: string, options: { version?: number } = {}): Promise<ProjectionRemoveResult> {
+    const result = await REMOVE_SCRIPT.run(
+      this.redis,
+      [this.keys.tokenProjection(workflowId), this.keys.lifecycleIndex()],
+      [workflowId, this.keys.accessTokenLookupPrefix(), options.version ?? '', this.tombstoneTtlMs],
+    );
+    return result === 1 ? 'removed' : result === -1 ? 'stale' : 'absent';
+  }
+
+  /** Authorizations whose access token expires strictly before `before`, earliest first. Metadata only. */
+  async expiringBefore(before: Date | number, limit: number = DEFAULT_EXPIRING_LIMIT): Promise<TokenMetadata[]> {
+    const beforeMs = typeof before === 'number' ? before : before.getTime();
+    if (!Number.isFinite(beforeMs)) throw new TypeError('before must be a valid time');
+    const workflowIds = await this.redis.zrangebyscore(this.keys.lifecycleIndex(), '-inf', `(${beforeMs}`, 'LIMIT', 0, limit);
+    if (workflowIds.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of workflowIds) pipeline.hmget(this.keys.tokenProjection(id), ...METADATA_FIELDS);
+    const replies = (await pipeline.exec()) ?? [];
+    return replies
+      .map(([error, values]) => (error ? undefined : metadataFromFields(values as (string | null)[])))
+      .filter((metadata): metadata is TokenMetadata => metadata !== undefined);
+  }
+
+  /** The workflow holding this access token (for TOKEN_CANCELED), found by keyed digest under any ring key. */
+  async workflowIdForAccessToken(accessToken: string): Promise<string | undefined> {
+    if (!accessToken) return undefined;
+    const digests = keyedDigestsForLookup(this.options.keyRing, ACCESS_TOKEN_DIGEST_PURPOSE, accessToken);
+    const found = await this.redis.mget(...digests.map((digest) => this.keys.accessTokenLookup(digest)));
+    return found.find((id): id is string => typeof id === 'string') ?? undefined;
+  }
+
+  private tokenContext(workflowId: string): string {
+    return `token:${workflowId}`;
+  }
+}

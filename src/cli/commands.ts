@@ -4,7 +4,9 @@
  */
 import type { CliCommand } from './command';
 import { signatureCommand } from './signatureCommand';
+import { sandboxCommand } from '../sandbox/cliCommand';
 
 export const commands: Readonly<Record<string, CliCommand>> = {
   signature: signatureCommand,
+  sandbox: sandboxCommand,
 };

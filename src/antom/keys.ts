@@ -14,6 +14,8 @@ export class KeyConfigurationError extends Error {
 }
 
 const PEM_HEADER = /-----BEGIN ([A-Z0-9 ]+)-----/;
+/** PKCS#8 encrypted PEM, or a traditional PEM with an encryption header. */
+const ENCRYPTED_PEM = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,ENCRYPTED/;
 
 /** Minimum modulus size accepted. Antom mandates RSA 2048; anything smaller is a misconfiguration. */
 const MIN_MODULUS_BITS = 2048;
@@ -45,6 +47,12 @@ function checkRsa(key: KeyObject, label: string): KeyObject {
 /** Parse a merchant (or sandbox) private key. `label` names the source in errors; the key material never appears. */
 export function loadPrivateKey(text: string | Buffer, label = ''): KeyObject {
   const source = typeof text === 'string' ? text : text.toString('utf8');
+  if (ENCRYPTED_PEM.test(source)) {
+    // Otherwise this surfaces as a bare "could not be parsed", which sends people hunting for a format problem.
+    throw new KeyConfigurationError(
+      `private key${describeSource(label)} is encrypted with a passphrase; configure it unencrypted (openssl pkey -in <key> -out <plain key>)`,
+    );
+  }
   try {
     if (PEM_HEADER.test(source)) return checkRsa(createPrivateKey({ key: source, format: 'pem' }), label);
     const der = bareBase64ToDer(source, label);

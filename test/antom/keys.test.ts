@@ -86,6 +86,7 @@ test('PEM private key with CRLF line endings loads', (t) => {
 
 const publicFormats: Array<[string, string]> = [
   ['SPKI PEM', fixtureKeyPaths.merchantPublicPem],
+  ['PKCS#1 PEM', fixtureKeyPaths.merchantPublicPkcs1Pem],
   ['bare base64 SPKI', fixtureKeyPaths.merchantPublicBase64],
 ];
 
@@ -138,6 +139,13 @@ test('empty or whitespace-only key → KeyConfigurationError "empty key"', (t) =
 test('a public key given where the private key is expected → KeyConfigurationError', (t) => {
   const pem = read(fixtureKeyPaths.merchantPublicPem);
   expectConfigError(t, () => loadPrivateKey(pem, 'MERCHANT_PRIVATE_KEY'), /private key \(MERCHANT_PRIVATE_KEY\)/, pem);
+});
+
+test('passphrase-protected private key (PKCS#8 or traditional PEM) → KeyConfigurationError saying it is encrypted', (t) => {
+  for (const type of ['pkcs8', 'pkcs1'] as const) {
+    const encrypted = merchantKeys.privateKey.export({ type, format: 'pem', cipher: 'aes-256-cbc', passphrase: 'test-only' }).toString();
+    expectConfigError(t, () => loadPrivateKey(encrypted, 'MERCHANT_PRIVATE_KEY'), /private key \(MERCHANT_PRIVATE_KEY\) is encrypted with a passphrase/, encrypted);
+  }
 });
 
 test('EC key → KeyConfigurationError "expected RSA", for both private and public loaders', (t) => {

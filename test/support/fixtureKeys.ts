@@ -17,6 +17,7 @@ export const fixtureKeyPaths = {
   merchantPrivatePkcs1Base64: fixture('merchant-private.pkcs1.base64.txt'),
   merchantPublicPem: fixture('merchant-public.pem'),
   merchantPublicBase64: fixture('merchant-public.base64.txt'),
+  merchantPublicPkcs1Pem: fixture('merchant-public.pkcs1.pem'),
   antomPrivatePem: fixture('antom-private.pem'),
   antomPublicPem: fixture('antom-public.pem'),
   unrelatedPrivatePem: fixture('unrelated-private.pem'),

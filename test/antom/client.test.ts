@@ -258,17 +258,19 @@ test('Alipay+: prepare / applyTokenAps / cancelToken on the /aps/ paths with ISO
 });
 
 test('applyToken with an authCode gets the short deadline; a refresh keeps the normal one', async (t) => {
-  const { fake, client } = await setup(t, { timeouts: { responseMs: 5_000, authCodeResponseMs: 200 } });
+  const { fake, client } = await setup(t, { timeouts: { responseMs: 8_000, authCodeResponseMs: 300 } });
   fake.respondWith((request, res) => {
-    setTimeout(() => fake.reply(res, request.path, tokenBody), 500);
+    // authCode grants are never answered; refreshes are answered after twice the authCode deadline.
+    if (JSON.parse(request.rawBody).grantType === 'REFRESH_TOKEN') setTimeout(() => fake.reply(res, request.path, tokenBody), 600);
   });
   const started = Date.now();
   const err = await t.throwsAsync(client.applyToken(authCodeGrant), { instanceOf: AntomTransportError });
   t.is(err!.kind, 'timeout');
-  t.true(Date.now() - started < 450, 'gave up at the authCode deadline');
+  // Bounds far apart so a loaded machine cannot blur them: 300 ms deadline vs the 8 s normal one.
+  t.true(Date.now() - started < 5_000, 'gave up at the authCode deadline, not the normal one');
 
   const token = await client.applyToken(refreshGrant);
-  t.is(token.accessToken, ACCESS_TOKEN, 'a 500 ms answer is fine for a refresh');
+  t.is(token.accessToken, ACCESS_TOKEN, 'a 600 ms answer is fine for a refresh');
 });
 
 test('per-call AbortSignal aborts the request', async (t) => {

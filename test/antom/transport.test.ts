@@ -173,7 +173,7 @@ test('no response within the timeout → response-timeout, promptly', async (t) 
   const err = await t.throwsAsync(transport.post(PATH, body), { instanceOf: AntomTransportError });
   const elapsed = Date.now() - started;
   t.deepEqual(kindAndDetail(err), ['timeout', 'response-timeout']);
-  t.true(elapsed >= 190 && elapsed < 2000, `took ${elapsed} ms`);
+  t.true(elapsed >= 190 && elapsed < 5000, `took ${elapsed} ms`);
   assertNoSecrets(t, err);
 });
 
@@ -194,7 +194,7 @@ test('a per-call timeout overrides the default', async (t) => {
   const started = Date.now();
   const err = await t.throwsAsync(transport.post(PATH, body, { responseTimeoutMs: 150 }), { instanceOf: AntomTransportError });
   t.deepEqual(kindAndDetail(err), ['timeout', 'response-timeout']);
-  t.true(Date.now() - started < 2000);
+  t.true(Date.now() - started < 5000);
 });
 
 test('socket destroyed mid-response → connection-reset', async (t) => {
@@ -281,7 +281,7 @@ test('abort via AbortSignal mid-flight → aborted, not a timeout', async (t) =>
   const started = Date.now();
   const err = await t.throwsAsync(transport.post(PATH, body, { signal: controller.signal }), { instanceOf: AntomTransportError });
   t.is(err!.kind, 'aborted');
-  t.true(Date.now() - started < 2000);
+  t.true(Date.now() - started < 5000);
 });
 
 test('an already-aborted signal sends nothing', async (t) => {

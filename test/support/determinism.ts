@@ -1,0 +1,121 @@
+/**
+ * Determinism check: feed a recorded run's workflow tasks, as a server would replay its history, into a fresh
+ * sandbox with isReplaying set, and require the very same commands. Mirrors what sdk-core does on replay: rejected
+ * updates are absent (they never reached history), accepted ones skip their validator, patch markers are announced
+ * with notifyHasPatch, and the internal SDK flags recorded by the original task are made available again.
+ */
+import { WorkflowCodecRunner } from '@temporalio/worker/lib/workflow-codec-runner';
+import type { ReusableVMWorkflowCreator } from '@temporalio/worker/lib/workflow/reusable-vm';
+import type { WorkflowInfo } from '@temporalio/workflow';
+import { tsToMs } from '@temporalio/common/lib/time';
+import type { PayloadCodec } from '@temporalio/common';
+import { coresdk } from '@temporalio/proto';
+import { DeterminismViolationError } from './errors';
+import type { WorkflowRun } from './workflowRun';
+
+type Job = coresdk.workflow_activation.IWorkflowActivationJob;
+type Command = coresdk.workflow_commands.IWorkflowCommand;
+
+/** A one-line, payload-free description of a command for diffs. */
+export function describeCommand(command: Command): string {
+  const json = coresdk.workflow_commands.WorkflowCommand.fromObject(command).toJSON() as Record<string, unknown>;
+  const kind = Object.keys(json).find((key) => key !== 'userMetadata' && key !== 'eventGroupMarkers') ?? 'unknown';
+  const body = (json[kind] ?? {}) as Record<string, unknown>;
+  const parts = Object.entries(body)
+    .filter(([key]) => !['arguments', 'headers', 'input', 'result', 'memo', 'searchAttributes', 'details', 'failure'].includes(key))
+    .map(([key, value]) => `${key}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}`);
+  return `${kind}(${parts.join(', ')})`;
+}
+
+function describeJobs(jobs: Job[]): string {
+  return jobs
+    .map((job) => Object.keys(coresdk.workflow_activation.WorkflowActivationJob.fromObject(job).toJSON())[0] ?? 'unknown')
+    .join(', ');
+}
+
+function commandsOf(completion: coresdk.workflow_completion.IWorkflowActivationCompletion): Command[] {
+  return completion.successful?.commands ?? [];
+}
+
+function normalize(completion: coresdk.workflow_completion.IWorkflowActivationCompletion): string {
+  if (completion.failed) return `failed: ${completion.failed.failure?.message ?? ''}`;
+  return JSON.stringify(
+    commandsOf(completion).map((command) => coresdk.workflow_commands.WorkflowCommand.fromObject(command).toJSON()),
+  );
+}
+
+function diff(
+  expected: coresdk.workflow_completion.IWorkflowActivationCompletion,
+  actual: coresdk.workflow_completion.IWorkflowActivationCompletion,
+): string {
+  const describe = (completion: coresdk.workflow_completion.IWorkflowActivationCompletion): string[] =>
+    completion.failed
+      ? [`workflow task failed: ${completion.failed.failure?.message ?? ''}`]
+      : commandsOf(completion).map(describeCommand);
+  const before = describe(expected);
+  const after = describe(actual);
+  const lines: string[] = [];
+  for (let i = 0; i < Math.max(before.length, after.length); i++) {
+    const b = before[i];
+    const a = after[i];
+    if (b === a) lines.push(`    ${b}`);
+    else {
+      if (b !== undefined) lines.push(`  - ${b}   (original)`);
+      if (a !== undefined) lines.push(`  + ${a}   (replay)`);
+    }
+  }
+  if (before.join() === after.join()) lines.push('  (same command kinds; arguments or options differ)');
+  return lines.join('\n');
+}
+
+export async function replayRun(
+  creator: ReusableVMWorkflowCreator,
+  codecs: PayloadCodec[],
+  run: WorkflowRun,
+  info: WorkflowInfo,
+): Promise<void> {
+  const tasks = run.workflowTasks;
+  const first = tasks[0];
+  if (!first) return;
+  const codec = new WorkflowCodecRunner(codecs, run.codec.workflowContext);
+  const instance = await creator.createWorkflow({
+    info: { ...info, unsafe: { ...info.unsafe, isReplaying: true, isReplayingHistoryEvents: true } },
+    randomnessSeed: run.randomnessSeed.toBytes(),
+    now: tsToMs(first.activation.timestamp),
+    showStackTraceSources: false,
+  });
+  try {
+    for (const [index, task] of tasks.entries()) {
+      const rejected = new Set(task.rejectedUpdateIds);
+      const patches: Job[] = commandsOf(task.completion)
+        .filter((command) => command.setPatchMarker)
+        .map((command) => ({ notifyHasPatch: { patchId: command.setPatchMarker?.patchId ?? '' } }));
+      const jobs: Job[] = [
+        ...patches,
+        ...(task.activation.jobs ?? [])
+          .filter((job) => !(job.doUpdate && rejected.has(job.doUpdate.id ?? '')))
+          .map((job) => (job.doUpdate ? { doUpdate: { ...job.doUpdate, runValidator: false } } : job)),
+      ];
+      if (jobs.length === 0) continue;
+      const activation = {
+        ...task.activation,
+        jobs,
+        isReplaying: true,
+        availableInternalFlags: task.completion.successful?.usedInternalFlags ?? [],
+      };
+      const decoded = await codec.decodeActivation(activation);
+      const raw = await instance.activate(coresdk.workflow_activation.WorkflowActivation.fromObject(decoded));
+      const actual = coresdk.workflow_completion.WorkflowActivationCompletion.fromObject(raw);
+      if (normalize(actual) !== normalize(task.decodedCompletion)) {
+        throw new DeterminismViolationError(
+          run.workflowId,
+          run.runId,
+          index,
+          `  activation jobs: ${describeJobs(task.activation.jobs ?? [])}\n${diff(task.decodedCompletion, actual)}`,
+        );
+      }
+    }
+  } finally {
+    await instance.dispose();
+  }
+}

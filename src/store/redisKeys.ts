@@ -1,5 +1,7 @@
 // Every Redis key the store uses, under one configurable prefix (so deployments and tests can share a Redis).
 // Secrets never appear in key names: tokens, requests and notification identities are keyed by a keyed digest.
+// Target: one Redis (with replicas/AOF). The atomic scripts touch several keys, which Redis Cluster would reject
+// across slots.
 
 /** Default prefix; matches REDIS_KEY_PREFIX's default in config.ts. */
 export const DEFAULT_KEY_PREFIX = 'antom-auth:';

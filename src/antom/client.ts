@@ -28,7 +28,7 @@
  * A method of the other platform (e.g. prepare on an Antom client) throws EndpointConfigurationError.
  */
 import type { KeyObject } from 'node:crypto';
-import { AntomBusinessError, AntomUnknownResultError, AntomUnverifiableResponseError, type AntomError } from './errors';
+import { AntomUnknownResultError, AntomUnverifiableResponseError, errorForResult, type AntomError } from './errors';
 import {
   endpointPath,
   EndpointConfigurationError,
@@ -268,7 +268,8 @@ export class AntomClient {
         this.#report(platform, endpoint, started, outcome, verified.result.resultCode);
         return accepted.value;
       }
-      throw resultError(endpoint, verified.result, outcome);
+      // Only non-success outcomes get here, so errorForResult always has an error; the fallback keeps that explicit.
+      throw errorForResult(endpoint, verified.result) ?? new AntomUnknownResultError({ endpoint, resultCode: verified.result.resultCode });
     } catch (err) {
       const failure = err as AntomError;
       this.#report(platform, endpoint, started, failure.outcome ?? 'unknown-retry', verified?.result.resultCode, failure.name);
@@ -292,13 +293,4 @@ export class AntomClient {
       // A metrics hook must never change the outcome of a call.
     }
   }
-}
-
-function resultError(endpoint: EndpointName, result: Result, outcome: ResultOutcome): AntomError {
-  const message = result.resultMessage === undefined ? {} : { resultMessage: result.resultMessage };
-  if (outcome === 'customer-final' || outcome === 'systemic-final' || outcome === 'already-done') {
-    return new AntomBusinessError({ endpoint, resultCode: result.resultCode, outcome, ...message });
-  }
-  // 'unknown-retry', and 'success' reaching here (an S whose body the caller did not accept) cannot be trusted.
-  return new AntomUnknownResultError({ endpoint, resultCode: result.resultCode, ...message });
 }

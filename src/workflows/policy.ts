@@ -86,8 +86,9 @@ export function resolvePolicy(overrides: PolicyOverrides | undefined): Authoriza
   if (merged.shortLivedRefreshFraction <= 0 || merged.shortLivedRefreshFraction >= 1) {
     throw new InvalidPolicyError('policy shortLivedRefreshFraction must be between 0 and 1 (exclusive)');
   }
-  if (merged.shortLivedLifetimeMultiple < 1) {
-    throw new InvalidPolicyError('policy shortLivedLifetimeMultiple must be ≥ 1');
+  if (merged.shortLivedLifetimeMultiple < 2) {
+    // Below 2 a token barely longer than the lead would be refreshed right after issue, cycle after cycle.
+    throw new InvalidPolicyError('policy shortLivedLifetimeMultiple must be ≥ 2');
   }
   if (merged.authCodeApplyBudgetMs <= 0 || merged.authCodeApplyBudgetMs > AUTH_CODE_LIFETIME_MS) {
     throw new InvalidPolicyError('policy authCodeApplyBudgetMs must be in (0, 60000]: the authCode lives one minute');

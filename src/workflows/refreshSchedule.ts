@@ -26,7 +26,10 @@ export interface RefreshPlan {
   kind: 'refresh' | 'reauth';
   /** Epoch ms. Never after `deadline`; may be ≤ issuedAt for a token that arrived already too close to expiry. */
   at: number;
-  /** The instant after which the action is impossible: the earlier expiry (refresh) or the access expiry (reauth). */
+  /**
+   * The instant after which the action is impossible: the earlier expiry (refresh) or the access expiry (reauth —
+   * also chosen when the refresh token ends first and a further refresh would barely extend the access token).
+   */
   deadline: number;
   /** 'lead': `deadline − lead − jitter`; 'short-lived': a fraction of the life; 'overdue': at once. */
   basis: 'lead' | 'short-lived' | 'overdue';
@@ -56,24 +59,36 @@ const SHORT_LIVED_JITTER_SHARE = 0.1;
 export function planRefresh(input: RefreshScheduleInput, policy: RefreshSchedulePolicy): RefreshPlan {
   const { issuedAt, accessTokenExpiry } = input;
   const fraction = seedFraction(input.jitterSeed);
-  const kind: RefreshPlan['kind'] = input.hasRefreshToken ? 'refresh' : 'reauth';
-  const deadline = kind === 'refresh' && input.refreshTokenExpiry !== undefined
-    ? Math.min(accessTokenExpiry, input.refreshTokenExpiry)
-    : accessTokenExpiry;
-  const life = deadline - issuedAt;
+  if (!input.hasRefreshToken) return planBefore('reauth', issuedAt, accessTokenExpiry, fraction, policy);
 
+  const refreshExpiry = input.refreshTokenExpiry;
+  if (refreshExpiry === undefined || refreshExpiry >= accessTokenExpiry) {
+    return planBefore('refresh', issuedAt, accessTokenExpiry, fraction, policy);
+  }
+  // The refresh token dies first. A refresh at `at` buys (at − issuedAt) of extra access life; when the refresh token
+  // is not renewed (non-rotating wallets) each further cycle buys less. Below a meaningful gain, stop refreshing and
+  // plan the reauthorization against the access expiry instead (otherwise: ever shorter refresh cycles).
+  const refresh = planBefore('refresh', issuedAt, refreshExpiry, fraction, policy);
+  const accessLife = accessTokenExpiry - issuedAt;
+  const worthwhileGain = Math.min(policy.refreshLeadMs, Math.floor(accessLife * policy.shortLivedRefreshFraction));
+  if (refresh.at - issuedAt >= worthwhileGain) return refresh;
+  return planBefore('reauth', issuedAt, accessTokenExpiry, fraction, policy);
+}
+
+function planBefore(kind: RefreshPlan['kind'], issuedAt: number, deadline: number, fraction: number, policy: RefreshSchedulePolicy): RefreshPlan {
+  const life = deadline - issuedAt;
   if (life <= 0) return { kind, at: Math.min(issuedAt, deadline), deadline, basis: 'overdue', jitterMs: 0 };
 
   const lead = policy.refreshLeadMs;
   if (life >= policy.shortLivedLifetimeMultiple * lead && life > lead) {
-    // Long-lived: exactly `lead` before the deadline, minus jitter. The jitter is capped by the slack left after the
-    // lead so the plan never falls before the token was issued.
-    const jitterCap = Math.min(policy.jitterMaxMs, life - lead);
+    // Long-lived: exactly `lead` before the deadline, minus jitter. The jitter takes at most half the slack left after
+    // the lead, so the plan never falls before the token was issued and each cycle still moves time forward.
+    const jitterCap = Math.min(policy.jitterMaxMs, Math.floor((life - lead) / 2));
     const jitterMs = Math.floor(fraction * jitterCap);
     return { kind, at: deadline - lead - jitterMs, deadline, basis: 'lead', jitterMs };
   }
 
-  // Short-lived: a fixed lead would leave almost nothing (or fall before issue), so refresh at a fraction of the life.
+  // Short-lived: a fixed lead would leave almost nothing (or fall before issue), so act at a fraction of the life.
   const offset = Math.floor(life * policy.shortLivedRefreshFraction);
   const jitterCap = Math.min(policy.jitterMaxMs, Math.floor(offset * SHORT_LIVED_JITTER_SHARE));
   const jitterMs = Math.floor(fraction * jitterCap);

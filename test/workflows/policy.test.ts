@@ -21,6 +21,7 @@ test('bad overrides fail loudly', (t) => {
   t.throws(() => resolvePolicy({ refreshLeadMs: 0 }), { instanceOf: InvalidPolicyError });
   t.throws(() => resolvePolicy({ refreshLeadMs: -1 }), { instanceOf: InvalidPolicyError });
   t.throws(() => resolvePolicy({ shortLivedRefreshFraction: 1 }), { instanceOf: InvalidPolicyError });
+  t.throws(() => resolvePolicy({ shortLivedLifetimeMultiple: 1 }), { instanceOf: InvalidPolicyError });
   t.throws(() => resolvePolicy({ retryMaximumIntervalMs: 1, retryInitialIntervalMs: 2 }), { instanceOf: InvalidPolicyError });
   t.throws(() => resolvePolicy({ maxReconsults: 1.5 }), { instanceOf: InvalidPolicyError });
   t.throws(() => resolvePolicy({ nope: 1 } as never), { instanceOf: InvalidPolicyError, message: /unknown policy key nope/ });

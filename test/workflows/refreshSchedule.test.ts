@@ -65,7 +65,7 @@ test('seedFraction is in [0,1), deterministic and spreads similar seeds', (t) =>
 const policyArb = fc.record({
   refreshLeadMs: fc.integer({ min: MINUTE, max: 30 * DAY }),
   jitterMaxMs: fc.integer({ min: 0, max: 5 * DAY }),
-  shortLivedLifetimeMultiple: fc.integer({ min: 1, max: 10 }),
+  shortLivedLifetimeMultiple: fc.integer({ min: 2, max: 10 }),
   shortLivedRefreshFraction: fc.double({ min: 0.05, max: 0.95, noNaN: true }),
 });
 const inputArb = fc.record({
@@ -79,8 +79,45 @@ const inputArb = fc.record({
 test('property: the plan is never after the deadline, and before it whenever the token has life left', (t) => {
   fc.assert(fc.property(inputArb, policyArb, (i, p) => {
     const plan = planRefresh({ issuedAt: i.issuedAt, accessTokenExpiry: i.issuedAt + i.accessLife, refreshTokenExpiry: i.refreshLife === undefined ? undefined : i.issuedAt + i.refreshLife, hasRefreshToken: i.hasRefreshToken, jitterSeed: i.jitterSeed }, p);
-    const earlier = i.hasRefreshToken && i.refreshLife !== undefined ? Math.min(i.accessLife, i.refreshLife) : i.accessLife;
+    const earlier = plan.kind === 'refresh' && i.refreshLife !== undefined ? Math.min(i.accessLife, i.refreshLife) : i.accessLife;
     return plan.deadline === i.issuedAt + earlier && plan.at < plan.deadline && plan.at >= i.issuedAt;
+  }));
+  t.pass();
+});
+
+test('non-rotating refresh token (TNG 2 y / 2.5 y): two refreshes, then reauth ahead of the access expiry', (t) => {
+  const refreshExpiry = T0 + 2.5 * YEAR;
+  const seed = 'authorization:TNG:c1';
+  const first = planRefresh({ issuedAt: T0, accessTokenExpiry: T0 + 2 * YEAR, refreshTokenExpiry: refreshExpiry, hasRefreshToken: true, jitterSeed: seed }, policy);
+  t.is(first.kind, 'refresh');
+  t.is(first.deadline, T0 + 2 * YEAR);
+  // After the first refresh the refresh token (not renewed) is the earlier deadline.
+  const second = planRefresh({ issuedAt: first.at, accessTokenExpiry: first.at + 2 * YEAR, refreshTokenExpiry: refreshExpiry, hasRefreshToken: true, jitterSeed: seed }, policy);
+  t.is(second.kind, 'refresh');
+  t.is(second.deadline, refreshExpiry);
+  t.true(second.at <= refreshExpiry - 10 * DAY);
+  // The next refresh would buy days, not years: reauth before the last access token expires instead.
+  const third = planRefresh({ issuedAt: second.at, accessTokenExpiry: second.at + 2 * YEAR, refreshTokenExpiry: refreshExpiry, hasRefreshToken: true, jitterSeed: seed }, policy);
+  t.is(third.kind, 'reauth');
+  t.is(third.deadline, second.at + 2 * YEAR);
+  t.true(third.at <= third.deadline - 10 * DAY);
+});
+
+test('property: refreshes against a non-renewed refresh token end after finitely many cycles', (t) => {
+  fc.assert(fc.property(fc.integer({ min: MINUTE, max: 5 * YEAR }), fc.integer({ min: MINUTE, max: 5 * YEAR }), fc.string(), policyArb, (accessLife, refreshLife, seed, p) => {
+    let issuedAt = T0;
+    const refreshExpiry = T0 + refreshLife;
+    // Every cycle must buy at least this much time, so the number of refreshes is bounded by refreshLife / minGain.
+    const minGain = Math.max(1, Math.min(Math.floor(p.refreshLeadMs / 2), Math.floor(accessLife * p.shortLivedRefreshFraction * 0.9) - 1));
+    const maxCycles = Math.ceil(refreshLife / minGain) + 2;
+    fc.pre(maxCycles <= 5000); // keeps the run fast; the bound itself is what is being checked
+    for (let cycle = 0; cycle <= maxCycles; cycle++) {
+      const plan = planRefresh({ issuedAt, accessTokenExpiry: issuedAt + accessLife, refreshTokenExpiry: refreshExpiry, hasRefreshToken: true, jitterSeed: seed }, p);
+      if (plan.kind === 'reauth' || plan.at >= refreshExpiry) return true;
+      if (plan.at - issuedAt < minGain) return false;
+      issuedAt = plan.at;
+    }
+    return false;
   }));
   t.pass();
 });
@@ -91,7 +128,8 @@ test('property: long-lived tokens are planned at least the lead ahead, jitter wi
     const life = plan.deadline - i.issuedAt;
     if (plan.jitterMs < 0 || plan.jitterMs > p.jitterMaxMs) return false;
     if (life >= p.shortLivedLifetimeMultiple * p.refreshLeadMs && life > p.refreshLeadMs) {
-      return plan.basis === 'lead' && plan.deadline - plan.at >= p.refreshLeadMs && plan.deadline - plan.at <= p.refreshLeadMs + p.jitterMaxMs;
+      return plan.basis === 'lead' && plan.deadline - plan.at >= p.refreshLeadMs && plan.deadline - plan.at <= p.refreshLeadMs + p.jitterMaxMs
+        && plan.at - i.issuedAt >= (life - p.refreshLeadMs) / 2;
     }
     // Short-lived: at the configured fraction of the life, minus at most 10 % of that offset.
     const offset = Math.floor(life * p.shortLivedRefreshFraction);
@@ -105,7 +143,9 @@ test('property: deterministic for a seed, and no refresh token always means reau
     const input = { issuedAt: i.issuedAt, accessTokenExpiry: i.issuedAt + i.accessLife, refreshTokenExpiry: i.refreshLife === undefined ? undefined : i.issuedAt + i.refreshLife, hasRefreshToken: i.hasRefreshToken, jitterSeed: i.jitterSeed };
     const a = planRefresh(input, p);
     const b = planRefresh({ ...input }, { ...p });
-    return JSON.stringify(a) === JSON.stringify(b) && (i.hasRefreshToken || a.kind === 'reauth') && (!i.hasRefreshToken || a.kind === 'refresh');
+    // With a refresh token, reauth is only chosen when the refresh token ends before the access token.
+    const refreshEndsFirst = i.refreshLife !== undefined && i.refreshLife < i.accessLife;
+    return JSON.stringify(a) === JSON.stringify(b) && (i.hasRefreshToken || a.kind === 'reauth') && (!i.hasRefreshToken || a.kind === 'refresh' || refreshEndsFirst);
   }));
   t.pass();
 });

@@ -33,7 +33,7 @@ export const KNOBS = {
   WORKER_MAX_CACHED_WORKFLOWS: { default: '1000', why: 'each cached authorization costs ~1 MB of VM memory; 1000 fits a small worker and avoids replay for active ones' },
   WORKFLOW_BUNDLE_PATH: { why: 'a prebundled workflow file (production): skips bundling at start and pins the code that runs' },
   ANTOM_BASE_URL: { why: 'unset: `npm start` embeds the sandbox; set it (or ANTOM_REGION) to talk to Antom' },
-  ANTOM_REGION: { why: 'one of na, sea, eu, aps-sea, aps-na: picks the documented domain when ANTOM_BASE_URL is unset' },
+  ANTOM_REGION: { why: 'one of na, us, sea, eu, aps-sea, aps-na: picks the documented domain when ANTOM_BASE_URL is unset' },
   ANTOM_SANDBOX_PATH: { default: 'auto', why: 'auto: the `/ams/sandbox/` path when the client-id starts with SANDBOX_, as Antom\'s SDKs do' },
   ANTOM_CLIENT_ID: { why: 'your client-id from the Antom dashboard (required when talking to Antom)' },
   ANTOM_PRIVATE_KEY_FILE: { why: 'your RSA private key (PKCS#8/PKCS#1, PEM or base64); parsed once at start', secret: true },
@@ -53,7 +53,7 @@ export const KNOBS = {
 
 export type KnobName = keyof typeof KNOBS;
 
-const regions = ['na', 'sea', 'eu', 'aps-sea', 'aps-na'] as const;
+const regions = ['na', 'us', 'sea', 'eu', 'aps-sea', 'aps-na'] as const;
 
 const optionalText = z.string().trim().min(1).optional();
 const port = z.coerce.number().int().min(0).max(65535);

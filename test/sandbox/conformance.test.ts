@@ -1,0 +1,478 @@
+/**
+ * The real AntomClient (src/antom/client.ts) against the sandbox over loopback: every endpoint's happy path on both
+ * platforms and both grant types, the wallet token policies, and each error code the sandbox produces, checked for
+ * the class the client assigns to it (DESIGN.md error taxonomy).
+ */
+import test from 'ava';
+import { AntomBusinessError, type FinalOutcome, AntomTransportError, AntomUnknownResultError, AntomUnverifiableResponseError } from '../../src/antom/errors';
+import type { AntomClient } from '../../src/antom/client';
+import { merchantKeys, unrelatedKeys } from '../support/fixtureKeys';
+import { DAY_MS, MERCHANT, REDIRECT_URL, YEAR_MS, clientFor, linkAlipayPlus, linkAntom, startTestSandbox, uniqueAuthState } from './harness';
+
+const MINUTE_MS = 60_000;
+
+async function businessError(t: import('ava').ExecutionContext, promise: Promise<unknown>): Promise<AntomBusinessError> {
+  const error = await t.throwsAsync(promise, { instanceOf: AntomBusinessError });
+  return error as AntomBusinessError;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Happy paths
+// ---------------------------------------------------------------------------------------------------------------
+
+for (const sandboxPath of [true, false]) {
+  test(`Antom ${sandboxPath ? '/ams/sandbox' : '/ams'}: consult → approve → applyToken → refresh → revoke`, async (t) => {
+    const sandbox = await startTestSandbox(t);
+    const client = clientFor(t, sandbox, { sandbox: sandboxPath });
+    const authState = uniqueAuthState();
+    const consult = await client.consult({
+      customerBelongsTo: 'GCASH',
+      authRedirectUrl: REDIRECT_URL,
+      scopes: ['AGREEMENT_PAY'],
+      authState,
+      terminalType: 'WEB',
+    });
+    t.truthy(consult.normalUrl?.startsWith(`${sandbox.url}/wallet/authorize/`));
+    t.is(consult.authCodeForm?.codeDetails[0]?.codeValue, consult.normalUrl);
+    t.is(sandbox.admin.requests().at(-1)?.path, `/ams/${sandboxPath ? 'sandbox/' : ''}api/v1/authorizations/consult`);
+
+    const approved = sandbox.admin.approve({ authState });
+    t.is(new URL(approved.redirectUrl).searchParams.get('authState'), authState);
+    t.is(new URL(approved.redirectUrl).searchParams.get('authCode'), approved.authCode);
+
+    const issuedAt = sandbox.clock.now();
+    const tokens = await client.applyToken({ grantType: 'AUTHORIZATION_CODE', customerBelongsTo: 'GCASH', authCode: approved.authCode });
+    t.regex(tokens.accessTokenExpiryTime.iso, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$/);
+    t.true(Math.abs(tokens.accessTokenExpiryTime.epochMs - (issuedAt + 2 * YEAR_MS)) < 5_000);
+    t.truthy(tokens.refreshToken);
+    t.truthy(tokens.userLoginId);
+
+    const refreshed = await client.applyToken({ grantType: 'REFRESH_TOKEN', customerBelongsTo: 'GCASH', refreshToken: tokens.refreshToken ?? '' });
+    t.not(refreshed.accessToken, tokens.accessToken);
+    t.not(refreshed.refreshToken, tokens.refreshToken, 'GCASH rotates the refresh token');
+
+    t.deepEqual((await client.revoke({ accessToken: refreshed.accessToken })).removal, 'revoked');
+    t.false(sandbox.admin.isAccessTokenUsable(refreshed.accessToken));
+    const afterRevoke = await businessError(t, client.applyToken({ grantType: 'REFRESH_TOKEN', customerBelongsTo: 'GCASH', refreshToken: refreshed.refreshToken ?? '' }));
+    t.is(afterRevoke.resultCode, 'INVALID_REFRESH_TOKEN');
+    t.is(afterRevoke.outcome, 'customer-final');
+    // A second revoke: Antom says INVALID_ACCESS_TOKEN, which the client reports as already gone.
+    const again = await client.revoke({ accessToken: refreshed.accessToken });
+    t.is(again.removal, 'already-gone');
+    t.is(again.result.resultCode, 'INVALID_ACCESS_TOKEN');
+  });
+}
+
+test('Alipay+: prepare → approve → applyToken → refresh → cancelToken, repeated cancelToken gives the same result', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const client = clientFor(t, sandbox, { platform: 'alipayplus' });
+  const { authCode } = await linkAlipayPlus(sandbox, client, 'GCASH');
+  const tokens = await client.applyTokenAps({ authClientId: 'SUB_MERCHANT_1', grantType: 'AUTHORIZATION_CODE', authCode });
+  t.truthy(tokens.customerId);
+  t.truthy(tokens.pspId);
+  t.truthy(tokens.acquirerId);
+  t.truthy(tokens.refreshToken);
+  const refreshed = await client.applyTokenAps({ authClientId: 'SUB_MERCHANT_1', grantType: 'REFRESH_TOKEN', refreshToken: tokens.refreshToken ?? '' });
+  t.not(refreshed.accessToken, tokens.accessToken);
+  const first = await client.cancelToken({ accessToken: refreshed.accessToken, authClientId: 'SUB_MERCHANT_1' });
+  const second = await client.cancelToken({ accessToken: refreshed.accessToken, authClientId: 'SUB_MERCHANT_1' });
+  t.is(first.removal, 'revoked');
+  t.is(second.removal, 'revoked', 'cancelToken is idempotent per accessToken');
+  t.deepEqual(second.result, first.result);
+  t.false(sandbox.admin.isAccessTokenUsable(refreshed.accessToken));
+  // Alipay+ requests carry request-time in ISO 8601 by default; the sandbox accepted them.
+  t.regex(sandbox.admin.requests().at(-1)?.requestTime ?? '', /T\d\d:\d\d/);
+});
+
+test('APP consult returns schemeUrl and applinkUrl besides normalUrl', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const client = clientFor(t, sandbox);
+  const consult = await client.consult({
+    customerBelongsTo: 'TNG',
+    authRedirectUrl: 'myapp://antom/return',
+    scopes: ['AGREEMENT_PAY'],
+    authState: uniqueAuthState(),
+    env: { terminalType: 'APP', osType: 'ANDROID' },
+  });
+  t.truthy(consult.schemeUrl);
+  t.truthy(consult.applinkUrl?.startsWith(sandbox.url));
+  t.truthy(consult.normalUrl);
+});
+
+test('an identical repeated consult (timed out, called again) returns the same link; a different one with the same authState fails PARAM_ILLEGAL', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const client = clientFor(t, sandbox);
+  const request = { customerBelongsTo: 'GCASH', authRedirectUrl: REDIRECT_URL, scopes: ['AGREEMENT_PAY'] as const, authState: uniqueAuthState(), terminalType: 'WEB' as const };
+  const first = await client.consult({ ...request, scopes: [...request.scopes] });
+  const second = await client.consult({ ...request, scopes: [...request.scopes] });
+  t.is(second.normalUrl, first.normalUrl);
+  const clash = await businessError(t, client.consult({ ...request, scopes: [...request.scopes], customerBelongsTo: 'TNG' }));
+  t.is(clash.resultCode, 'PARAM_ILLEGAL');
+  t.is(clash.outcome, 'systemic-final');
+});
+
+test('request-time as ISO 8601 is accepted on Antom too', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const client = clientFor(t, sandbox, { requestTimeFormat: 'iso8601' });
+  const { authCode } = await linkAntom(sandbox, client, 'GCASH');
+  const tokens = await client.applyToken({ grantType: 'AUTHORIZATION_CODE', customerBelongsTo: 'GCASH', authCode });
+  t.truthy(tokens.accessToken);
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Wallet policies and the clock
+// ---------------------------------------------------------------------------------------------------------------
+
+test('wallet policies: TNG keeps its refresh token (2.5 y), KAKAOPAY has none (~100 y), ALIPAY_HK expires in 2038, DANA ≈10 y', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const client = clientFor(t, sandbox);
+  const apply = async (wallet: string) =>
+    client.applyToken({ grantType: 'AUTHORIZATION_CODE', customerBelongsTo: wallet, authCode: (await linkAntom(sandbox, client, wallet)).authCode });
+  const now = sandbox.clock.now();
+
+  const tng = await apply('TNG');
+  t.true(Math.abs((tng.refreshTokenExpiryTime?.epochMs ?? 0) - (now + 2.5 * YEAR_MS)) < 10_000);
+  const tngRefreshed = await client.applyToken({ grantType: 'REFRESH_TOKEN', customerBelongsTo: 'TNG', refreshToken: tng.refreshToken ?? '' });
+  t.is(tngRefreshed.refreshToken, tng.refreshToken, 'TNG does not rotate');
+  t.is(tngRefreshed.refreshTokenExpiryTime?.epochMs, tng.refreshTokenExpiryTime?.epochMs);
+
+  const kakao = await apply('KAKAOPAY');
+  t.is(kakao.refreshToken, undefined);
+  t.true(kakao.accessTokenExpiryTime.epochMs - now > 99 * YEAR_MS);
+
+  const alipayHk = await apply('ALIPAY_HK');
+  t.is(new Date(alipayHk.accessTokenExpiryTime.epochMs).getUTCFullYear(), 2038);
+
+  const dana = await apply('DANA');
+  t.true(Math.abs(dana.accessTokenExpiryTime.epochMs - (now + 10 * YEAR_MS)) < 10_000);
+});
+
+test('Alipay+ leaves the refresh token out for tokens living ≥10 years (DANA)', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const client = clientFor(t, sandbox, { platform: 'alipayplus' });
+  const { authCode } = await linkAlipayPlus(sandbox, client, 'DANA');
+  const tokens = await client.applyTokenAps({ authClientId: 'SUB_MERCHANT_1', grantType: 'AUTHORIZATION_CODE', authCode });
+  t.is(tokens.refreshToken, undefined);
+  t.is(tokens.refreshTokenExpiryTime, undefined);
+});
+
+test('years pass on the admin clock: an expired GCASH refresh token fails INVALID_REFRESH_TOKEN (Antom) / EXPIRED_REFRESH_TOKEN (Alipay+)', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const antom = clientFor(t, sandbox);
+  const aps = clientFor(t, sandbox, { platform: 'alipayplus' });
+  const antomTokens = await antom.applyToken({ grantType: 'AUTHORIZATION_CODE', customerBelongsTo: 'GCASH', authCode: (await linkAntom(sandbox, antom, 'GCASH')).authCode });
+  const apsTokens = await aps.applyTokenAps({ authClientId: 'SUB_MERCHANT_1', grantType: 'AUTHORIZATION_CODE', authCode: (await linkAlipayPlus(sandbox, aps, 'GCASH')).authCode });
+
+  await sandbox.admin.advanceClock(2 * YEAR_MS - DAY_MS);
+  t.true(sandbox.admin.isAccessTokenUsable(antomTokens.accessToken));
+  await sandbox.admin.advanceClock(2 * DAY_MS);
+  t.false(sandbox.admin.isAccessTokenUsable(antomTokens.accessToken), 'the access token expired too');
+
+  const antomError = await businessError(t, antom.applyToken({ grantType: 'REFRESH_TOKEN', customerBelongsTo: 'GCASH', refreshToken: antomTokens.refreshToken ?? '' }));
+  t.is(antomError.resultCode, 'INVALID_REFRESH_TOKEN');
+  t.is(antomError.outcome, 'customer-final');
+  const apsError = await businessError(t, aps.applyTokenAps({ authClientId: 'SUB_MERCHANT_1', grantType: 'REFRESH_TOKEN', refreshToken: apsTokens.refreshToken ?? '' }));
+  t.is(apsError.resultCode, 'EXPIRED_REFRESH_TOKEN');
+  t.is(apsError.outcome, 'customer-final');
+  // An expired token cannot be revoked either: already gone.
+  t.is((await antom.revoke({ accessToken: antomTokens.accessToken })).removal, 'already-gone');
+});
+
+test('the short-lived test wallet lets a test run several refresh cycles in minutes of sandbox time', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const client = clientFor(t, sandbox);
+  let tokens = await client.applyToken({ grantType: 'AUTHORIZATION_CODE', customerBelongsTo: 'SANDBOX_SHORT', authCode: (await linkAntom(sandbox, client, 'SANDBOX_SHORT')).authCode });
+  t.true(tokens.accessTokenExpiryTime.epochMs - sandbox.clock.now() <= 30 * MINUTE_MS);
+  for (let cycle = 0; cycle < 5; cycle += 1) {
+    await sandbox.admin.advanceClock(20 * MINUTE_MS);
+    tokens = await client.applyToken({ grantType: 'REFRESH_TOKEN', customerBelongsTo: 'SANDBOX_SHORT', refreshToken: tokens.refreshToken ?? '' });
+  }
+  t.is(sandbox.admin.tokens()[0]?.refreshCount, 5);
+  // Without refreshing for longer than the refresh token's 2 h life, the authorization is over.
+  await sandbox.admin.advanceClock(2 * 60 * MINUTE_MS + 1);
+  const error = await businessError(t, client.applyToken({ grantType: 'REFRESH_TOKEN', customerBelongsTo: 'SANDBOX_SHORT', refreshToken: tokens.refreshToken ?? '' }));
+  t.is(error.resultCode, 'INVALID_REFRESH_TOKEN');
+});
+
+test('an injected clock drives expiry (the offline workflow environment shares its virtual time)', async (t) => {
+  let virtualNow = Date.UTC(2030, 0, 1);
+  const sandbox = await startTestSandbox(t, { clock: { now: () => virtualNow } });
+  const client = clientFor(t, sandbox, { clock: () => virtualNow });
+  const { authCode } = await linkAntom(sandbox, client, 'GCASH');
+  const tokens = await client.applyToken({ grantType: 'AUTHORIZATION_CODE', customerBelongsTo: 'GCASH', authCode });
+  t.is(tokens.accessTokenExpiryTime.epochMs, Date.UTC(2030, 0, 1) + 2 * YEAR_MS);
+  virtualNow += 2 * YEAR_MS + 1;
+  t.false(sandbox.admin.isAccessTokenUsable(tokens.accessToken));
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// authCode and refresh-token rules
+// ---------------------------------------------------------------------------------------------------------------
+
+test('authCode: single use (strict default), 60 s lifetime, unknown → INVALID_AUTHCODE (customer-final)', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const client = clientFor(t, sandbox);
+  const { authCode } = await linkAntom(sandbox, client, 'GCASH');
+  await client.applyToken({ grantType: 'AUTHORIZATION_CODE', customerBelongsTo: 'GCASH', authCode });
+  const repeated = await businessError(t, client.applyToken({ grantType: 'AUTHORIZATION_CODE', customerBelongsTo: 'GCASH', authCode }));
+  t.is(repeated.resultCode, 'INVALID_AUTHCODE');
+  t.is(repeated.outcome, 'customer-final');
+
+  const late = await linkAntom(sandbox, client, 'GCASH');
+  await sandbox.admin.advanceClock(60_001);
+  t.is((await businessError(t, client.applyToken({ grantType: 'AUTHORIZATION_CODE', customerBelongsTo: 'GCASH', authCode: late.authCode }))).resultCode, 'INVALID_AUTHCODE');
+
+  t.is((await businessError(t, client.applyToken({ grantType: 'AUTHORIZATION_CODE', customerBelongsTo: 'GCASH', authCode: 'never-issued-code' }))).resultCode, 'INVALID_AUTHCODE');
+});
+
+test('repeats "replay": the same authCode and the same rotated refresh token return the first result', async (t) => {
+  const sandbox = await startTestSandbox(t, { repeats: { authCode: 'replay', refreshToken: 'replay' } });
+  const client = clientFor(t, sandbox);
+  const { authCode } = await linkAntom(sandbox, client, 'GCASH');
+  const first = await client.applyToken({ grantType: 'AUTHORIZATION_CODE', customerBelongsTo: 'GCASH', authCode });
+  const again = await client.applyToken({ grantType: 'AUTHORIZATION_CODE', customerBelongsTo: 'GCASH', authCode });
+  t.is(again.accessToken, first.accessToken);
+  const refreshed = await client.applyToken({ grantType: 'REFRESH_TOKEN', customerBelongsTo: 'GCASH', refreshToken: first.refreshToken ?? '' });
+  const refreshedAgain = await client.applyToken({ grantType: 'REFRESH_TOKEN', customerBelongsTo: 'GCASH', refreshToken: first.refreshToken ?? '' });
+  t.is(refreshedAgain.refreshToken, refreshed.refreshToken);
+  t.is(sandbox.admin.tokens()[0]?.refreshCount, 1, 'the replay did not refresh a second time');
+});
+
+test('refresh-token rotation grace window: the previous token works within the window, then INVALID_REFRESH_TOKEN', async (t) => {
+  const sandbox = await startTestSandbox(t, { refreshTokenGraceMs: 5 * MINUTE_MS });
+  const client = clientFor(t, sandbox);
+  const { authCode } = await linkAntom(sandbox, client, 'GCASH');
+  const first = await client.applyToken({ grantType: 'AUTHORIZATION_CODE', customerBelongsTo: 'GCASH', authCode });
+  const rotated = await client.applyToken({ grantType: 'REFRESH_TOKEN', customerBelongsTo: 'GCASH', refreshToken: first.refreshToken ?? '' });
+  await sandbox.admin.advanceClock(4 * MINUTE_MS);
+  const withinGrace = await client.applyToken({ grantType: 'REFRESH_TOKEN', customerBelongsTo: 'GCASH', refreshToken: first.refreshToken ?? '' });
+  t.is(withinGrace.refreshToken, rotated.refreshToken);
+  await sandbox.admin.advanceClock(2 * MINUTE_MS);
+  t.is((await businessError(t, client.applyToken({ grantType: 'REFRESH_TOKEN', customerBelongsTo: 'GCASH', refreshToken: first.refreshToken ?? '' }))).resultCode, 'INVALID_REFRESH_TOKEN');
+  // The latest token still works.
+  t.truthy((await client.applyToken({ grantType: 'REFRESH_TOKEN', customerBelongsTo: 'GCASH', refreshToken: rotated.refreshToken ?? '' })).accessToken);
+});
+
+test('strict default: a rotated refresh token fails at once with INVALID_REFRESH_TOKEN', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const client = clientFor(t, sandbox);
+  const first = await client.applyToken({ grantType: 'AUTHORIZATION_CODE', customerBelongsTo: 'GCASH', authCode: (await linkAntom(sandbox, client, 'GCASH')).authCode });
+  await client.applyToken({ grantType: 'REFRESH_TOKEN', customerBelongsTo: 'GCASH', refreshToken: first.refreshToken ?? '' });
+  const error = await businessError(t, client.applyToken({ grantType: 'REFRESH_TOKEN', customerBelongsTo: 'GCASH', refreshToken: first.refreshToken ?? '' }));
+  t.is(error.resultCode, 'INVALID_REFRESH_TOKEN');
+  t.is(error.outcome, 'customer-final');
+});
+
+test('wallet-side cancel ends the grant: refresh fails, revoke reports already gone', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const client = clientFor(t, sandbox);
+  const tokens = await client.applyToken({ grantType: 'AUTHORIZATION_CODE', customerBelongsTo: 'GCASH', authCode: (await linkAntom(sandbox, client, 'GCASH')).authCode });
+  sandbox.admin.cancelFromWallet({ accessToken: tokens.accessToken });
+  t.false(sandbox.admin.isAccessTokenUsable(tokens.accessToken));
+  t.is((await businessError(t, client.applyToken({ grantType: 'REFRESH_TOKEN', customerBelongsTo: 'GCASH', refreshToken: tokens.refreshToken ?? '' }))).resultCode, 'INVALID_REFRESH_TOKEN');
+  t.is((await client.revoke({ accessToken: tokens.accessToken })).removal, 'already-gone');
+});
+
+test('unknown wallet → NO_PAY_OPTIONS (systemic-final)', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const client = clientFor(t, sandbox);
+  const error = await businessError(
+    t,
+    client.consult({ customerBelongsTo: 'NOT_A_WALLET', authRedirectUrl: REDIRECT_URL, scopes: ['AGREEMENT_PAY'], authState: uniqueAuthState(), terminalType: 'WEB' }),
+  );
+  t.is(error.resultCode, 'NO_PAY_OPTIONS');
+  t.is(error.outcome, 'systemic-final');
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Gateway checks
+// ---------------------------------------------------------------------------------------------------------------
+
+const revokeSomething = (client: AntomClient) => client.revoke({ accessToken: 'some-access-token-that-does-not-matter' });
+
+test('unregistered client-id → UNKNOWN_CLIENT; wrong private key → INVALID_SIGNATURE; unknown keyVersion → KEY_NOT_FOUND', async (t) => {
+  const sandbox = await startTestSandbox(t, {
+    merchants: [
+      { clientId: MERCHANT, publicKey: merchantKeys.publicKey },
+      { clientId: 'ROTATED_KEYS', publicKeys: { '2': merchantKeys.publicKey } },
+    ],
+  });
+  const unknown = await businessError(t, revokeSomething(clientFor(t, sandbox, { clientId: 'NOBODY' })));
+  t.is(unknown.resultCode, 'UNKNOWN_CLIENT');
+  t.is(unknown.outcome, 'systemic-final');
+  const badKey = await businessError(t, revokeSomething(clientFor(t, sandbox, { privateKey: unrelatedKeys.privateKey })));
+  t.is(badKey.resultCode, 'INVALID_SIGNATURE');
+  t.is(badKey.outcome, 'systemic-final');
+  const noKey = await businessError(t, revokeSomething(clientFor(t, sandbox, { clientId: 'ROTATED_KEYS' })));
+  t.is(noKey.resultCode, 'KEY_NOT_FOUND');
+  t.is(noKey.outcome, 'systemic-final');
+});
+
+test('suspended merchant → INVALID_CLIENT_STATUS; endpoint not allowed → CLIENT_FORBIDDEN_ACCESS_API', async (t) => {
+  const sandbox = await startTestSandbox(t, {
+    merchants: [
+      { clientId: 'SUSPENDED_ONE', publicKey: merchantKeys.publicKey, status: 'SUSPENDED' },
+      { clientId: 'CONSULT_ONLY', publicKey: merchantKeys.publicKey, allowedEndpoints: ['consult'] },
+    ],
+  });
+  const suspended = await businessError(t, revokeSomething(clientFor(t, sandbox, { clientId: 'SUSPENDED_ONE' })));
+  t.is(suspended.resultCode, 'INVALID_CLIENT_STATUS');
+  t.is(suspended.outcome, 'systemic-final');
+  const forbidden = await businessError(t, revokeSomething(clientFor(t, sandbox, { clientId: 'CONSULT_ONLY' })));
+  t.is(forbidden.resultCode, 'CLIENT_FORBIDDEN_ACCESS_API');
+  t.is(forbidden.outcome, 'systemic-final');
+});
+
+test('a stale request-time is refused (PARAM_ILLEGAL) and the window is configurable', async (t) => {
+  const sandbox = await startTestSandbox(t, { requestTimeWindowMs: 5 * MINUTE_MS });
+  const stale = clientFor(t, sandbox, { clock: () => Date.now() - 10 * MINUTE_MS });
+  t.is((await businessError(t, revokeSomething(stale))).resultCode, 'PARAM_ILLEGAL');
+  sandbox.admin.configure({ requestTimeWindowMs: null });
+  t.is((await stale.revoke({ accessToken: 'some-access-token-that-does-not-matter' })).removal, 'already-gone');
+});
+
+test('the admin clock offset does not make honest request-times stale', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  await sandbox.admin.advanceClock(3 * YEAR_MS);
+  const client = clientFor(t, sandbox);
+  t.is((await revokeSomething(client)).removal, 'already-gone');
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Faults, as the client sees them
+// ---------------------------------------------------------------------------------------------------------------
+
+test('scripted U codes (AUTH_IN_PROCESS, UNKNOWN_EXCEPTION) → AntomUnknownResultError; the next call goes through', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const client = clientFor(t, sandbox);
+  const { authCode } = await linkAntom(sandbox, client, 'GCASH');
+  sandbox.admin.addFault({ endpoint: 'applyToken', effect: { type: 'result', resultStatus: 'U', resultCode: 'AUTH_IN_PROCESS' } });
+  sandbox.admin.addFault({ endpoint: 'applyToken', effect: { type: 'result', resultStatus: 'U', resultCode: 'UNKNOWN_EXCEPTION' } });
+  const request = { grantType: 'AUTHORIZATION_CODE' as const, customerBelongsTo: 'GCASH', authCode };
+  const first = await t.throwsAsync(client.applyToken(request), { instanceOf: AntomUnknownResultError });
+  t.is(first.resultCode, 'AUTH_IN_PROCESS');
+  const second = await t.throwsAsync(client.applyToken(request), { instanceOf: AntomUnknownResultError });
+  t.is(second.resultCode, 'UNKNOWN_EXCEPTION');
+  t.truthy((await client.applyToken(request)).accessToken, 'not processed while faulted: the authCode is still fresh');
+});
+
+test('scripted F codes reach the client with their documented class', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const client = clientFor(t, sandbox);
+  const expectations: Array<[string, FinalOutcome]> = [
+    ['USER_NOT_EXIST', 'customer-final'],
+    ['USER_STATUS_ABNORMAL', 'customer-final'],
+    ['PROCESS_FAIL', 'systemic-final'],
+    ['SYSTEM_ERROR', 'systemic-final'],
+    ['ACCESS_DENIED', 'systemic-final'],
+    ['OAUTH_FAILED', 'systemic-final'],
+  ];
+  for (const [code, outcome] of expectations) {
+    sandbox.admin.addFault({ endpoint: 'applyToken', effect: { type: 'result', resultStatus: 'F', resultCode: code } });
+    const error = await businessError(t, client.applyToken({ grantType: 'REFRESH_TOKEN', customerBelongsTo: 'GCASH', refreshToken: 'whatever-refresh-token' }));
+    t.is(error.resultCode, code);
+    t.is(error.outcome, outcome, code);
+  }
+});
+
+test('rate limit: REQUEST_TRAFFIC_EXCEED_LIMIT (U) above N requests per second', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const client = clientFor(t, sandbox);
+  sandbox.admin.setRateLimit({ endpoint: 'revoke', requestsPerSecond: 2 });
+  const outcomes = await Promise.allSettled([1, 2, 3, 4, 5].map(() => revokeSomething(client)));
+  const limited = outcomes.filter((o) => o.status === 'rejected' && o.reason instanceof AntomUnknownResultError && o.reason.resultCode === 'REQUEST_TRAFFIC_EXCEED_LIMIT');
+  t.is(limited.length, 3);
+  t.is(outcomes.filter((o) => o.status === 'fulfilled').length, 2);
+  sandbox.admin.setRateLimit(undefined);
+  t.is((await revokeSomething(client)).removal, 'already-gone');
+});
+
+test('drop after processing: the client sees a connection failure, and the revoke did happen', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const client = clientFor(t, sandbox);
+  const tokens = await client.applyToken({ grantType: 'AUTHORIZATION_CODE', customerBelongsTo: 'GCASH', authCode: (await linkAntom(sandbox, client, 'GCASH')).authCode });
+  sandbox.admin.addFault({ endpoint: 'revoke', effect: { type: 'drop' } });
+  const error = await t.throwsAsync(client.revoke({ accessToken: tokens.accessToken }), { instanceOf: AntomTransportError });
+  t.is(error.kind, 'connection');
+  t.false(sandbox.admin.isAccessTokenUsable(tokens.accessToken));
+  // The client's retry of the identical request then learns it is already gone.
+  t.is((await client.revoke({ accessToken: tokens.accessToken })).removal, 'already-gone');
+  t.true(sandbox.admin.requests().some((r) => r.dropped === true && r.endpoint === 'revoke'));
+});
+
+test('drop after processing an authCode: the strict retry fails INVALID_AUTHCODE — the worst case a client must survive', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const client = clientFor(t, sandbox);
+  const { authCode } = await linkAntom(sandbox, client, 'GCASH');
+  sandbox.admin.addFault({ endpoint: 'applyToken', effect: { type: 'drop' } });
+  const request = { grantType: 'AUTHORIZATION_CODE' as const, customerBelongsTo: 'GCASH', authCode };
+  await t.throwsAsync(client.applyToken(request), { instanceOf: AntomTransportError });
+  t.is((await businessError(t, client.applyToken(request))).resultCode, 'INVALID_AUTHCODE');
+  t.is(sandbox.admin.tokens().length, 1, 'the first, unanswered call did create the tokens');
+});
+
+test('HTTP 503, malformed JSON, unsigned and wrongly signed answers are all retryable unknowns', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const client = clientFor(t, sandbox);
+  sandbox.admin.addFault({ endpoint: 'revoke', effect: { type: 'httpError' } });
+  const http = await t.throwsAsync(revokeSomething(client), { instanceOf: AntomTransportError });
+  t.is(http.kind, 'http-status');
+  t.is(http.httpStatus, 503);
+
+  sandbox.admin.addFault({ endpoint: 'revoke', effect: { type: 'malformedJson' } });
+  t.is((await t.throwsAsync(revokeSomething(client), { instanceOf: AntomUnverifiableResponseError })).reason, 'unparsable-body');
+
+  sandbox.admin.addFault({ endpoint: 'revoke', effect: { type: 'unsigned' } });
+  const unsigned = await t.throwsAsync(revokeSomething(client), { instanceOf: AntomUnverifiableResponseError });
+  t.is(unsigned.reason, 'missing-signature');
+
+  sandbox.admin.addFault({ endpoint: 'revoke', effect: { type: 'wrongSignature' } });
+  t.is((await t.throwsAsync(revokeSomething(client), { instanceOf: AntomUnverifiableResponseError })).reason, 'bad-signature');
+
+  t.true(http.retryable);
+  t.is((await revokeSomething(client)).removal, 'already-gone', 'faults were one-shot');
+});
+
+test('a delay beyond the client deadline is a timeout; skipCalls and times pick which calls are hit', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const client = clientFor(t, sandbox);
+  sandbox.admin.addFault({ endpoint: 'revoke', skipCalls: 1, times: 2, delayMs: 400 });
+  t.is((await revokeSomething(client)).removal, 'already-gone', 'first call skipped');
+  for (let i = 0; i < 2; i += 1) {
+    const error = await t.throwsAsync(client.revoke({ accessToken: 'some-access-token-that-does-not-matter' }, { timeoutMs: 150 }), { instanceOf: AntomTransportError });
+    t.is(error.kind, 'timeout');
+  }
+  // The script is spent: the same tight deadline is met again.
+  t.is((await client.revoke({ accessToken: 'some-access-token-that-does-not-matter' }, { timeoutMs: 150 })).removal, 'already-gone');
+  t.deepEqual(sandbox.admin.faults(), []);
+});
+
+test('a fault scoped to one platform leaves the other alone', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const antom = clientFor(t, sandbox);
+  const aps = clientFor(t, sandbox, { platform: 'alipayplus' });
+  sandbox.admin.addFault({ endpoint: 'applyToken', platform: 'alipayplus', effect: { type: 'httpError', status: 502 } });
+  const antomError = await businessError(t, antom.applyToken({ grantType: 'REFRESH_TOKEN', customerBelongsTo: 'GCASH', refreshToken: 'unknown-refresh-token' }));
+  t.is(antomError.resultCode, 'INVALID_REFRESH_TOKEN');
+  const apsError = await t.throwsAsync(aps.applyTokenAps({ authClientId: 'X', grantType: 'REFRESH_TOKEN', refreshToken: 'unknown-refresh-token' }), { instanceOf: AntomTransportError });
+  t.is(apsError.httpStatus, 502);
+});
+
+test('the sandbox response signature is checked by the client with the published key only', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const trustingWrongKey = clientFor(t, sandbox, { antomPublicKey: unrelatedKeys.publicKey });
+  const error = await t.throwsAsync(revokeSomething(trustingWrongKey), { instanceOf: AntomUnverifiableResponseError });
+  t.is(error.reason, 'bad-signature');
+  const published = await fetch(`${sandbox.url}/sandbox/public-key.pem`);
+  t.is(await published.text(), sandbox.publicKeyPem);
+});
+
+test('a consent link expires after 15 minutes of sandbox time', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const client = clientFor(t, sandbox);
+  const authState = uniqueAuthState();
+  await client.consult({ customerBelongsTo: 'GCASH', authRedirectUrl: REDIRECT_URL, scopes: ['AGREEMENT_PAY'], authState, terminalType: 'WEB' });
+  await sandbox.admin.advanceClock(15 * MINUTE_MS);
+  t.throws(() => sandbox.admin.approve({ authState }), { message: /expired/ });
+  t.is(sandbox.admin.authorizations()[0]?.status, 'EXPIRED');
+});

@@ -221,7 +221,6 @@ export class OfflineWorkflowEnvironment {
     const startedAt = Date.now();
     // Re-check after the wall-time cap even if nothing else wakes the loop (a hung activity).
     const wakeUp = setTimeout(() => this.kick(), this.idleTimeoutMs + 1);
-    wakeUp.unref();
     try {
       await this.runUntilIdleDemand(startedAt);
     } finally {
@@ -410,7 +409,7 @@ export class OfflineWorkflowEnvironment {
   /** @internal */
   async query(run: WorkflowRun, queryType: string, args: Payload[]): Promise<{ response: Payload | undefined } | { failure: IFailure }> {
     if (run.brokenBy) throw run.brokenBy;
-    if (!run.instance) {
+    if (!run.instance && run.close?.status === 'CONTINUED_AS_NEW') {
       throw new WorkflowNotFoundError(
         `Workflow ${run.workflowId} run ${run.runId} is no longer cached in the offline environment (it continued as new); query the latest run`,
         run.workflowId,
@@ -1093,7 +1092,6 @@ export class OfflineWorkflowEnvironment {
       this.graceTimer = undefined;
       this.kick();
     }, ms - elapsed);
-    this.graceTimer.unref?.();
     return false;
   }
 

@@ -1,0 +1,46 @@
+/**
+ * Registers one ava test per environment for a scenario: always offline, and on the time-skipping server when one
+ * is available. Without a server, a single skipped test per file carries the reason in its title.
+ */
+import test from 'ava';
+import type { ExecutionContext } from 'ava';
+import {
+  createOfflineScenarioEnvironment,
+  createServerScenarioEnvironment,
+  timeSkippingServerAvailability,
+} from './scenarioEnvironment';
+import type { ScenarioEnvironment, ScenarioOptions } from './scenarioEnvironment';
+
+let skipNoticeRegistered = false;
+
+export type ScenarioBody<C> = (t: ExecutionContext, env: ScenarioEnvironment, context: C) => Promise<void>;
+
+/**
+ * `setup` runs once per environment so each gets fresh activity state; its `context` (e.g. the activities' call
+ * log) is handed to the body.
+ */
+export function scenario<C>(
+  title: string,
+  setup: () => { options: ScenarioOptions; context: C },
+  body: ScenarioBody<C>,
+): void {
+  const run = (create: (o: ScenarioOptions) => Promise<ScenarioEnvironment>) => async (t: ExecutionContext) => {
+    const { options, context } = setup();
+    const env = await create(options);
+    try {
+      await body(t, env, context);
+      // Every offline scenario doubles as a determinism check of the workflows it ran.
+      await env.offline?.assertDeterministic();
+    } finally {
+      await env.teardown();
+    }
+  };
+  test(`${title} [offline]`, run(createOfflineScenarioEnvironment));
+  const server = timeSkippingServerAvailability();
+  if (server.available) {
+    test.serial(`${title} [time-skipping server]`, run(createServerScenarioEnvironment));
+  } else if (!skipNoticeRegistered) {
+    skipNoticeRegistered = true;
+    test.skip(`time-skipping server variants of this file skipped: ${server.reason}`, () => undefined);
+  }
+}

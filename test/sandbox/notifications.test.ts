@@ -1,0 +1,193 @@
+/**
+ * Signed notifications: AUTHCODE_CREATED on approval and TOKEN_CANCELED on a wallet-side cancel, verified with the
+ * sandbox's public key; resends on Antom's schedule in sandbox time until the exact acknowledgement arrives.
+ */
+import test from 'ava';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { verifyParts } from '../../src/antom/signing';
+import { parseSignatureHeader } from '../../src/antom/signatureHeader';
+import { validateAntomAuthorizationNotification, validateAlipayPlusAuthNotification } from '../../src/antom/notifications';
+import { NOTIFICATION_ACK_BODY } from '../../src/antom/notificationAck';
+import { ANTOM_RESEND_SCHEDULE_MS, type RunningSandbox } from '../../src/sandbox';
+import { merchantKeys } from '../support/fixtureKeys';
+import { MERCHANT, clientFor, linkAlipayPlus, linkAntom, startTestSandbox } from './harness';
+
+interface Received {
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+/** A merchant notification endpoint whose answer the test controls. */
+async function startReceiver(t: import('ava').ExecutionContext, answer: () => { status: number; body: string }) {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      const { status, body } = answer();
+      res.writeHead(status, { 'content-type': 'application/json' }).end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/antom/notify?source=sandbox`, received };
+}
+
+function verifyNotification(sandbox: RunningSandbox, notification: Received): boolean {
+  const header = parseSignatureHeader(String(notification.headers.signature ?? ''));
+  if (header === undefined) return false;
+  return verifyParts(
+    sandbox.publicKey,
+    {
+      path: notification.path,
+      clientId: String(notification.headers['client-id']),
+      time: String(notification.headers['request-time']),
+      body: notification.body,
+    },
+    header.signature,
+  );
+}
+
+test('AUTHCODE_CREATED is signed, well-formed, carries the authState and authCode, and stops after the exact ack', async (t) => {
+  const receiver = await startReceiver(t, () => ({ status: 200, body: NOTIFICATION_ACK_BODY }));
+  const sandbox = await startTestSandbox(t);
+  const client = clientFor(t, sandbox);
+  const { authCode, authState } = await linkAntom(sandbox, client, 'GCASH', { authNotifyUrl: receiver.url });
+  const [view] = await sandbox.admin.flushNotifications();
+  t.is(view?.status, 'ACKNOWLEDGED');
+  t.is(receiver.received.length, 1);
+  const notification = receiver.received[0] as Received;
+  t.true(verifyNotification(sandbox, notification));
+  t.is(notification.headers['client-id'], MERCHANT);
+  t.regex(String(notification.headers['request-time']), /\+08:00$/);
+  const parsed = validateAntomAuthorizationNotification(JSON.parse(notification.body));
+  t.true(parsed.ok);
+  if (parsed.ok && parsed.value.authorizationNotifyType === 'AUTHCODE_CREATED') {
+    t.is(parsed.value.authCode, authCode);
+    t.is(parsed.value.authState, authState);
+  } else {
+    t.fail('expected AUTHCODE_CREATED');
+  }
+  // A day later nothing more was sent.
+  await sandbox.admin.advanceClock(ANTOM_RESEND_SCHEDULE_MS.reduce((a, b) => a + b, 0) * 2);
+  await sandbox.admin.flushNotifications();
+  t.is(receiver.received.length, 1);
+  // The admin listing masks the authCode.
+  t.false(JSON.stringify(sandbox.admin.notifications()).includes(authCode));
+});
+
+test('resends follow 0 s, 2 min, 10 min, 10 min, 1 h, 2 h, 6 h, 15 h of sandbox time, then give up', async (t) => {
+  const receiver = await startReceiver(t, () => ({ status: 500, body: 'oops' }));
+  const sandbox = await startTestSandbox(t, { merchants: [{ clientId: MERCHANT, publicKey: merchantKeys.publicKey, notifyUrl: receiver.url }] });
+  const client = clientFor(t, sandbox);
+  const start = sandbox.clock.now();
+  await linkAntom(sandbox, client, 'GCASH');
+  await sandbox.admin.flushNotifications();
+  t.is(receiver.received.length, 1, 'first attempt at once');
+  let elapsed = 0;
+  for (let attempt = 1; attempt < ANTOM_RESEND_SCHEDULE_MS.length; attempt += 1) {
+    const interval = ANTOM_RESEND_SCHEDULE_MS[attempt] as number;
+    await sandbox.admin.advanceClock(interval - 1_000);
+    await sandbox.admin.flushNotifications();
+    t.is(receiver.received.length, attempt, `attempt ${attempt + 1} not before its time`);
+    await sandbox.admin.advanceClock(1_000);
+    await sandbox.admin.flushNotifications();
+    t.is(receiver.received.length, attempt + 1, `attempt ${attempt + 1} due after ${interval} ms`);
+    elapsed += interval;
+  }
+  const [view] = sandbox.admin.notifications();
+  t.is(view?.status, 'GAVE_UP');
+  t.is(view?.attempts.length, 8);
+  t.true(Math.abs((view?.attempts.at(-1)?.at ?? 0) - start - elapsed) < 5_000, 'the last attempt ~24 h after the first');
+  // Each resend is signed afresh over the same body.
+  t.true(receiver.received.every((r) => verifyNotification(sandbox, r)));
+  t.is(new Set(receiver.received.map((r) => r.body)).size, 1);
+  await sandbox.admin.advanceClock(48 * 3_600_000);
+  await sandbox.admin.flushNotifications();
+  t.is(receiver.received.length, 8);
+});
+
+test('only the exact success result stops resends: a wrong message, 204 or a plain-text SUCCESS do not', async (t) => {
+  const answers = [
+    { status: 200, body: '{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"ok"}}' },
+    { status: 204, body: '' },
+    { status: 200, body: 'SUCCESS' },
+    // Key order and whitespace do not matter; the values do.
+    { status: 200, body: '{ "result": { "resultStatus": "S", "resultMessage": "success", "resultCode": "SUCCESS" } }' },
+  ];
+  let call = 0;
+  const receiver = await startReceiver(t, () => answers[Math.min(call++, answers.length - 1)] as { status: number; body: string });
+  const sandbox = await startTestSandbox(t);
+  const client = clientFor(t, sandbox);
+  await linkAntom(sandbox, client, 'GCASH', { authNotifyUrl: receiver.url });
+  await sandbox.admin.flushNotifications();
+  for (const interval of ANTOM_RESEND_SCHEDULE_MS.slice(1, 4)) {
+    await sandbox.admin.advanceClock(interval);
+    await sandbox.admin.flushNotifications();
+  }
+  t.is(receiver.received.length, 4);
+  t.is(sandbox.admin.notifications()[0]?.status, 'ACKNOWLEDGED');
+  t.deepEqual(
+    sandbox.admin.notifications()[0]?.attempts.map((a) => a.acknowledged),
+    [false, false, false, true],
+  );
+});
+
+test('an unreachable receiver is retried later without crashing', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const client = clientFor(t, sandbox);
+  await linkAntom(sandbox, client, 'GCASH', { authNotifyUrl: 'http://127.0.0.1:9/notify' });
+  const [view] = await sandbox.admin.flushNotifications();
+  t.is(view?.status, 'PENDING');
+  t.truthy(view?.attempts[0]?.error);
+  // The next attempt is scheduled 2 minutes after the failed one finished.
+  const wait = (view?.nextAttemptAt ?? 0) - (view?.attempts[0]?.at ?? 0);
+  t.true(wait >= (ANTOM_RESEND_SCHEDULE_MS[1] as number) && wait < (ANTOM_RESEND_SCHEDULE_MS[1] as number) + 5_000);
+});
+
+test('cancel in the wallet sends a signed TOKEN_CANCELED naming the current access token (Antom and Alipay+)', async (t) => {
+  const receiver = await startReceiver(t, () => ({ status: 200, body: NOTIFICATION_ACK_BODY }));
+  const sandbox = await startTestSandbox(t);
+  const antom = clientFor(t, sandbox);
+  const { authCode, authState } = await linkAntom(sandbox, antom, 'TNG', { authNotifyUrl: receiver.url });
+  const tokens = await antom.applyToken({ grantType: 'AUTHORIZATION_CODE', customerBelongsTo: 'TNG', authCode });
+  const cancellation = sandbox.admin.cancelFromWallet({ authState, clientId: MERCHANT }, 'user unlinked');
+  t.truthy(cancellation.notificationId);
+  await sandbox.admin.flushNotifications();
+  const canceled = receiver.received.at(-1) as Received;
+  t.true(verifyNotification(sandbox, canceled));
+  const parsed = validateAntomAuthorizationNotification(JSON.parse(canceled.body));
+  t.true(parsed.ok && parsed.value.authorizationNotifyType === 'TOKEN_CANCELED' && parsed.value.accessToken === tokens.accessToken);
+  t.throws(() => sandbox.admin.cancelFromWallet({ accessToken: tokens.accessToken }), { message: /already ended/ });
+
+  // Alipay+: same via the merchant's registered notify URL, with authClientId.
+  sandbox.admin.registerMerchant({ clientId: MERCHANT, publicKey: merchantKeys.publicKey, notifyUrl: receiver.url });
+  const aps = clientFor(t, sandbox, { platform: 'alipayplus' });
+  const link = await linkAlipayPlus(sandbox, aps, 'GCASH');
+  await sandbox.admin.flushNotifications();
+  const authCodeCreated = validateAlipayPlusAuthNotification(JSON.parse((receiver.received.at(-1) as Received).body));
+  t.true(authCodeCreated.ok && authCodeCreated.value.authorizationNotifyType === 'AUTHCODE_CREATED' && authCodeCreated.value.authCode === link.authCode);
+  const apsTokens = await aps.applyTokenAps({ authClientId: 'SUB_MERCHANT_1', grantType: 'AUTHORIZATION_CODE', authCode: link.authCode });
+  sandbox.admin.cancelFromWallet({ accessToken: apsTokens.accessToken });
+  await sandbox.admin.flushNotifications();
+  const apsCanceled = validateAlipayPlusAuthNotification(JSON.parse((receiver.received.at(-1) as Received).body));
+  t.true(apsCanceled.ok && apsCanceled.value.authorizationNotifyType === 'TOKEN_CANCELED' && apsCanceled.value.authClientId === 'SUB_MERCHANT_1');
+});
+
+test('resends become due on an injected clock without any admin call (polling)', async (t) => {
+  let now = Date.UTC(2031, 5, 1);
+  const receiver = await startReceiver(t, () => ({ status: 503, body: '' }));
+  const sandbox = await startTestSandbox(t, { clock: { now: () => now }, notificationPollIntervalMs: 20 });
+  const client = clientFor(t, sandbox, { clock: () => now });
+  await linkAntom(sandbox, client, 'GCASH', { authNotifyUrl: receiver.url });
+  await sandbox.admin.flushNotifications();
+  t.is(receiver.received.length, 1);
+  now += ANTOM_RESEND_SCHEDULE_MS[1] as number;
+  const deadline = Date.now() + 3_000;
+  while (receiver.received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  t.is(receiver.received.length, 2);
+});

@@ -7,6 +7,7 @@
 import { WorkflowCodecRunner } from '@temporalio/worker/lib/workflow-codec-runner';
 import type { ReusableVMWorkflowCreator } from '@temporalio/worker/lib/workflow/reusable-vm';
 import type { WorkflowInfo } from '@temporalio/workflow';
+import type { Workflow as SandboxWorkflow } from '@temporalio/worker/lib/workflow/interface';
 import { tsToMs } from '@temporalio/common/lib/time';
 import type { PayloadCodec } from '@temporalio/common';
 import { coresdk } from '@temporalio/proto';
@@ -100,15 +101,19 @@ function diff(
   return lines.join('\n');
 }
 
-export async function replayRun(
+/**
+ * A fresh sandbox instance brought to the state after the run's recorded workflow tasks, checking each replayed
+ * task's commands against the original. Used by the determinism check and to retry a workflow task with new events.
+ */
+export async function restoreInstance(
   creator: ReusableVMWorkflowCreator,
   codecs: PayloadCodec[],
   run: WorkflowRun,
   info: WorkflowInfo,
-): Promise<void> {
+): Promise<SandboxWorkflow | undefined> {
   const tasks = run.workflowTasks;
   const first = tasks[0];
-  if (!first) return;
+  if (!first) return undefined;
   const codec = new WorkflowCodecRunner(codecs, run.codec.workflowContext);
   const instance = await creator.createWorkflow({
     info: { ...info, unsafe: { ...info.unsafe, isReplaying: true, isReplayingHistoryEvents: true } },
@@ -148,7 +153,20 @@ export async function replayRun(
         );
       }
     }
-  } finally {
+  } catch (err) {
     await instance.dispose();
+    throw err;
   }
+  return instance;
+}
+
+/** Replay a recorded run in a fresh sandbox and require the same commands (throws DeterminismViolationError). */
+export async function replayRun(
+  creator: ReusableVMWorkflowCreator,
+  codecs: PayloadCodec[],
+  run: WorkflowRun,
+  info: WorkflowInfo,
+): Promise<void> {
+  const instance = await restoreInstance(creator, codecs, run, info);
+  await instance?.dispose();
 }

@@ -10,6 +10,7 @@ import {
 import { DeterminismViolationError, StuckWorkflowError, UnsupportedFeatureError, WorkflowTaskFailedError } from './errors';
 import { createFixtureActivities } from './fixtures/activities';
 import type { ActivityCall } from './fixtures/activities';
+import { GatedCodec } from './fixtures/gatedCodec';
 import { MaskingCodec } from './fixtures/maskingCodec';
 import type * as fixtures from './fixtures/workflows';
 import { OfflineWorkflowEnvironment } from './offlineEnvironment';
@@ -348,4 +349,24 @@ test.serial('offline: ten simulated years of monthly cycles run in well under a 
   t.log(`10 simulated years (${cycles} cycles, ${env.runs('decade').length} runs): ${elapsed.toFixed(0)} ms wall time`);
   // A generous bound (CI machines vary); the README records the measured figure.
   t.true(elapsed < 2_000, `took ${elapsed.toFixed(0)} ms`);
+});
+
+test('offline: a signal arriving while the final workflow task runs is not lost (the task is retried with it)', async (t) => {
+  const codec = new GatedCodec();
+  const env = await OfflineWorkflowEnvironment.create({ workflowsPath, dataConverter: { payloadCodecs: [codec] } });
+  t.teardown(() => env.teardown());
+  const handle = await env.client.workflow.start('collectNotesUntil', {
+    workflowId: 'late-signal',
+    taskQueue: env.taskQueue,
+    args: ['stop'],
+  });
+  await env.runUntilIdle();
+  const gate = codec.holdNextDecode();
+  await handle.signal('note', 'stop');
+  await gate.entered; // the workflow task carrying 'stop' is now in flight
+  await handle.signal('note', 'late');
+  gate.release();
+  t.deepEqual(await handle.result(), ['stop', 'late']);
+  t.is(env.runs('late-signal')[0]?.eventCounts().WorkflowTaskFailed, 1);
+  await env.assertDeterministic('late-signal');
 });

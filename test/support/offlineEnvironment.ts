@@ -25,7 +25,7 @@ import { createUnsafeRandomSource } from '@temporalio/workflow/lib/random-helper
 import Long from 'long';
 import { ActivityExecution } from './activityExecution';
 import type { ActivityHost, ActivityOutcome } from './activityExecution';
-import { replayRun } from './determinism';
+import { replayRun, restoreInstance } from './determinism';
 import {
   OfflineEnvironmentTimeoutError,
   StuckWorkflowError,
@@ -696,6 +696,10 @@ export class OfflineWorkflowEnvironment {
       return;
     }
     const commands = completion.successful?.commands ?? [];
+    if (closesRun(commands) && run.pendingJobs.some(isNewHistoryEvent)) {
+      await this.retryTaskWithNewEvents(run, jobs, atMs);
+      return;
+    }
     const onlyRejectedUpdates =
       jobs.every((job) => job.doUpdate) &&
       commands.every((command) => command.updateResponse?.rejected) &&
@@ -715,6 +719,28 @@ export class OfflineWorkflowEnvironment {
       this.applyCommand(run, command);
       if (run.brokenBy) break;
     }
+  }
+
+  /**
+   * A server refuses to close a run while new events (signals, updates, cancel requests) arrived during the
+   * workflow task: it fails the task (UnhandledCommand) and the worker replays and retries it with those events.
+   * Do the same: discard the completion, rebuild the sandbox from the recorded tasks, re-run the jobs plus new ones.
+   */
+  private async retryTaskWithNewEvents(run: WorkflowRun, jobs: Job[], atMs: number): Promise<void> {
+    run.history.add(HistoryEventType.WorkflowTaskScheduled, atMs);
+    run.history.add(HistoryEventType.WorkflowTaskStarted, atMs);
+    run.history.add(HistoryEventType.WorkflowTaskFailed, atMs, 'UnhandledCommand');
+    const previous = run.instance;
+    run.instance = undefined;
+    await previous?.dispose();
+    run.instance = await restoreInstance(
+      this.creator,
+      this.dataConverter.payloadCodecs,
+      run,
+      this.workflowInfo(run, this.initJob(run)),
+    );
+    run.pendingJobs = [...jobs, ...run.pendingJobs];
+    this.markRunnable(run);
   }
 
   private async runQuery(run: WorkflowRun, job: Job): Promise<void> {
@@ -1115,6 +1141,20 @@ export class OfflineWorkflowEnvironment {
     this.epoch++;
     return true;
   }
+}
+
+function closesRun(commands: Command[]): boolean {
+  return commands.some(
+    (command) =>
+      command.completeWorkflowExecution ||
+      command.failWorkflowExecution ||
+      command.cancelWorkflowExecution ||
+      command.continueAsNewWorkflowExecution,
+  );
+}
+
+function isNewHistoryEvent(job: Job): boolean {
+  return Boolean(job.signalWorkflow || job.doUpdate || job.cancelWorkflow);
 }
 
 function isEmptySearchAttributeValue(payload: temporal.api.common.v1.IPayload): boolean {

@@ -17,6 +17,7 @@ import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { coresdk, temporal } from '@temporalio/proto';
 import { Activity } from '@temporalio/worker/lib/activity';
 import Long from 'long';
+import { runWithVirtualDateNow } from './activityClock';
 import { decideRetry } from './retryPolicy';
 
 type IFailure = temporal.api.failure.v1.IFailure;
@@ -222,7 +223,7 @@ export class ActivityExecution {
     let result: coresdk.activity_result.IActivityExecutionResult;
     try {
       const args = await decodeArrayFromPayloads(this.host.dataConverter, this.command.arguments, context);
-      result = await activity.run({ args, headers: {} });
+      result = await runWithVirtualDateNow(startedAtMs, () => activity.run({ args, headers: {} }));
     } catch (err) {
       // Argument decoding failed: the worker reports this as a retryable application failure.
       result = {

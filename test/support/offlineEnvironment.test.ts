@@ -370,3 +370,19 @@ test('offline: a signal arriving while the final workflow task runs is not lost 
   t.is(env.runs('late-signal')[0]?.eventCounts().WorkflowTaskFailed, 1);
   await env.assertDeterministic('late-signal');
 });
+
+test('offline: Date.now() inside an activity follows the virtual clock', async (t) => {
+  const { activities } = createFixtureActivities();
+  const startTimeMs = Date.UTC(2031, 0, 1);
+  const env = await OfflineWorkflowEnvironment.create({ workflowsPath, activities, startTimeMs });
+  t.teardown(() => env.teardown());
+  const [workflowNow, activityNow] = await env.client.workflow.execute('activityTimeAfter', {
+    workflowId: 'activity-time',
+    taskQueue: env.taskQueue,
+    args: [400 * day],
+  });
+  t.is(workflowNow, startTimeMs + 400 * day);
+  // The activity's clock starts at the attempt's virtual start and then runs at real speed.
+  t.true(activityNow >= workflowNow && activityNow - workflowNow < 5_000);
+  t.true(Math.abs(Date.now() - startTimeMs) > day, 'code outside activities keeps the real clock');
+});

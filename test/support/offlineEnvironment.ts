@@ -23,6 +23,7 @@ import { WorkflowCodecRunner } from '@temporalio/worker/lib/workflow-codec-runne
 import type { WorkflowInfo } from '@temporalio/workflow';
 import { createUnsafeRandomSource } from '@temporalio/workflow/lib/random-helpers';
 import Long from 'long';
+import { outsideVirtualDateNow } from './activityClock';
 import { ActivityExecution } from './activityExecution';
 import type { ActivityHost, ActivityOutcome } from './activityExecution';
 import { replayRun, restoreInstance } from './determinism';
@@ -218,7 +219,7 @@ export class OfflineWorkflowEnvironment {
 
   /** Process everything that is ready (workflow tasks, running activities) without moving the virtual clock. */
   async runUntilIdle(): Promise<void> {
-    const startedAt = Date.now();
+    const startedAt = performance.now();
     // Re-check after the wall-time cap even if nothing else wakes the loop (a hung activity).
     const wakeUp = setTimeout(() => this.kick(), this.idleTimeoutMs + 1);
     try {
@@ -235,7 +236,7 @@ export class OfflineWorkflowEnvironment {
         const broken = [...this.runsById.values()].find((run) => run.isRunning && run.brokenBy);
         if (broken?.brokenBy) return broken.brokenBy;
         if (this.isQuiescent()) return 'done';
-        if (Date.now() - startedAt > this.idleTimeoutMs) {
+        if (performance.now() - startedAt > this.idleTimeoutMs) {
           return new OfflineEnvironmentTimeoutError(
             `runUntilIdle: activities still running after ${this.idleTimeoutMs} ms of wall time:\n${this.describeAll()}`,
           );
@@ -1033,10 +1034,13 @@ export class OfflineWorkflowEnvironment {
   private kick(): void {
     if (this.driveScheduled || this.tornDown) return;
     this.driveScheduled = true;
-    setImmediate(() => {
-      this.driveScheduled = false;
-      void this.drive();
-    });
+    // Activities complete inside their virtual-Date.now() context; the drive loop must not inherit it.
+    outsideVirtualDateNow(() =>
+      setImmediate(() => {
+        this.driveScheduled = false;
+        void this.drive();
+      }),
+    );
   }
 
   private settleDemands(): void {
@@ -1109,9 +1113,9 @@ export class OfflineWorkflowEnvironment {
   private graceElapsed(ms: number): boolean {
     if (this.graceEpoch !== this.epoch) {
       this.graceEpoch = this.epoch;
-      this.graceStartedAt = Date.now();
+      this.graceStartedAt = performance.now();
     }
-    const elapsed = Date.now() - this.graceStartedAt;
+    const elapsed = performance.now() - this.graceStartedAt;
     if (elapsed >= ms) return true;
     if (this.graceTimer) clearTimeout(this.graceTimer);
     this.graceTimer = setTimeout(() => {

@@ -57,7 +57,7 @@ export function redirectUrlFor(authorization: AuthorizationRecord, authCode: str
 export class SandboxCore {
   readonly merchants = new MerchantRegistry();
   readonly faults = new FaultBook();
-  readonly requests = new RequestLog();
+  readonly requests: RequestLog;
   readonly state: SandboxState;
   readonly notifier: Notifier;
 
@@ -72,6 +72,13 @@ export class SandboxCore {
     notifierOptions: { scheduleMs?: readonly number[]; pollIntervalMs?: number; attemptTimeoutMs?: number },
   ) {
     this.state = new SandboxState(clock, policies, stateSettings);
+    // One line per API call: who, what, which answer — never the body (even masked) in the process log.
+    this.requests = new RequestLog(1_000, (entry) =>
+      logger.info(
+        { clientId: entry.clientId, endpoint: entry.endpoint ?? entry.path, httpStatus: entry.httpStatus, resultCode: entry.resultCode, fault: entry.fault },
+        'antom request',
+      ),
+    );
     this.notifier = new Notifier({ clock, privateKey, logger, timeOffsetMinutes: settings.timeOffsetMinutes, ...notifierOptions });
   }
 

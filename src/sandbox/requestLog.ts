@@ -32,7 +32,11 @@ export class RequestLog {
   private readonly entries: ReceivedRequest[] = [];
   private seq = 0;
 
-  constructor(private readonly capacity = 1_000) {}
+  constructor(
+    private readonly capacity = 1_000,
+    /** Called with each entry (for the process log); entries hold masked bodies only. */
+    private readonly onRecord?: (entry: ReceivedRequest) => void,
+  ) {}
 
   record(input: ReceivedRequestInput): void {
     const { rawBody, ...rest } = input;
@@ -44,7 +48,9 @@ export class RequestLog {
         body = undefined;
       }
     }
-    this.entries.push({ seq: ++this.seq, ...rest, ...(body === undefined ? {} : { body }) });
+    const entry: ReceivedRequest = { seq: ++this.seq, ...rest, ...(body === undefined ? {} : { body }) };
+    this.entries.push(entry);
+    this.onRecord?.(entry);
     if (this.entries.length > this.capacity) this.entries.splice(0, this.entries.length - this.capacity);
   }
 

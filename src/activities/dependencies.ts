@@ -1,0 +1,72 @@
+/**
+ * What the activities need from the process that hosts them (the worker, or a test harness):
+ *
+ *   antom          one AntomClient per profile: { antom?: AntomClient (platform antom), alipayplus?: AntomClient
+ *                  (platform alipayplus) }. A profile without a client fails its calls as CONFIGURATION_ERROR
+ *                  (non-retryable): a worker that cannot reach a platform must not pretend it can.
+ *   store          the Redis side: token projection, authState index, applyToken journal, rate limiter —
+ *                  build it with createActivityStore({ redis, keyRing, keyPrefix?, requestsPerSecond? }).
+ *   logger         pino; activities log codes and ids only, never tokens or authCodes.
+ *   clock          epoch ms for consultedAt / obtainedAt / updatedAt (a virtual clock in tests). Default Date.now.
+ *   alipayPlusAuthClient  the merchant identity Alipay+ shows on its consent page (prepare requires a legal name).
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { AntomClient } from '../antom/client';
+import type { KeyRing } from '../codec/keyRing';
+import { ApplyTokenJournal } from '../store/applyTokenJournal';
+import { AuthStateIndex } from '../store/authStateIndex';
+import { RateLimiter } from '../store/rateLimiter';
+import { redisKeys } from '../store/redisKeys';
+import { TokenProjectionStore } from '../store/tokenProjection';
+import type { Profile, TokenSet } from '../workflows/activityContract';
+
+export type AntomClientsByProfile = Partial<Record<Profile, AntomClient>>;
+
+export interface ActivityStore {
+  tokenProjection: TokenProjectionStore;
+  authStateIndex: AuthStateIndex;
+  applyTokenJournal: ApplyTokenJournal<TokenSet>;
+  rateLimiter: RateLimiter;
+}
+
+export interface AlipayPlusAuthClient {
+  /** The auth client's registered legal name (prepare's authClientName). */
+  name: string;
+  displayName?: string;
+  referenceMerchantId?: string;
+}
+
+export interface ActivityDependencies {
+  antom: AntomClientsByProfile;
+  store: ActivityStore;
+  logger: Logger;
+  clock?: () => number;
+  alipayPlusAuthClient?: AlipayPlusAuthClient;
+}
+
+export interface ActivityStoreOptions {
+  redis: Redis;
+  /** The key ring of the payload codec: Redis values are sealed with it, lookups keyed by its digests. */
+  keyRing: KeyRing;
+  /** config.redis.keyPrefix; default the store's default prefix. */
+  keyPrefix?: string;
+  /** config.rateLimitPerSecond: per Antom endpoint, shared by every worker. */
+  requestsPerSecond?: number;
+  /** Longest a call waits for a rate-limit slot before failing retryably (RATE_LIMITED). */
+  rateLimitMaxWaitMs?: number;
+}
+
+export function createActivityStore(options: ActivityStoreOptions): ActivityStore {
+  const keys = redisKeys(options.keyPrefix);
+  return {
+    tokenProjection: new TokenProjectionStore(options.redis, { keyRing: options.keyRing, keys }),
+    authStateIndex: new AuthStateIndex(options.redis, { keys }),
+    applyTokenJournal: new ApplyTokenJournal<TokenSet>(options.redis, { keyRing: options.keyRing, keys }),
+    rateLimiter: new RateLimiter(options.redis, {
+      keys,
+      ...(options.requestsPerSecond === undefined ? {} : { defaultLimit: { requestsPerSecond: options.requestsPerSecond } }),
+      ...(options.rateLimitMaxWaitMs === undefined ? {} : { maxWaitMs: options.rateLimitMaxWaitMs }),
+    }),
+  };
+}

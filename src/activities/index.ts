@@ -1,0 +1,37 @@
+/**
+ * The activities of the authorization workflow (AuthorizationActivities in src/workflows/activityContract.ts).
+ *
+ *   const store = createActivityStore({ redis, keyRing, keyPrefix: config.redis.keyPrefix,
+ *                                       requestsPerSecond: config.rateLimitPerSecond });
+ *   const activities = createActivities({
+ *     antom: { antom: antomClient, alipayplus: alipayPlusClient },   // AntomClient per profile; either may be absent
+ *     store,                                                        // Redis: projection, authState index, journal, limiter
+ *     logger,                                                       // pino (src/logger.ts)
+ *     clock,                                                        // optional () => epoch ms (virtual clock in tests)
+ *     alipayPlusAuthClient: { name: 'Legal Name Ltd' },             // needed for Alipay+ prepare
+ *   });
+ *   Worker.create({ activities, … })
+ *
+ * Every Antom call takes a shared rate-limit slot first. Failures are ApplicationFailures typed with the result code
+ * (or a failureMapping.ts local type), nonRetryable for final outcomes, details [{ outcome, resultCode }] — never a
+ * token or authCode in a message, a detail or a log line.
+ */
+import type { AuthorizationActivities } from '../workflows/activityContract';
+import { createApplyTokenActivity } from './applyTokenActivity';
+import { createConsultActivity } from './consultActivity';
+import type { ActivityDependencies } from './dependencies';
+import { createProjectTokenActivity, createRemoveProjectionActivity } from './projectionActivities';
+import { createRevokeActivity } from './revokeActivity';
+
+export { createActivityStore, type ActivityDependencies, type ActivityStore, type ActivityStoreOptions, type AlipayPlusAuthClient, type AntomClientsByProfile } from './dependencies';
+export { ACTIVITY_FAILURE_TYPES, toActivityFailure } from './failureMapping';
+
+export function createActivities(deps: ActivityDependencies): AuthorizationActivities {
+  return {
+    consult: createConsultActivity(deps),
+    applyToken: createApplyTokenActivity(deps),
+    revoke: createRevokeActivity(deps),
+    projectToken: createProjectTokenActivity(deps),
+    removeProjection: createRemoveProjectionActivity(deps),
+  };
+}

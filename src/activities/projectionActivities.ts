@@ -1,0 +1,49 @@
+/**
+ * The Redis projection the payment path reads: projectToken writes token + metadata + lifecycle index + token-digest
+ * lookup atomically (the store ignores a version older than the stored one, so a late attempt never rolls a token
+ * back); removeProjection deletes all of it. Redis failures are retryable STORE_UNAVAILABLE failures; the workflow
+ * records them and carries on, since the projection can always be rebuilt from the workflow.
+ */
+import type { ProjectTokenInput, RemoveProjectionInput } from '../workflows/activityContract';
+import type { ActivityDependencies } from './dependencies';
+import { toActivityFailure } from './failureMapping';
+
+export function createProjectTokenActivity(deps: ActivityDependencies): (input: ProjectTokenInput) => Promise<void> {
+  const now = deps.clock ?? Date.now;
+  return async function projectToken(input: ProjectTokenInput): Promise<void> {
+    const { tokens } = input;
+    let written: string;
+    try {
+      written = await deps.store.tokenProjection.put({
+        workflowId: input.workflowId,
+        wallet: input.wallet,
+        customerId: input.customerId,
+        accessToken: tokens.accessToken,
+        accessTokenExpiry: tokens.accessTokenExpiry,
+        ...(tokens.refreshTokenExpiry ? { refreshTokenExpiry: tokens.refreshTokenExpiry } : {}),
+        ...(tokens.userLoginId ? { userLoginId: tokens.userLoginId } : {}),
+        ...(input.nextRefreshAt ? { nextRefreshAt: input.nextRefreshAt } : {}),
+        state: input.state,
+        updatedAt: new Date(now()).toISOString(),
+        version: input.version,
+      });
+    } catch (error) {
+      throw toActivityFailure(error, 'projectToken', 'store');
+    }
+    deps.logger.debug({ workflowId: input.workflowId, version: input.version, state: input.state, written }, 'token projected');
+  };
+}
+
+export function createRemoveProjectionActivity(deps: ActivityDependencies): (input: RemoveProjectionInput) => Promise<void> {
+  return async function removeProjection(input: RemoveProjectionInput): Promise<void> {
+    let removed: string;
+    try {
+      // Unversioned: the workflow awaits every projectToken before it removes, and a later authorization under the
+      // same workflow id starts its versions again, so a versioned tombstone would block its first projection.
+      removed = await deps.store.tokenProjection.remove(input.workflowId);
+    } catch (error) {
+      throw toActivityFailure(error, 'removeProjection', 'store');
+    }
+    deps.logger.debug({ workflowId: input.workflowId, removed }, 'token projection removed');
+  };
+}

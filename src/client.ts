@@ -1,0 +1,300 @@
+/**
+ * The merchant backend's library: typed calls on the authorization workflows plus the payment path's token read.
+ *
+ *   const client = new AuthorizationClient({ workflowClient, redis, keyRing, keyPrefix?, taskQueue? });
+ *     workflowClient: @temporalio/client's `Client#workflow` built with createEncryptingDataConverter(keyRing)
+ *                     (see connectAuthorizationClient), or any object of that shape (the offline test environment's)
+ *   link(input)                          → LinkResponse          update-with-start, USE_EXISTING: idempotent
+ *   getState(wallet, customerId)         → AuthorizationView     query (never tokens)
+ *   cancel(wallet, customerId, reason?)  → AuthorizationView     revoke, then REVOKED (or NEEDS_ATTENTION if parked)
+ *   deliverAuthCode({ authCode, authState, source }) → DeliverAuthCodeResult   routed by the authState index
+ *   walletCanceled(wallet, customerId, reason?)      signal (TOKEN_CANCELED: no revoke call)
+ *   walletCanceledByAccessToken(accessToken, reason?) → workflowId | undefined   TOKEN_CANCELED carries only the token
+ *   refreshNow(wallet, customerId, reason?) / operatorRetry(wallet, customerId, note?)   signals
+ *   getAccessToken(wallet, customerId)   → AccessToken | undefined   Redis projection; on a miss the workflow re-projects
+ *   expiringBefore(before, limit?)       → TokenMetadata[]       lifecycle index (metadata only)
+ *
+ * Failures: AuthorizationNotFoundError (no such workflow), UnknownAuthStateError (authState not in the index),
+ * AuthorizationRequestRejectedError (the workflow refused the update, e.g. a wrong authState). Messages never carry
+ * an authCode or a token.
+ */
+import { Client, Connection, WithStartWorkflowOperation, WorkflowUpdateFailedError, type WorkflowClient } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { Redis } from 'ioredis';
+import { createEncryptingDataConverter } from './codec/dataConverter';
+import { parseKeyRingSpec, type KeyRing } from './codec/keyRing';
+import type { Config } from './config';
+import { AuthStateIndex } from './store/authStateIndex';
+import { redisKeys } from './store/redisKeys';
+import { TokenProjectionStore, type TokenMetadata } from './store/tokenProjection';
+import {
+  TASK_QUEUE,
+  WORKFLOW_TYPE,
+  authorizationStaticSummary,
+  authorizationWorkflowId,
+  cancelUpdate,
+  deliverAuthCodeUpdate,
+  linkUpdate,
+  operatorRetrySignal,
+  publicStateQuery,
+  refreshNowSignal,
+  reprojectUpdate,
+  walletCanceledSignal,
+  type AuthorizationInput,
+  type AuthorizationState,
+  type AuthorizationView,
+  type DeliverAuthCodeRequest,
+  type DeliverAuthCodeResponse,
+  type LinkResponse,
+} from './workflows/definitions';
+
+/** What the merchant passes to link; `resume` is the workflow's own continue-as-new business. */
+export type LinkInput = Omit<AuthorizationInput, 'resume'>;
+
+/** The parts of @temporalio/client's WorkflowClient this library uses. */
+export type AuthorizationWorkflowClient = Pick<WorkflowClient, 'executeUpdateWithStart' | 'getHandle'>;
+
+export interface AuthorizationClientOptions {
+  workflowClient: AuthorizationWorkflowClient;
+  redis: Redis;
+  /** The same key ring as the worker: Redis values are sealed with it. */
+  keyRing: KeyRing;
+  /** config.redis.keyPrefix; default the store's default. */
+  keyPrefix?: string;
+  /** config.temporal.taskQueue; default TASK_QUEUE. */
+  taskQueue?: string;
+}
+
+export interface DeliverAuthCodeResult extends DeliverAuthCodeResponse {
+  workflowId: string;
+}
+
+/** The payment path's answer. */
+export interface AccessToken {
+  workflowId: string;
+  accessToken: string;
+  /** ISO 8601. */
+  accessTokenExpiry: string;
+  userLoginId?: string;
+  /** The workflow state when the token was projected. */
+  state: string;
+  /** 'redis' when the projection was there; 'workflow' when it had to be rebuilt from the workflow first. */
+  source: 'redis' | 'workflow';
+}
+
+export class AuthorizationNotFoundError extends Error {
+  override readonly name = 'AuthorizationNotFoundError';
+  constructor(readonly workflowId: string) {
+    super(`no authorization workflow ${workflowId}`);
+  }
+}
+
+export class UnknownAuthStateError extends Error {
+  override readonly name = 'UnknownAuthStateError';
+  constructor(readonly authState: string) {
+    // authState is not secret: it travels in the redirect URL.
+    super(`authState ${authState} belongs to no known authorization (expired, or never issued here)`);
+  }
+}
+
+/** The workflow refused an update (its validator or handler threw): the reason is the workflow's message. */
+export class AuthorizationRequestRejectedError extends Error {
+  override readonly name = 'AuthorizationRequestRejectedError';
+  constructor(readonly workflowId: string, readonly request: string, reason: string) {
+    super(`${request} rejected by ${workflowId}: ${reason}`);
+  }
+}
+
+export class AuthorizationClient {
+  readonly taskQueue: string;
+  readonly #workflows: AuthorizationWorkflowClient;
+  readonly #tokens: TokenProjectionStore;
+  readonly #authStates: AuthStateIndex;
+
+  constructor(options: AuthorizationClientOptions) {
+    const keys = redisKeys(options.keyPrefix);
+    this.taskQueue = options.taskQueue ?? TASK_QUEUE;
+    this.#workflows = options.workflowClient;
+    this.#tokens = new TokenProjectionStore(options.redis, { keyRing: options.keyRing, keys });
+    this.#authStates = new AuthStateIndex(options.redis, { keys });
+  }
+
+  /**
+   * Starts the authorization (or joins the running one) and returns its link: the URL/QR while the customer has to
+   * act, { alreadyLinked } when a token is held, a fresh consult when a relink is needed. Calling it twice is safe.
+   */
+  async link(input: LinkInput): Promise<LinkResponse> {
+    const workflowId = authorizationWorkflowId(input.wallet, input.customerId);
+    const startWorkflowOperation = new WithStartWorkflowOperation(WORKFLOW_TYPE, {
+      workflowId,
+      taskQueue: this.taskQueue,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      staticSummary: authorizationStaticSummary(input.wallet, input.customerId),
+    });
+    return this.#rejections(workflowId, 'link', () => this.#workflows.executeUpdateWithStart(linkUpdate, { startWorkflowOperation }));
+  }
+
+  async getState(wallet: string, customerId: string): Promise<AuthorizationView> {
+    const workflowId = authorizationWorkflowId(wallet, customerId);
+    return this.#rejections(workflowId, 'getState', () => this.#handle(workflowId).query(publicStateQuery));
+  }
+
+  /** Merchant cancel: the workflow revokes the token (non-cancellable) and ends REVOKED. */
+  async cancel(wallet: string, customerId: string, reason?: string): Promise<AuthorizationView> {
+    const workflowId = authorizationWorkflowId(wallet, customerId);
+    return this.#rejections(workflowId, 'cancel', () =>
+      this.#handle(workflowId).executeUpdate(cancelUpdate, { args: [reason === undefined ? {} : { reason }] }),
+    );
+  }
+
+  /**
+   * Hands an authCode (from the wallet redirect or the AUTHCODE_CREATED notification) to its workflow. Both arrive;
+   * the second is answered { duplicate: true }. A wrong authState is rejected by the workflow.
+   */
+  async deliverAuthCode(request: DeliverAuthCodeRequest): Promise<DeliverAuthCodeResult> {
+    const workflowId = await this.workflowIdForAuthState(request.authState);
+    const response = await this.#rejections(workflowId, 'deliverAuthCode', () =>
+      this.#handle(workflowId).executeUpdate(deliverAuthCodeUpdate, {
+        args: [{ authCode: request.authCode, authState: request.authState, source: request.source }],
+      }),
+    );
+    return { ...response, workflowId };
+  }
+
+  /**
+   * The workflow an authState was issued by. The index is written by the consult activity before Antom is even
+   * called; authStates are random UUIDs, so without the index there is nothing to derive the workflow from.
+   */
+  async workflowIdForAuthState(authState: string): Promise<string> {
+    const workflowId = await this.#authStates.get(authState);
+    if (workflowId === undefined) throw new UnknownAuthStateError(authState);
+    return workflowId;
+  }
+
+  /** The wallet's TOKEN_CANCELED: drop the projection and end CANCELED_BY_WALLET without calling revoke. */
+  async walletCanceled(wallet: string, customerId: string, reason?: string): Promise<void> {
+    await this.#signal(authorizationWorkflowId(wallet, customerId), 'walletCanceled', (handle) =>
+      handle.signal(walletCanceledSignal, reason === undefined ? {} : { reason }),
+    );
+  }
+
+  /** TOKEN_CANCELED identifies the authorization only by its access token: found via the token-digest index. */
+  async walletCanceledByAccessToken(accessToken: string, reason?: string): Promise<string | undefined> {
+    const workflowId = await this.#tokens.workflowIdForAccessToken(accessToken);
+    if (workflowId === undefined) return undefined;
+    await this.#signal(workflowId, 'walletCanceled', (handle) => handle.signal(walletCanceledSignal, reason === undefined ? {} : { reason }));
+    return workflowId;
+  }
+
+  async refreshNow(wallet: string, customerId: string, reason?: string): Promise<void> {
+    await this.#signal(authorizationWorkflowId(wallet, customerId), 'refreshNow', (handle) =>
+      handle.signal(refreshNowSignal, reason === undefined ? {} : { reason }),
+    );
+  }
+
+  /** Resumes a NEEDS_ATTENTION authorization in the phase it failed in (after the operator fixed the cause). */
+  async operatorRetry(wallet: string, customerId: string, note?: string): Promise<void> {
+    await this.#signal(authorizationWorkflowId(wallet, customerId), 'operatorRetry', (handle) =>
+      handle.signal(operatorRetrySignal, note === undefined ? {} : { note }),
+    );
+  }
+
+  /**
+   * The access token for a payment. Read from the Redis projection; when it is missing (Redis flushed, a failed
+   * projection) the workflow — the source of truth — re-projects it and it is read again. Undefined when the
+   * authorization holds no token (not linked yet, revoked, canceled) or does not exist.
+   */
+  async getAccessToken(wallet: string, customerId: string): Promise<AccessToken | undefined> {
+    const workflowId = authorizationWorkflowId(wallet, customerId);
+    const projected = await this.#tokens.get(workflowId);
+    if (projected) return accessTokenFrom(projected, 'redis');
+    let reprojected: { projected: boolean; state: AuthorizationState };
+    try {
+      reprojected = await this.#rejections(workflowId, 'reproject', () => this.#handle(workflowId).executeUpdate(reprojectUpdate));
+    } catch (error) {
+      if (error instanceof AuthorizationNotFoundError) return undefined;
+      throw error;
+    }
+    if (!reprojected.projected) return undefined;
+    const rebuilt = await this.#tokens.get(workflowId);
+    return rebuilt ? accessTokenFrom(rebuilt, 'workflow') : undefined;
+  }
+
+  /** Authorizations whose access token expires before `before`, earliest first (metadata, no tokens). */
+  async expiringBefore(before: Date | number, limit?: number): Promise<TokenMetadata[]> {
+    return this.#tokens.expiringBefore(before, limit);
+  }
+
+  #handle(workflowId: string) {
+    return this.#workflows.getHandle(workflowId);
+  }
+
+  async #signal(workflowId: string, request: string, send: (handle: ReturnType<AuthorizationWorkflowClient['getHandle']>) => Promise<void>): Promise<void> {
+    await this.#rejections(workflowId, request, () => send(this.#handle(workflowId)));
+  }
+
+  /** Temporal's errors, translated into this library's (no update payloads are ever echoed). */
+  async #rejections<T>(workflowId: string, request: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) throw new AuthorizationNotFoundError(workflowId);
+      if (error instanceof WorkflowUpdateFailedError) {
+        const cause = error.cause as { message?: unknown } | undefined;
+        throw new AuthorizationRequestRejectedError(workflowId, request, typeof cause?.message === 'string' ? cause.message : 'update failed');
+      }
+      throw error;
+    }
+  }
+}
+
+function accessTokenFrom(
+  projected: { workflowId: string; accessToken: string; accessTokenExpiry: string; userLoginId?: string; state: string },
+  source: AccessToken['source'],
+): AccessToken {
+  return {
+    workflowId: projected.workflowId,
+    accessToken: projected.accessToken,
+    accessTokenExpiry: projected.accessTokenExpiry,
+    ...(projected.userLoginId ? { userLoginId: projected.userLoginId } : {}),
+    state: projected.state,
+    source,
+  };
+}
+
+export interface ConnectedAuthorizationClient {
+  client: AuthorizationClient;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to Temporal (config.temporal.address) and Redis with the encrypting data converter, for a merchant
+ * backend using the library directly. `npm start`'s embedded dev server passes its own address.
+ */
+export async function connectAuthorizationClient(
+  config: Config,
+  options: { keyRing?: KeyRing; temporalAddress?: string } = {},
+): Promise<ConnectedAuthorizationClient> {
+  const keyRing = options.keyRing ?? (config.encryptionKeys ? parseKeyRingSpec(config.encryptionKeys) : undefined);
+  if (!keyRing) throw new Error('ENCRYPTION_KEYS is required: the client must encrypt payloads exactly as the worker does');
+  const address = options.temporalAddress ?? config.temporal.address;
+  if (!address) throw new Error('TEMPORAL_ADDRESS is required to connect the client');
+  const connection = await Connection.connect({ address });
+  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 2 });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter: createEncryptingDataConverter(keyRing) });
+  const client = new AuthorizationClient({
+    workflowClient: temporal.workflow,
+    redis,
+    keyRing,
+    keyPrefix: config.redis.keyPrefix,
+    taskQueue: config.temporal.taskQueue,
+  });
+  return {
+    client,
+    async close() {
+      await connection.close();
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * The Fastify application, built from injected dependencies so the service (src/main.ts, src/api/server.ts) and the
+ * tests (offline workflow environment, real Redis, sandbox) wire the same routes:
+ *
+ *   const app = await buildApi({ settings: config.api, logger, operations, store, notificationKeys, codec, metrics,
+ *                                readiness, demo });
+ *   await app.listen({ host, port })   // or app.inject(...) in tests
+ *
+ * Routes: authorizationRoutes.ts (backend, bearer), walletReturnRoute.ts, notificationRoutes.ts, codecRoutes.ts,
+ * healthRoutes.ts, demoRoutes.ts (only with settings.demoEnabled).
+ */
+import type { KeyObject } from 'node:crypto';
+import type { PayloadCodec } from '@temporalio/common';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import type { ServiceMetrics } from '../metrics';
+import type { AuthStateIndex } from '../store/authStateIndex';
+import type { NotificationDedupe } from '../store/notificationDedupe';
+import type { TokenProjectionStore } from '../store/tokenProjection';
+import type { AuthorizationOperations } from './authorizationOperations';
+import { authorizationRoutes } from './authorizationRoutes';
+import { bearerKeyCheck } from './bearerAuth';
+import { codecRoutes } from './codecRoutes';
+import { demoRoutes } from './demoRoutes';
+import { healthRoutes, type ReadinessChecks } from './healthRoutes';
+import { ApiError, installErrorHandling } from './httpErrors';
+import { NotificationIngest } from './notificationIngest';
+import { notificationRoutes } from './notificationRoutes';
+import { walletReturnRoute } from './walletReturnRoute';
+
+/** 64 KiB: the largest backend request (a link) is a few hundred bytes. Codec and notification routes set their own. */
+export const DEFAULT_BODY_LIMIT = 64 * 1024;
+
+export type ApiSettings = Config['api'];
+
+export interface ApiStore {
+  readonly authStates: Pick<AuthStateIndex, 'get'>;
+  readonly tokens: Pick<TokenProjectionStore, 'workflowIdForAccessToken'>;
+  readonly dedupe: Pick<NotificationDedupe, 'deliverOnce'>;
+}
+
+export interface NotificationKeys {
+  /** Antom's (or Alipay+'s) public key: every notification must verify with it. */
+  readonly publicKey: KeyObject;
+  /** Our client-id(s); notifications for any other client-id are refused. */
+  readonly clientIds: readonly string[];
+  /** Our client-id and private key at Alipay+, to sign responses to its notifications. */
+  readonly alipayPlusResponseSigner?: { readonly clientId: string; readonly privateKey: KeyObject };
+}
+
+export interface ApiDependencies {
+  readonly settings: ApiSettings;
+  readonly logger: Logger;
+  readonly operations: AuthorizationOperations;
+  readonly store: ApiStore;
+  readonly notificationKeys: NotificationKeys;
+  /** The payload codec the worker uses, for the Temporal UI's codec endpoint. */
+  readonly codec: PayloadCodec;
+  readonly metrics: ServiceMetrics;
+  readonly readiness: ReadinessChecks;
+  /** Wallets offered on the demo page (only used when settings.demoEnabled). */
+  readonly demoWallets?: readonly string[];
+}
+
+function pathPrefixOf(publicBaseUrl: string): string {
+  return new URL(publicBaseUrl).pathname.replace(/\/+$/, '');
+}
+
+export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> {
+  const { settings, logger, operations, metrics } = deps;
+  const app = Fastify({
+    // pino's Logger is what Fastify expects at run time; its generic type differs only in the custom-level parameter.
+    loggerInstance: logger as FastifyBaseLogger,
+    // Per-request lines would carry URLs, and the wallet redirect's URL holds an authCode; routes log what matters.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: DEFAULT_BODY_LIMIT,
+    routerOptions: { maxParamLength: 256 },
+    return503OnClosing: true,
+  });
+  installErrorHandling(app);
+
+  // JSON bodies: our own parser so a syntax error never echoes body text; an empty body is "no body".
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new ApiError(400, 'invalid-json', 'body is not valid JSON'), undefined);
+    }
+  });
+
+  const authenticate = bearerKeyCheck(settings.keys);
+  const ingest = new NotificationIngest({
+    signature: {
+      publicKey: deps.notificationKeys.publicKey,
+      clientIds: deps.notificationKeys.clientIds,
+      publicPathPrefix: pathPrefixOf(settings.publicBaseUrl),
+    },
+    ...(deps.notificationKeys.alipayPlusResponseSigner ? { alipayPlusResponseSigner: deps.notificationKeys.alipayPlusResponseSigner } : {}),
+    dedupe: deps.store.dedupe,
+    authStates: deps.store.authStates,
+    tokens: deps.store.tokens,
+    operations,
+    metrics,
+    logger,
+  });
+
+  await app.register(healthRoutes, { readiness: deps.readiness, metrics });
+  await app.register(notificationRoutes, { ingest });
+  await app.register(walletReturnRoute, { operations, authStates: deps.store.authStates, resultPageUrl: settings.resultPageUrl, logger });
+  await app.register(authorizationRoutes, { operations, authenticate, publicBaseUrl: settings.publicBaseUrl, metrics, logger });
+  await app.register(codecRoutes, { codec: deps.codec, authenticate, corsOrigin: settings.codecCorsOrigin, logger });
+  if (settings.demoEnabled) {
+    await app.register(demoRoutes, { operations, publicBaseUrl: settings.publicBaseUrl, wallets: deps.demoWallets ?? [], logger });
+  }
+  return app;
+}

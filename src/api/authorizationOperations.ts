@@ -1,0 +1,60 @@
+/**
+ * What the HTTP routes need from the workflow side, as one injected object. In the service it is backed by the
+ * typed client (src/client.ts, see fromAuthorizationClient); tests can back it with the offline environment's
+ * client the same way. Keeping the routes on this seam means they never touch Temporal types directly.
+ *
+ * Failures the routes must tell apart are thrown as the typed errors below; anything else is a delivery failure
+ * (Temporal unreachable, timeout) and the routes answer 503 without losing the request.
+ */
+import type {
+  AuthorizationView,
+  ConsultOptions,
+  DeliverAuthCodeRequest,
+  DeliverAuthCodeResponse,
+  LinkResponse,
+  PolicyOverrides,
+  Profile,
+} from '../workflows/definitions';
+import type { TokenMetadata } from '../store/tokenProjection';
+
+export interface LinkCommand {
+  wallet: string;
+  customerId: string;
+  profile: Profile;
+  consult: ConsultOptions;
+  policy?: PolicyOverrides;
+}
+
+export interface AccessTokenRead extends TokenMetadata {
+  accessToken: string;
+}
+
+export interface AuthorizationOperations {
+  link(command: LinkCommand): Promise<LinkResponse>;
+  /** undefined when no such authorization exists. */
+  getState(wallet: string, customerId: string): Promise<AuthorizationView | undefined>;
+  cancel(wallet: string, customerId: string, reason?: string): Promise<AuthorizationView>;
+  refreshNow(wallet: string, customerId: string, reason?: string): Promise<void>;
+  operatorRetry(wallet: string, customerId: string, note?: string): Promise<void>;
+  /** The projected token (re-projected from the workflow on a Redis miss); undefined when none is usable. */
+  getAccessToken(wallet: string, customerId: string): Promise<AccessTokenRead | undefined>;
+  expiringBefore(before: Date, limit: number): Promise<TokenMetadata[]>;
+  deliverAuthCode(workflowId: string, request: DeliverAuthCodeRequest): Promise<DeliverAuthCodeResponse>;
+  walletCanceled(workflowId: string, reason?: string): Promise<void>;
+}
+
+/** No workflow with that id (never started, or finished and gone). */
+export class AuthorizationNotFoundError extends Error {
+  override readonly name = 'AuthorizationNotFoundError';
+  constructor(readonly workflowId: string) {
+    super(`no authorization ${workflowId}`);
+  }
+}
+
+/**
+ * The workflow refused the request (an update validator: wrong authState, no authCode awaited, already finished).
+ * The message comes from our workflow code and holds no secret.
+ */
+export class AuthorizationRejectedError extends Error {
+  override readonly name = 'AuthorizationRejectedError';
+}

@@ -1,0 +1,186 @@
+/**
+ * The merchant backend's routes (bearer-key authenticated):
+ *
+ *   POST   /authorizations                                  link (idempotent per wallet + customer)
+ *   GET    /authorizations/:wallet/:customerId              public state
+ *   GET    /authorizations/:wallet/:customerId/qr.svg|.png  the consult's QR text as an image
+ *   DELETE /authorizations/:wallet/:customerId              cancel → revoke
+ *   POST   /authorizations/:wallet/:customerId/refresh      refresh now
+ *   POST   /authorizations/:wallet/:customerId/retry        operator retry of a NEEDS_ATTENTION park
+ *   GET    /authorizations/:wallet/:customerId/token        the access token for a payment (audited, never logged)
+ *   GET    /tokens/expiring?before=…&limit=…                the lifecycle table (metadata only)
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Logger } from 'pino';
+import type { ServiceMetrics } from '../metrics';
+import type { AuthorizationView, LinkResponse } from '../workflows/definitions';
+import type { AuthorizationOperations, LinkCommand } from './authorizationOperations';
+import type { BearerCheck } from './bearerAuth';
+import { ApiError } from './httpErrors';
+import { operationErrorToApiError } from './operationErrors';
+import { QR_CONTENT_TYPES, renderQr, type QrFormat } from './qrImage';
+import {
+  authorizationParamsSchema,
+  expiringQuerySchema,
+  linkBodySchema,
+  noteBodySchema,
+  parseOrThrow,
+  reasonBodySchema,
+  type LinkBody,
+} from './requestSchemas';
+
+export interface AuthorizationRoutesOptions {
+  readonly operations: AuthorizationOperations;
+  readonly authenticate: BearerCheck;
+  /** Where Antom and wallets reach this API (authRedirectUrl, authNotifyUrl, QR image URLs). */
+  readonly publicBaseUrl: string;
+  readonly metrics: Pick<ServiceMetrics, 'recordTokenRead'>;
+  readonly logger: Logger;
+}
+
+/** What POST /authorizations answers: the link response flattened, plus where to fetch the QR image. */
+export interface LinkAnswer {
+  workflowId: string;
+  state: string;
+  alreadyLinked: boolean;
+  normalUrl?: string;
+  schemeUrl?: string;
+  applinkUrl?: string;
+  qrCodeValue?: string;
+  qrImageUrl?: string;
+  authorizationDeadline?: string;
+  userLoginId?: string;
+}
+
+export function authorizationPath(publicBaseUrl: string, wallet: string, customerId: string): string {
+  return `${publicBaseUrl}/authorizations/${encodeURIComponent(wallet)}/${encodeURIComponent(customerId)}`;
+}
+
+/** The consult options every link uses: our redirect and notification URLs, auto-debit scope. */
+export function linkCommand(body: LinkBody, publicBaseUrl: string): LinkCommand {
+  return {
+    wallet: body.wallet,
+    customerId: body.customerId,
+    profile: body.profile,
+    consult: {
+      authRedirectUrl: `${publicBaseUrl}/authorizations/return`,
+      authNotifyUrl: `${publicBaseUrl}/notifications/${body.profile}`,
+      scopes: ['AGREEMENT_PAY'],
+      terminalType: body.terminalType,
+      ...(body.osType ? { osType: body.osType } : {}),
+      ...(body.osVersion ? { osVersion: body.osVersion } : {}),
+      ...(body.merchantRegion ? { merchantRegion: body.merchantRegion } : {}),
+      ...(body.authClientId ? { authClientId: body.authClientId } : {}),
+      ...(body.merchantAccountId ? { merchantAccountId: body.merchantAccountId } : {}),
+    },
+  };
+}
+
+export function linkAnswer(response: LinkResponse, qrImageBaseUrl: string): LinkAnswer {
+  const link = response.link;
+  return {
+    workflowId: response.workflowId,
+    state: response.state,
+    alreadyLinked: response.alreadyLinked,
+    ...(link?.normalUrl ? { normalUrl: link.normalUrl } : {}),
+    ...(link?.schemeUrl ? { schemeUrl: link.schemeUrl } : {}),
+    ...(link?.applinkUrl ? { applinkUrl: link.applinkUrl } : {}),
+    ...(link?.qrCodeValue ? { qrCodeValue: link.qrCodeValue } : {}),
+    ...(link && qrText(link) ? { qrImageUrl: `${qrImageBaseUrl}/qr.svg` } : {}),
+    ...(response.authorizationDeadline ? { authorizationDeadline: response.authorizationDeadline } : {}),
+    ...(response.userLoginId ? { userLoginId: response.userLoginId } : {}),
+  };
+}
+
+/** The QR shows the wallet's own code text when it gave one, else the authorization URL. */
+export function qrText(link: NonNullable<AuthorizationView['linkResult']>): string | undefined {
+  return link.qrCodeValue ?? link.normalUrl ?? link.applinkUrl ?? link.schemeUrl;
+}
+
+/** Sends the QR image for an authorization awaiting consent; 404 when there is nothing to scan. */
+export async function sendQr(reply: FastifyReply, view: AuthorizationView | undefined, format: QrFormat): Promise<FastifyReply> {
+  if (!view) throw new ApiError(404, 'not-found', 'no such authorization');
+  const text = view.state === 'AWAITING_AUTH_CODE' && view.linkResult ? qrText(view.linkResult) : undefined;
+  if (!text) throw new ApiError(404, 'no-qr', `nothing to scan: the authorization is ${view.state}`);
+  return reply.code(200).header('content-type', QR_CONTENT_TYPES[format]).header('cache-control', 'no-store').send(await renderQr(text, format));
+}
+
+export async function authorizationRoutes(app: FastifyInstance, options: AuthorizationRoutesOptions): Promise<void> {
+  const { operations, publicBaseUrl, logger } = options;
+  app.addHook('preHandler', async (request) => options.authenticate(request));
+
+  const params = (raw: unknown) => parseOrThrow(authorizationParamsSchema, raw, 'path');
+  const call = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      throw operationErrorToApiError(error, logger);
+    }
+  };
+  const viewOrNotFound = (view: AuthorizationView | undefined): AuthorizationView => {
+    if (!view) throw new ApiError(404, 'not-found', 'no such authorization');
+    return view;
+  };
+
+  app.post('/authorizations', async (request) => {
+    const body = parseOrThrow(linkBodySchema, request.body, 'body');
+    const response = await call(() => operations.link(linkCommand(body, publicBaseUrl)));
+    return linkAnswer(response, authorizationPath(publicBaseUrl, body.wallet, body.customerId));
+  });
+
+  app.get('/authorizations/:wallet/:customerId', async (request) => {
+    const { wallet, customerId } = params(request.params);
+    return viewOrNotFound(await call(() => operations.getState(wallet, customerId)));
+  });
+
+  for (const format of ['svg', 'png'] as const) {
+    app.get(`/authorizations/:wallet/:customerId/qr.${format}`, async (request, reply) => {
+      const { wallet, customerId } = params(request.params);
+      return sendQr(reply, await call(() => operations.getState(wallet, customerId)), format);
+    });
+  }
+
+  app.delete('/authorizations/:wallet/:customerId', async (request) => {
+    const { wallet, customerId } = params(request.params);
+    const { reason } = parseOrThrow(reasonBodySchema, request.body ?? {}, 'body');
+    return call(() => operations.cancel(wallet, customerId, reason));
+  });
+
+  app.post('/authorizations/:wallet/:customerId/refresh', async (request, reply) => {
+    const { wallet, customerId } = params(request.params);
+    const { reason } = parseOrThrow(reasonBodySchema, request.body ?? {}, 'body');
+    await call(() => operations.refreshNow(wallet, customerId, reason));
+    return reply.code(202).send({ accepted: true });
+  });
+
+  app.post('/authorizations/:wallet/:customerId/retry', async (request, reply) => {
+    const { wallet, customerId } = params(request.params);
+    const { note } = parseOrThrow(noteBodySchema, request.body ?? {}, 'body');
+    await call(() => operations.operatorRetry(wallet, customerId, note));
+    return reply.code(202).send({ accepted: true });
+  });
+
+  app.get('/authorizations/:wallet/:customerId/token', async (request, reply) => {
+    const { wallet, customerId } = params(request.params);
+    const token = await call(() => operations.getAccessToken(wallet, customerId));
+    options.metrics.recordTokenRead(token ? 'hit' : 'miss');
+    // The audit trail says who read which authorization's token and when; the token itself is never logged.
+    logger.info({ audit: 'token-read', wallet, customerId, found: token !== undefined, requestId: request.id }, 'access token read');
+    if (!token) throw new ApiError(404, 'no-token', 'no usable access token for this authorization');
+    void reply.header('cache-control', 'no-store');
+    return {
+      workflowId: token.workflowId,
+      state: token.state,
+      accessToken: token.accessToken,
+      accessTokenExpiry: token.accessTokenExpiry,
+      ...(token.userLoginId ? { userLoginId: token.userLoginId } : {}),
+      ...(token.nextRefreshAt ? { nextRefreshAt: token.nextRefreshAt } : {}),
+    };
+  });
+
+  app.get('/tokens/expiring', async (request) => {
+    const query = parseOrThrow(expiringQuerySchema, request.query, 'query');
+    const tokens = await call(() => operations.expiringBefore(new Date(query.before), query.limit));
+    return { before: new Date(query.before).toISOString(), tokens };
+  });
+}

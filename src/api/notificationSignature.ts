@@ -1,0 +1,56 @@
+/**
+ * Verifies an inbound Antom / Alipay+ notification against its exact raw body (antom-api.md §2):
+ * `POST <path>\n<client-id>.<request-time>.<raw body>` with the platform's public key. Nothing about the body is
+ * trusted (or even parsed) before this passes.
+ *
+ * The signed path is the path the sender posted to. Behind a reverse proxy that strips a prefix, that is the public
+ * URL's path prefix + the path we received, so both are tried.
+ */
+import type { KeyObject } from 'node:crypto';
+import { parseSignatureHeader } from '../antom/signatureHeader';
+import { verifyParts } from '../antom/signing';
+
+export interface NotificationSignatureOptions {
+  /** Antom's (or Alipay+'s) public key, parsed once. */
+  readonly publicKey: KeyObject;
+  /** client-ids this deployment receives notifications for; empty accepts any (the signature still must verify). */
+  readonly clientIds: readonly string[];
+  /** Path prefix of PUBLIC_BASE_URL (e.g. `/antom-auth`), '' when none. */
+  readonly publicPathPrefix: string;
+}
+
+export type SignatureVerdict =
+  | { readonly ok: true; readonly clientId: string; readonly signedPath: string }
+  | { readonly ok: false; readonly problem: string };
+
+type Headers = Readonly<Record<string, string | string[] | undefined>>;
+
+const single = (value: string | string[] | undefined): string | undefined => (typeof value === 'string' && value.length > 0 ? value : undefined);
+
+/** Longest accepted header value; real ones are far shorter and this keeps hostile input cheap to reject. */
+const MAX_HEADER_LENGTH = 4096;
+
+export function verifyNotificationSignature(
+  options: NotificationSignatureOptions,
+  request: { readonly url: string; readonly headers: Headers; readonly rawBody: string },
+): SignatureVerdict {
+  const clientId = single(request.headers['client-id']);
+  if (!clientId) return { ok: false, problem: 'missing client-id header' };
+  const time = single(request.headers['request-time']);
+  if (!time) return { ok: false, problem: 'missing request-time header' };
+  const header = single(request.headers.signature);
+  if (!header) return { ok: false, problem: 'missing signature header' };
+  if (clientId.length > MAX_HEADER_LENGTH || time.length > MAX_HEADER_LENGTH || header.length > MAX_HEADER_LENGTH) {
+    return { ok: false, problem: 'signature headers are too long' };
+  }
+  if (options.clientIds.length > 0 && !options.clientIds.includes(clientId)) return { ok: false, problem: 'unknown client-id' };
+  const parsed = parseSignatureHeader(header);
+  if (!parsed) return { ok: false, problem: 'malformed signature header (expected algorithm=RSA256,keyVersion=1,signature=…)' };
+  const paths = options.publicPathPrefix ? [request.url, options.publicPathPrefix + request.url] : [request.url];
+  for (const path of paths) {
+    if (verifyParts(options.publicKey, { path, clientId, time, body: request.rawBody }, parsed.signature)) {
+      return { ok: true, clientId, signedPath: path };
+    }
+  }
+  return { ok: false, problem: 'signature does not verify' };
+}

@@ -1,0 +1,85 @@
+/**
+ * The shapes the HTTP API accepts, checked with zod, and `parseOrThrow` turning a failed check into a 400 that names
+ * each field and rule broken — never the submitted value (it may be an authCode).
+ */
+import { z } from 'zod';
+import { OS_TYPES, TERMINAL_TYPES } from '../antom/models';
+import { ApiError } from './httpErrors';
+
+/** Wallet codes as Antom spells them (customerBelongsTo, antom-api.md §6): upper case, digits, underscores. */
+export const walletSchema = z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'must be a wallet code like GCASH (A-Z, 0-9, _; ≤ 64)');
+
+/**
+ * The merchant's customer id. Part of the workflow id `authorization:{wallet}:{customerId}` and of URLs, so the
+ * alphabet is URL-safe and has no ':' (the wallet/customer split stays unambiguous).
+ */
+export const customerIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9._@+-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 . _ @ + -');
+
+export const authorizationParamsSchema = z.object({ wallet: walletSchema, customerId: customerIdSchema }).strict();
+
+export const linkBodySchema = z
+  .object({
+    wallet: walletSchema,
+    customerId: customerIdSchema,
+    profile: z.enum(['antom', 'alipayplus']).default('antom'),
+    terminalType: z.enum(TERMINAL_TYPES).default('WEB'),
+    osType: z.enum(OS_TYPES).optional(),
+    osVersion: z.string().min(1).max(16).optional(),
+    merchantRegion: z.enum(['US', 'JP', 'PK', 'SG']).optional(),
+    authClientId: z.string().min(1).max(64).optional(),
+    merchantAccountId: z.string().min(1).max(64).optional(),
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    if (body.terminalType !== 'WEB' && !body.osType) {
+      ctx.addIssue({ code: 'custom', path: ['osType'], message: `required when terminalType is ${body.terminalType}` });
+    }
+    if (body.profile === 'alipayplus' && !body.authClientId) {
+      ctx.addIssue({ code: 'custom', path: ['authClientId'], message: 'required for the alipayplus profile' });
+    }
+  });
+export type LinkBody = z.infer<typeof linkBodySchema>;
+
+export const reasonBodySchema = z.object({ reason: z.string().max(256).optional() }).strict();
+export const noteBodySchema = z.object({ note: z.string().max(256).optional() }).strict();
+
+const isoInstant = z.string().refine((value) => /^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(Date.parse(value)), 'must be an ISO 8601 time');
+
+export const expiringQuerySchema = z
+  .object({
+    before: isoInstant,
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  })
+  .strict();
+
+/**
+ * The wallet redirect's query. authCode ≤ 128 (newer docs), authState ≤ 256 (consult); both printable ASCII
+ * without spaces — what Antom issues and what our consult generates.
+ */
+export const walletReturnQuerySchema = z.object({
+  authCode: z.string().regex(/^[\x21-\x7e]{1,128}$/, 'must be 1-128 printable characters'),
+  authState: z.string().regex(/^[\x21-\x7e]{1,256}$/, 'must be 1-256 printable characters'),
+});
+
+/** Field names come from the client: shown, but bounded and printable so an error stays readable. */
+function fieldName(key: string): string {
+  const printable = key.replace(/[^\x20-\x7e]/g, '?');
+  return printable.length > 64 ? `${printable.slice(0, 64)}…` : printable;
+}
+
+export function parseOrThrow<T>(schema: z.ZodType<T>, input: unknown, where: 'body' | 'query' | 'path'): T {
+  if (where === 'body' && (typeof input !== 'object' || input === null || Array.isArray(input))) {
+    throw new ApiError(400, 'invalid-request', 'body must be a JSON object');
+  }
+  const parsed = schema.safeParse(input ?? {});
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => `${where}.${fieldName(key)}: unknown field`).join('; ');
+    const field = issue.path.length > 0 ? issue.path.join('.') : '(value)';
+    const message = issue.code === 'invalid_type' && issue.input === undefined ? 'required' : issue.message;
+    return `${where}.${field}: ${message}`;
+  });
+  throw new ApiError(400, 'invalid-request', problems.join('; '));
+}

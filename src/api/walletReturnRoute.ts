@@ -1,0 +1,67 @@
+/**
+ * GET /authorizations/return?authCode&authState — where the wallet sends the customer after consent.
+ * Finds the authorization by authState, delivers the authCode (the AUTHCODE_CREATED notification may beat it; the
+ * workflow takes whichever comes first), then redirects to the merchant's result page with an outcome from a fixed
+ * list and the wallet/customer read back from our own index — never an echo of the query.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { AuthStateIndex } from '../store/authStateIndex';
+import { AuthorizationNotFoundError, AuthorizationRejectedError, type AuthorizationOperations } from './authorizationOperations';
+import { customerIdSchema, parseOrThrow, walletReturnQuerySchema, walletSchema } from './requestSchemas';
+
+export type WalletReturnOutcome = 'accepted' | 'rejected' | 'unknown' | 'unavailable';
+
+export interface WalletReturnRouteOptions {
+  readonly operations: Pick<AuthorizationOperations, 'deliverAuthCode'>;
+  readonly authStates: Pick<AuthStateIndex, 'get'>;
+  /** The merchant's page; outcome, wallet and customerId are added to its query. */
+  readonly resultPageUrl: string;
+  readonly logger: Logger;
+}
+
+/** `authorization:{wallet}:{customerId}` back into its parts, when they are valid (else undefined). */
+export function parseAuthorizationWorkflowId(workflowId: string): { wallet: string; customerId: string } | undefined {
+  const match = /^authorization:([^:]+):(.+)$/.exec(workflowId);
+  if (!match) return undefined;
+  const wallet = walletSchema.safeParse(match[1]);
+  const customerId = customerIdSchema.safeParse(match[2]);
+  return wallet.success && customerId.success ? { wallet: wallet.data, customerId: customerId.data } : undefined;
+}
+
+export function resultPageLocation(resultPageUrl: string, outcome: WalletReturnOutcome, workflowId?: string): string {
+  const url = new URL(resultPageUrl);
+  url.searchParams.set('outcome', outcome);
+  const parts = workflowId ? parseAuthorizationWorkflowId(workflowId) : undefined;
+  if (parts) {
+    url.searchParams.set('wallet', parts.wallet);
+    url.searchParams.set('customerId', parts.customerId);
+  }
+  return url.toString();
+}
+
+export async function walletReturnRoute(app: FastifyInstance, options: WalletReturnRouteOptions): Promise<void> {
+  app.get('/authorizations/return', async (request, reply) => {
+    const { authCode, authState } = parseOrThrow(walletReturnQuerySchema, request.query, 'query');
+    // Not cached, not sent on as a referrer: the URL holds an authCode.
+    void reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+    const workflowId = await options.authStates.get(authState);
+    if (!workflowId) return reply.redirect(resultPageLocation(options.resultPageUrl, 'unknown'), 303);
+    let outcome: WalletReturnOutcome;
+    try {
+      const delivered = await options.operations.deliverAuthCode(workflowId, { authCode, authState, source: 'redirect' });
+      // A duplicate means the notification got there first: the same success for the customer.
+      outcome = delivered.accepted || delivered.duplicate ? 'accepted' : 'rejected';
+    } catch (error) {
+      if (error instanceof AuthorizationRejectedError) outcome = 'rejected';
+      else if (error instanceof AuthorizationNotFoundError) outcome = 'unknown';
+      else {
+        // The AUTHCODE_CREATED notification still carries the code; the workflow takes it from there.
+        options.logger.warn({ workflowId, err: error }, 'authCode delivery from the redirect failed');
+        outcome = 'unavailable';
+      }
+    }
+    options.logger.info({ workflowId, outcome, source: 'redirect' }, 'wallet redirect');
+    return reply.redirect(resultPageLocation(options.resultPageUrl, outcome, workflowId), 303);
+  });
+}

@@ -1,0 +1,157 @@
+/**
+ * The service's Prometheus metrics (prom-client), on a registry of its own so tests and several app instances in
+ * one process never collide on the global default registry.
+ *
+ *   createServiceMetrics(options?) → ServiceMetrics
+ *     .registry                         the prom-client Registry (`/metrics` serves it)
+ *     .recordAntomCall(event)           AntomClient `onCall` hook: Antom calls by platform, endpoint and outcome
+ *     .recordNotification(platform, type, outcome)
+ *     .observeRefreshLeadTime(accessTokenExpiry, nextRefreshAt)   seconds between the planned refresh and expiry
+ *     .recordTokenRead(outcome)
+ *     .render() → Promise<{ contentType, body }>  our metrics plus the Temporal SDK's (when a source is wired)
+ *
+ * Authorizations by state and the NEEDS_ATTENTION count are gauges filled at scrape time from an injected counter
+ * (Temporal visibility in production), so a scrape shows the truth rather than what this process happened to see.
+ * Temporal's own SDK metrics come from the Rust core's Prometheus exporter (Runtime telemetry); `temporalMetrics`
+ * fetches its text so one scrape target shows both.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CallEvent } from './antom/client';
+
+export type NotificationPlatform = 'antom' | 'alipayplus';
+
+/** How one inbound notification ended. */
+export type NotificationOutcome =
+  | 'delivered'
+  | 'duplicate'
+  | 'recorded'
+  | 'unknown-authorization'
+  | 'rejected'
+  | 'in-progress'
+  | 'delivery-failed'
+  | 'unverified'
+  | 'invalid';
+
+export type TokenReadOutcome = 'hit' | 'miss';
+
+export interface ServiceMetricsOptions {
+  /** Counts authorizations by workflow state (e.g. Temporal visibility `count … GROUP BY`). Called per scrape. */
+  countAuthorizationsByState?: () => Promise<Readonly<Record<string, number>>>;
+  /** The Temporal SDK's Prometheus text (the Runtime exporter), appended to ours. */
+  temporalMetrics?: () => Promise<string>;
+  /** Node process metrics (CPU, memory, event loop); default on. */
+  defaultMetrics?: boolean;
+}
+
+export interface ServiceMetrics {
+  readonly registry: Registry;
+  recordAntomCall(event: CallEvent): void;
+  recordNotification(platform: NotificationPlatform, type: string, outcome: NotificationOutcome): void;
+  observeRefreshLeadTime(accessTokenExpiry: string, nextRefreshAt: string): void;
+  recordTokenRead(outcome: TokenReadOutcome): void;
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+/** Notification types as documented ('unknown': not read, e.g. unverified); anything else is bucketed so a forged type cannot grow label cardinality. */
+const KNOWN_NOTIFICATION_TYPES = new Set(['AUTHCODE_CREATED', 'TOKEN_CREATED', 'TOKEN_CANCELED', 'consultUnbinding', 'unknown']);
+
+export function createServiceMetrics(options: ServiceMetricsOptions = {}): ServiceMetrics {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'antom_auth_' });
+
+  const antomCalls = new Counter({
+    name: 'antom_auth_antom_calls_total',
+    help: 'Calls to Antom / Alipay+ by platform, endpoint and outcome class (success, unknown-retry, customer-final, systemic-final, already-done)',
+    labelNames: ['platform', 'endpoint', 'outcome'] as const,
+    registers: [registry],
+  });
+  const antomCallSeconds = new Histogram({
+    name: 'antom_auth_antom_call_duration_seconds',
+    help: 'Duration of calls to Antom / Alipay+',
+    labelNames: ['platform', 'endpoint'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15],
+    registers: [registry],
+  });
+  const notifications = new Counter({
+    name: 'antom_auth_notifications_total',
+    help: 'Inbound notifications by platform, type and outcome (unknown-authorization: acknowledged but matched nothing)',
+    labelNames: ['platform', 'type', 'outcome'] as const,
+    registers: [registry],
+  });
+  const refreshLeadTime = new Histogram({
+    name: 'antom_auth_refresh_lead_time_seconds',
+    help: 'Time between a planned refresh and the access token expiry it protects',
+    buckets: [3600, 86_400, 3 * 86_400, 7 * 86_400, 10 * 86_400, 14 * 86_400, 30 * 86_400],
+    registers: [registry],
+  });
+  const tokenReads = new Counter({
+    name: 'antom_auth_token_reads_total',
+    help: 'Access-token reads for payments (hit: a usable token was returned)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+
+  const countByState = options.countAuthorizationsByState;
+  if (countByState) {
+    // Both gauges read one count per scrape; a failed count leaves them empty rather than failing the scrape.
+    let pending: Promise<Readonly<Record<string, number>> | undefined> | undefined;
+    const counts = () => {
+      pending ??= countByState()
+        .catch(() => undefined)
+        .finally(() => setImmediate(() => (pending = undefined)));
+      return pending;
+    };
+    new Gauge({
+      name: 'antom_auth_authorizations',
+      help: 'Authorizations (workflows) by state',
+      labelNames: ['state'] as const,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const [state, count] of Object.entries((await counts()) ?? {})) this.set({ state }, count);
+      },
+    });
+    new Gauge({
+      name: 'antom_auth_needs_attention',
+      help: 'Authorizations parked in NEEDS_ATTENTION, waiting for an operator retry',
+      registers: [registry],
+      async collect() {
+        const result = await counts();
+        if (result) this.set(result.NEEDS_ATTENTION ?? 0);
+      },
+    });
+  }
+
+  return {
+    registry,
+    recordAntomCall(event) {
+      antomCalls.inc({ platform: event.platform, endpoint: event.endpoint, outcome: event.outcome });
+      antomCallSeconds.observe({ platform: event.platform, endpoint: event.endpoint }, event.durationMs / 1000);
+    },
+    recordNotification(platform, type, outcome) {
+      notifications.inc({ platform, type: KNOWN_NOTIFICATION_TYPES.has(type) ? type : 'other', outcome });
+    },
+    observeRefreshLeadTime(accessTokenExpiry, nextRefreshAt) {
+      const seconds = (Date.parse(accessTokenExpiry) - Date.parse(nextRefreshAt)) / 1000;
+      if (Number.isFinite(seconds)) refreshLeadTime.observe(seconds);
+    },
+    recordTokenRead(outcome) {
+      tokenReads.inc({ outcome });
+    },
+    async render() {
+      const ours = await registry.metrics();
+      let temporal = '';
+      if (options.temporalMetrics) temporal = await options.temporalMetrics().catch(() => '');
+      return { contentType: registry.contentType, body: temporal ? `${ours}\n${temporal}` : ours };
+    },
+  };
+}
+
+/** Reads the Temporal Runtime's Prometheus exporter (e.g. `http://127.0.0.1:9464/metrics`), bounded in time. */
+export function temporalMetricsFrom(url: string, timeoutMs = 2000): () => Promise<string> {
+  return async () => {
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!response.ok) return '';
+    return response.text();
+  };
+}

@@ -36,8 +36,9 @@ async function setUp(t: ExecutionContext): Promise<Setup> {
   const keyRing = parseKeyRingSpec(`k1:${generateEncryptionKey()}`);
   const prefix = `test:client:${randomBytes(6).toString('hex')}:`;
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  let env: OfflineWorkflowEnvironment | undefined;
-  const now = () => env?.now() ?? Date.now();
+  // The sandbox and the activities follow the environment's virtual clock, which exists only once they do.
+  const virtual: { env?: OfflineWorkflowEnvironment } = {};
+  const now = () => virtual.env?.now() ?? Date.now();
   const sandbox = await startSandbox({
     privateKey: antomKeys.privateKey,
     merchants: [{ clientId: MERCHANT, publicKey: merchantKeys.publicKey }],
@@ -52,14 +53,15 @@ async function setUp(t: ExecutionContext): Promise<Setup> {
     logger: createLogger({ level: 'silent' }),
     clock: now,
   });
-  env = await OfflineWorkflowEnvironment.create({
+  const env = await OfflineWorkflowEnvironment.create({
     workflowsPath: require.resolve('../src/workflows'),
     activities,
     dataConverter: createEncryptingDataConverter(keyRing),
   });
+  virtual.env = env;
   const client = new AuthorizationClient({ workflowClient: env.client.workflow, redis, keyRing, keyPrefix: prefix, taskQueue: env.taskQueue });
   t.teardown(async () => {
-    await env?.teardown();
+    await env.teardown();
     await antom.close();
     await sandbox.close();
     const keys = await allKeys(redis, prefix);

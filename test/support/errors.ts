@@ -64,3 +64,18 @@ export class DeterminismViolationError extends Error {
 export class OfflineEnvironmentTimeoutError extends Error {
   override readonly name = 'OfflineEnvironmentTimeoutError';
 }
+
+/** A workflow keeps continuing-as-new without virtual time moving: on a server it would spin forever. */
+export class RunawayWorkflowError extends Error {
+  override readonly name = 'RunawayWorkflowError';
+  constructor(
+    readonly workflowId: string,
+    readonly runs: number,
+    readonly atMs: number,
+  ) {
+    super(
+      `Workflow ${workflowId} continued as new ${runs} times at the same virtual instant ` +
+        `(${new Date(atMs).toISOString()}) without waiting for anything: a server would loop forever.`,
+    );
+  }
+}

@@ -7,7 +7,7 @@ import {
   TerminatedFailure,
   WorkflowExecutionAlreadyStartedError,
 } from '@temporalio/common';
-import { DeterminismViolationError, StuckWorkflowError, UnsupportedFeatureError, WorkflowTaskFailedError } from './errors';
+import { DeterminismViolationError, RunawayWorkflowError, StuckWorkflowError, UnsupportedFeatureError, WorkflowTaskFailedError } from './errors';
 import { createFixtureActivities } from './fixtures/activities';
 import type { ActivityCall } from './fixtures/activities';
 import { GatedCodec } from './fixtures/gatedCodec';
@@ -385,4 +385,13 @@ test('offline: Date.now() inside an activity follows the virtual clock', async (
   // The activity's clock starts at the attempt's virtual start and then runs at real speed.
   t.true(activityNow >= workflowNow && activityNow - workflowNow < 5_000);
   t.true(Math.abs(Date.now() - startTimeMs) > day, 'code outside activities keeps the real clock');
+});
+
+test('offline: a workflow that continues as new forever at one instant is reported, not spun', async (t) => {
+  const env = await OfflineWorkflowEnvironment.create({ workflowsPath, maxRunsPerInstant: 20 });
+  t.teardown(() => env.teardown());
+  const handle = await env.client.workflow.start('spinsThroughRuns', { workflowId: 'spin', taskQueue: env.taskQueue, args: [0] });
+  const err = await t.throwsAsync(handle.result(), { instanceOf: RunawayWorkflowError });
+  t.regex(err?.message ?? '', /continued as new 20 times at the same virtual instant/);
+  t.is(env.runs('spin').length, 20);
 });

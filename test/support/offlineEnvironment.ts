@@ -29,6 +29,7 @@ import type { ActivityHost, ActivityOutcome } from './activityExecution';
 import { replayRun, restoreInstance } from './determinism';
 import {
   OfflineEnvironmentTimeoutError,
+  RunawayWorkflowError,
   StuckWorkflowError,
   UnsupportedFeatureError,
   WorkflowTaskFailedError,
@@ -70,6 +71,8 @@ export interface OfflineWorkflowEnvironmentOptions {
   stuckAfterMs?: number;
   /** Wall-time cap of runUntilIdle() waiting for activities. */
   idleTimeoutMs?: number;
+  /** Continue-as-new runs allowed at one virtual instant before the workflow counts as runaway (default 100). */
+  maxRunsPerInstant?: number;
   /** History length from which `workflowInfo().continueAsNewSuggested` becomes true (server default: 4K events). */
   continueAsNewSuggestedAtEvents?: number;
 }
@@ -146,6 +149,7 @@ export class OfflineWorkflowEnvironment {
   private readonly stuckAfterMs: number;
   private readonly idleTimeoutMs: number;
   private readonly continueAsNewSuggestedAtEvents: number;
+  private readonly maxRunsPerInstant: number;
   private readonly activityHost: ActivityHost;
   private readonly activityOwners = new WeakMap<ActivityExecution, WorkflowRun>();
 
@@ -166,6 +170,7 @@ export class OfflineWorkflowEnvironment {
     this.stuckAfterMs = options.stuckAfterMs ?? 50;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
     this.continueAsNewSuggestedAtEvents = options.continueAsNewSuggestedAtEvents ?? 4096;
+    this.maxRunsPerInstant = options.maxRunsPerInstant ?? 100;
     this.client = { workflow: new OfflineWorkflowClient(this) };
     this.activityHost = this.makeActivityHost();
   }
@@ -969,16 +974,23 @@ export class OfflineWorkflowEnvironment {
 
   private continueAsNew(run: WorkflowRun, command: coresdk.workflow_commands.IContinueAsNewWorkflowExecution): void {
     const now = this.clock.nowMs;
-    run.history.add(HistoryEventType.WorkflowExecutionContinuedAsNew, now);
     const memoFields = command.memo && Object.keys(command.memo).length > 0 ? (command.memo as Record<string, Payload>) : run.memo;
     const saFields = command.searchAttributes?.indexedFields
       ? (command.searchAttributes.indexedFields as Record<string, Payload>)
       : run.searchAttributes;
+    const chain = this.runs(run.workflowId);
+    let sameInstant = 0;
+    for (let i = chain.length - 1; i >= 0 && chain[i]?.startTimeMs === now; i--) sameInstant++;
+    if (sameInstant >= this.maxRunsPerInstant) {
+      this.breakRun(run, new RunawayWorkflowError(run.workflowId, sameInstant, now));
+      return;
+    }
     const taskQueue = command.taskQueue || run.taskQueue;
     if (taskQueue !== this.taskQueue) {
       this.breakRun(run, new UnsupportedFeatureError(`continue-as-new onto another task queue (${taskQueue})`, run.workflowId));
       return;
     }
+    run.history.add(HistoryEventType.WorkflowExecutionContinuedAsNew, now);
     const next = this.createRun({
       workflowType: command.workflowType || run.workflowType,
       workflowId: run.workflowId,

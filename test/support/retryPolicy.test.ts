@@ -1,5 +1,6 @@
 import test from 'ava';
 import { temporal } from '@temporalio/proto';
+import Long from 'long';
 import { decideRetry } from './retryPolicy';
 
 const transient = { message: 'boom', applicationFailureInfo: { type: 'Transient', nonRetryable: false } };
@@ -37,7 +38,7 @@ test('non-retryable failures and listed error types are not retried', (t) => {
 });
 
 test('nextRetryDelay on the failure overrides the computed backoff', (t) => {
-  const failure = { message: 'busy', applicationFailureInfo: { type: 'Busy', nextRetryDelay: { seconds: 3600 } } };
+  const failure = { message: 'busy', applicationFailureInfo: { type: 'Busy', nextRetryDelay: { seconds: Long.fromNumber(3600) } } };
   t.deepEqual(decideRetry({ ...base, policy: { maximumInterval: '1 second' }, failure }), { retry: true, delayMs: 3_600_000 });
 });
 

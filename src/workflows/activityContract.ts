@@ -58,6 +58,12 @@ export interface LinkResult {
 }
 
 export interface ApplyTokenInput {
+  /**
+   * One logical exchange (deterministic in-workflow UUID), identical on every retry of it. Part of the journal key
+   * but never sent to Antom: a non-rotating wallet's consecutive refreshes are otherwise byte-identical requests,
+   * and a journal keyed by the request alone would answer the second refresh with the first one's old tokens.
+   */
+  requestId: string;
   profile: Profile;
   wallet: string;
   grantType: GrantType;

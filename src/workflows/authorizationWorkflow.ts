@@ -133,12 +133,16 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
 
   // ---- requests raised by handlers, consumed by the main loop ----
   let pendingAuthCode: DeliverAuthCodeRequest | undefined;
+  /** The applyToken request in progress (kept across a NEEDS_ATTENTION park so the retry is the identical request). */
+  let exchange: ApplyTokenInput | undefined;
   let cancelRequested = false;
   let walletCanceled = false;
   let refreshNowRequested = resume?.pendingRefreshNow ?? false;
   let operatorRetryRequested = false;
   let relinkRequested = false;
 
+  // A function, not an inline comparison: TypeScript would keep `state` narrowed across the awaits in the loop.
+  const parked = (): boolean => state === 'NEEDS_ATTENTION';
   const refreshAllowed = (): boolean => tokens?.refreshToken !== undefined;
 
   const view = (): AuthorizationView => ({
@@ -446,7 +450,9 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
             break;
           }
           // Built once: every retry (Temporal's and the operator's) sends this identical request.
-          const request: ApplyTokenInput = {
+          if (exchange?.grantType !== 'AUTHORIZATION_CODE' || exchange.authCode !== pendingAuthCode.authCode) exchange = undefined;
+          exchange ??= {
+            requestId: uuid4(),
             profile,
             wallet,
             grantType: 'AUTHORIZATION_CODE',
@@ -455,11 +461,13 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
           };
           let fresh: TokenSet;
           try {
-            fresh = await acts.applyAuthCode(request);
+            fresh = await acts.applyAuthCode(exchange);
           } catch (error) {
             onFailure('authCodeApply', error);
+            if (!parked()) exchange = undefined; // abandoned: a new code means a new exchange
             break;
           }
+          exchange = undefined;
           pendingAuthCode = undefined;
           reconsults = 0;
           link = undefined;
@@ -502,7 +510,10 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
             enter(previous ? 'REAUTH_REQUIRED' : 'CONSULTING');
             break;
           }
-          const request: ApplyTokenInput = {
+          // Built once per refresh: Temporal's retries and an operator retry after a park repeat it exactly.
+          if (exchange?.grantType !== 'REFRESH_TOKEN' || exchange.refreshToken !== previous.refreshToken) exchange = undefined;
+          exchange ??= {
+            requestId: uuid4(),
             profile,
             wallet,
             grantType: 'REFRESH_TOKEN',
@@ -511,11 +522,13 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
           };
           let fresh: TokenSet;
           try {
-            fresh = await acts.refresh(request);
+            fresh = await acts.refresh(exchange);
           } catch (error) {
             onFailure('refresh', error);
+            if (!parked()) exchange = undefined;
             break;
           }
+          exchange = undefined;
           refreshCount += 1;
           runRefreshes += 1;
           await adoptTokens(fresh, previous);
@@ -582,10 +595,13 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
     }
   };
 
-  await CancellationScope.nonCancellable(mainLoop);
-  // Let in-flight update handlers (cancel, link) see the final state before the run closes.
-  await condition(allHandlersFinished);
-  return view();
+  return CancellationScope.nonCancellable(async () => {
+    await mainLoop();
+    // Let in-flight update handlers (cancel, link) see the final state before the run closes. Non-cancellable too:
+    // after a Temporal cancel the workflow completes with its REVOKED view instead of failing as cancelled.
+    await condition(allHandlersFinished);
+    return view();
+  });
 }
 
 /** Request fields both grants (and revoke) carry over from the consult options, fixed for the authorization's life. */

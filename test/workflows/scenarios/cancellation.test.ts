@@ -1,0 +1,63 @@
+/**
+ * Ending an authorization: merchant cancel (update or Temporal cancellation) revokes exactly once and removes the
+ * projection, also when the cancel races an in-flight applyToken; a wallet-side cancel never calls revoke.
+ * Real workflow, real activities, real sandbox, real Redis.
+ */
+import { cancelUpdate, type AuthorizationView } from '../../../src/workflows/definitions';
+import { DAY, authorizationScenario, type LinkedCustomer, type ScenarioHarness } from './harness';
+
+async function activate(h: ScenarioHarness, wallet = 'GCASH'): Promise<LinkedCustomer> {
+  const customer = await h.link({ wallet });
+  await h.deliverByRedirect(customer, h.approve(customer.response.link!.authState));
+  await h.waitFor(customer, (v) => v.state === 'ACTIVE', { what: 'ACTIVE' });
+  return customer;
+}
+
+const heldToken = (h: ScenarioHarness): string =>
+  (h.callsOf('applyToken').filter((c) => c.outcome === 'ok').at(-1)!.result as { accessToken: string }).accessToken;
+
+
+authorizationScenario('cancel while sleeping → one revoke → REVOKED, projection gone', { notifications: false }, async (t, h) => {
+  const customer = await activate(h);
+  const token = heldToken(h);
+  t.is((await h.projection(customer.workflowId))?.accessToken, token, 'projected while active');
+  await h.sleep(40 * DAY);
+  const final = await customer.handle.executeUpdate(cancelUpdate, { args: [{ reason: 'customer closed the account' }] });
+  t.is(final.state, 'REVOKED');
+  t.is(h.requests('revoke').length, 1);
+  t.false(h.sandbox.admin.isAccessTokenUsable(token));
+  t.is(await h.projection(customer.workflowId), undefined, 'projection gone');
+  const result = (await h.client.result(customer.workflowId)) as AuthorizationView;
+  t.is(result.state, 'REVOKED');
+});
+
+authorizationScenario('cancel during applyToken → token revoked', { notifications: false }, async (t, h) => {
+  // The exchange takes a while at the wallet; the merchant cancels meanwhile (Temporal cancellation, as from the UI).
+  h.sandbox.admin.addFault({ endpoint: 'applyToken', times: 1, delayMs: 400 });
+  const customer = await h.link({ wallet: 'GCASH' });
+  await h.deliverByRedirect(customer, h.approve(customer.response.link!.authState));
+  const settling = h.settle();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await customer.handle.cancel();
+  await settling;
+  const final = await h.waitFor(customer, (v) => v.state === 'REVOKED', { what: 'REVOKED' });
+  t.is(final.state, 'REVOKED');
+  const applied = h.callsOf('applyToken').filter((c) => c.outcome === 'ok');
+  t.is(applied.length, 1, 'the exchange completed');
+  const token = (applied[0]!.result as { accessToken: string }).accessToken;
+  t.is(h.requests('revoke').length, 1);
+  t.false(h.sandbox.admin.isAccessTokenUsable(token), 'no orphan token at the wallet');
+  t.is(await h.projection(customer.workflowId), undefined, 'projection gone');
+});
+
+authorizationScenario('TOKEN_CANCELED → no revoke', { deliverNotifications: true }, async (t, h) => {
+  const customer = await activate(h);
+  const token = heldToken(h);
+  await h.sleep(10 * DAY);
+  h.sandbox.admin.cancelFromWallet({ accessToken: token }, 'customer unbound in the wallet');
+  const final = await h.waitFor(customer, (v) => v.state === 'CANCELED_BY_WALLET', { what: 'CANCELED_BY_WALLET' });
+  t.is(final.state, 'CANCELED_BY_WALLET');
+  t.is(h.requests('revoke').length, 0);
+  t.is(h.callsOf('revoke').length, 0);
+  t.is(await h.projection(customer.workflowId), undefined, 'projection gone');
+});

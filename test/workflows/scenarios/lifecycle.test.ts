@@ -1,0 +1,149 @@
+/**
+ * Long-running lifecycle scenarios: wallet policies over simulated years, tokens without refresh, refresh-now,
+ * history bounds and secrecy of recorded data. Real workflow, real activities, real sandbox, real Redis.
+ */
+import { SEARCH_ATTRIBUTES, refreshNowSignal, type AuthorizationView } from '../../../src/workflows/definitions';
+import { DAY, MINUTE, YEAR, authorizationScenario, type LinkSpec, type LinkedCustomer, type ScenarioHarness } from './harness';
+
+/** Link, approve in the wallet, deliver by redirect, wait for ACTIVE. */
+async function activate(h: ScenarioHarness, wallet: string, extra: Partial<LinkSpec> = {}): Promise<LinkedCustomer> {
+  const customer = await h.link({ ...extra, wallet });
+  const authState = customer.response.link!.authState;
+  const approved = h.approve(authState);
+  await h.deliverByRedirect(customer, approved);
+  await h.waitFor(customer, (v) => v.state === 'ACTIVE', { what: 'ACTIVE' });
+  return customer;
+}
+
+/** For every refresh call: how far ahead of the then-earlier deadline it happened. */
+function refreshLeads(h: ScenarioHarness): number[] {
+  const leads: number[] = [];
+  let previous: { accessTokenExpiry: string; refreshTokenExpiry?: string } | undefined;
+  for (const call of h.callsOf('applyToken').filter((c) => c.outcome === 'ok')) {
+    const grant = (call.input as { grantType: string }).grantType;
+    if (grant === 'REFRESH_TOKEN' && previous) {
+      const deadline = Math.min(Date.parse(previous.accessTokenExpiry), previous.refreshTokenExpiry ? Date.parse(previous.refreshTokenExpiry) : Infinity);
+      leads.push(deadline - call.at);
+    }
+    previous = call.result as typeof previous;
+  }
+  return leads;
+}
+
+/** Advance `totalMs` of virtual time in steps (each step lets timers fire and activities run). */
+async function live(h: ScenarioHarness, totalMs: number, stepMs = 90 * DAY): Promise<void> {
+  for (let done = 0; done < totalMs; done += stepMs) {
+    await h.sleep(Math.min(stepMs, totalMs - done));
+    await h.settle();
+  }
+}
+
+authorizationScenario('happy path per wallet policy: GCASH rotating 2 y over 10 simulated years, refreshes ≥10 days ahead', {}, async (t, h) => {
+  const customer = await activate(h, 'GCASH');
+  await live(h, 10 * YEAR);
+  const view = await h.view(customer);
+  t.is(view.state, 'ACTIVE');
+  // 10 years of 2-year tokens refreshed 10–12 days early: five refreshes.
+  t.is(view.refreshCount, 5);
+  const leads = refreshLeads(h);
+  t.is(leads.length, 5);
+  for (const lead of leads) t.true(lead >= 10 * DAY && lead <= 12 * DAY + MINUTE, `refresh ${lead / DAY} days ahead`);
+  // Rotation: each refresh used the refresh token of the previous answer.
+  const refreshes = h.callsOf('applyToken', 'REFRESH_TOKEN').filter((c) => c.outcome === 'ok');
+  const answers = h.callsOf('applyToken').filter((c) => c.outcome === 'ok').map((c) => (c.result as { refreshToken: string }).refreshToken);
+  refreshes.forEach((call, i) => t.is((call.input as { refreshToken: string }).refreshToken, answers[i]!));
+  // The token the workflow holds works at the wallet.
+  const usable = h.sandbox.admin.tokens().filter((g) => g.status === 'ACTIVE');
+  t.is(usable.length, 1);
+});
+
+authorizationScenario('happy path per wallet policy: TNG 2 y / 2.5 y non-rotating — refreshes ≥10 days ahead, then reauth before the access token ends', {}, async (t, h) => {
+  const customer = await activate(h, 'TNG');
+  const view = await h.waitFor(customer, (v) => v.state !== 'ACTIVE', { stepMs: 30 * DAY, maxVirtualMs: 5 * YEAR, what: 'the end of refreshing' });
+  // First refresh before the access expiry, second before the (fixed) refresh-token expiry; a third would buy days.
+  t.is(view.state, 'REAUTH_REQUIRED');
+  t.is(view.refreshCount, 2);
+  const leads = refreshLeads(h);
+  t.is(leads.length, 2);
+  for (const lead of leads) t.true(lead >= 10 * DAY, `refresh ${lead / DAY} days ahead`);
+  const expiry = Date.parse(view.accessTokenExpiry!);
+  // Raised within the 30-day step that crossed the notice, still well ahead of the access expiry.
+  t.true(expiry - (await h.now()) > 0, 'reauth raised while the access token still works');
+  await h.sleep(expiry - (await h.now()) + MINUTE);
+  t.is((await h.waitFor(customer, (v) => v.state === 'TOKEN_EXPIRED', { what: 'TOKEN_EXPIRED' })).refreshCount, 2);
+});
+
+authorizationScenario('happy path per wallet policy: DANA 10 y — one refresh in 10 years, ≥10 days ahead', {}, async (t, h) => {
+  const customer = await activate(h, 'DANA');
+  await live(h, 10 * YEAR + 30 * DAY, 365 * DAY);
+  const view = await h.view(customer);
+  t.is(view.state, 'ACTIVE');
+  t.is(view.refreshCount, 1);
+  const [lead] = refreshLeads(h);
+  t.true(lead! >= 10 * DAY && lead! <= 12 * DAY + MINUTE);
+});
+
+authorizationScenario('long-lived token without refreshToken → no refresh, REAUTH_REQUIRED ahead of expiry', {}, async (t, h) => {
+  // ALIPAY_HK: every token ends 2038-01-19, no refresh token.
+  const customer = await activate(h, 'ALIPAY_HK');
+  const active = await h.view(customer);
+  t.is(active.nextAction, 'reauth');
+  const expiry = Date.parse(active.accessTokenExpiry!);
+  t.true(expiry - Date.parse(active.nextRefreshAt!) >= 10 * DAY);
+  // Sleep to just past the planned notice (years away), then expect the state change.
+  await h.sleep(Date.parse(active.nextRefreshAt!) - (await h.now()) + MINUTE);
+  const reauth = await h.waitFor(customer, (v) => v.state === 'REAUTH_REQUIRED', { what: 'REAUTH_REQUIRED' });
+  t.true(expiry - (await h.now()) > 0, 'raised before the token expired');
+  t.is(reauth.refreshCount, 0);
+  t.is(h.callsOf('applyToken', 'REFRESH_TOKEN').length, 0);
+  // Nobody relinked: the token runs out and the authorization ends.
+  await h.sleep(expiry - (await h.now()) + MINUTE);
+  const ended = await h.waitFor(customer, (v) => v.state === 'TOKEN_EXPIRED', { what: 'TOKEN_EXPIRED' });
+  t.is(ended.state, 'TOKEN_EXPIRED');
+});
+
+authorizationScenario('refresh-now', {}, async (t, h) => {
+  const customer = await activate(h, 'GCASH');
+  const before = await h.view(customer);
+  await h.sleep(3 * DAY);
+  await customer.handle.signal(refreshNowSignal, { reason: 'operator test' });
+  const after = await h.waitFor(customer, (v) => v.refreshCount === 1 && v.state === 'ACTIVE', { what: 'one refresh' });
+  t.true(Date.parse(after.accessTokenExpiry!) > Date.parse(before.accessTokenExpiry!), 'a new, later-expiring token');
+  t.is(h.callsOf('applyToken', 'REFRESH_TOKEN').filter((c) => c.outcome === 'ok').length, 1);
+});
+
+authorizationScenario('history per run bounded across 10 simulated years', {}, async (t, h) => {
+  const customer = await activate(h, 'GCASH');
+  await live(h, 10 * YEAR);
+  t.is((await h.view(customer)).refreshCount, 5);
+  const runs = h.env.offline?.runs(customer.workflowId) ?? [];
+  if (!h.env.offline) {
+    t.pass('history sizes are measured offline');
+    return;
+  }
+  t.is(runs.length, 6, 'one run per refresh cycle');
+  const cycleRuns = runs.slice(1, -1);
+  for (const run of cycleRuns) t.true(run.historyLength <= 25, `run history ${run.historyLength} events`);
+  t.true(runs[0]!.historyLength <= 60, `first run ${runs[0]!.historyLength} events`);
+  t.log(`events per refresh cycle: ${cycleRuns.map((r) => r.historyLength).join(', ')}; first run ${runs[0]!.historyLength}`);
+});
+
+authorizationScenario('no plaintext token in any recorded payload, Redis value or log line', {}, async (t, h) => {
+  const customer = await activate(h, 'GCASH');
+  await live(h, 4 * YEAR, 180 * DAY);
+  t.is((await h.view(customer)).refreshCount, 2);
+  const described = await customer.handle.describe();
+  t.is(described.typedSearchAttributes.get(SEARCH_ATTRIBUTES.state), 'ACTIVE');
+  t.true(h.secrets.size >= 7, 'authCode + 3 access tokens + 3 refresh tokens seen');
+  const redisValues = await h.redisValues();
+  t.true(redisValues.length > 0, 'the projection exists in Redis');
+  for (const secret of h.secrets) {
+    for (const run of h.env.offline?.runs(customer.workflowId) ?? []) t.false(run.containsPlaintext(secret), 'history payload');
+    t.false(redisValues.some((v) => v.includes(secret)), 'Redis value');
+    t.false(h.logLines.some((line) => line.includes(secret)), 'log line');
+  }
+  // The query (public view) never carries tokens either.
+  const view: AuthorizationView = await h.view(customer);
+  const text = JSON.stringify(view);
+  for (const secret of h.secrets) t.false(text.includes(secret));
+});

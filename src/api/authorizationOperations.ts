@@ -25,8 +25,14 @@ export interface LinkCommand {
   policy?: PolicyOverrides;
 }
 
-export interface AccessTokenRead extends TokenMetadata {
+/** The payment path's answer (the shape of src/client.ts AccessToken). */
+export interface AccessTokenRead {
+  workflowId: string;
   accessToken: string;
+  /** ISO 8601. */
+  accessTokenExpiry: string;
+  userLoginId?: string;
+  state: string;
 }
 
 export interface AuthorizationOperations {

@@ -174,7 +174,6 @@ export async function authorizationRoutes(app: FastifyInstance, options: Authori
       accessToken: token.accessToken,
       accessTokenExpiry: token.accessTokenExpiry,
       ...(token.userLoginId ? { userLoginId: token.userLoginId } : {}),
-      ...(token.nextRefreshAt ? { nextRefreshAt: token.nextRefreshAt } : {}),
     };
   });
 

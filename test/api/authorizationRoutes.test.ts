@@ -159,8 +159,8 @@ test('qr.svg and qr.png render the wallet QR text while consent is awaited, 404 
 test('the token read returns the token uncached, is audited, and never writes the token to the log', async (t) => {
   const h = await startApiHarness(t);
   h.operations.tokens.set('GCASH/cust-1', {
-    workflowId: 'authorization:GCASH:cust-1', wallet: 'GCASH', customerId: 'cust-1', accessToken: 'AT-payment-token-0000000042',
-    accessTokenExpiry: '2030-01-01T00:00:00Z', state: 'ACTIVE', updatedAt: '2026-01-01T00:00:00Z', version: 3, userLoginId: '63****1234',
+    workflowId: 'authorization:GCASH:cust-1', accessToken: 'AT-payment-token-0000000042',
+    accessTokenExpiry: '2030-01-01T00:00:00Z', state: 'ACTIVE', userLoginId: '63****1234',
   });
   const response = await h.app.inject({ method: 'GET', url: '/authorizations/GCASH/cust-1/token', headers: bearer });
   t.is(response.statusCode, 200);

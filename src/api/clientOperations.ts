@@ -1,0 +1,55 @@
+/**
+ * AuthorizationOperations backed by the merchant library (src/client.ts): the service's routes and the library share
+ * one implementation of every workflow interaction. Translates the library's errors into the API seam's.
+ */
+import {
+  AuthorizationClient,
+  AuthorizationNotFoundError as ClientNotFoundError,
+  AuthorizationRequestRejectedError,
+  UnknownAuthStateError,
+} from '../client';
+import { AuthorizationNotFoundError, AuthorizationRejectedError, type AuthorizationOperations } from './authorizationOperations';
+import { parseAuthorizationWorkflowId } from './walletReturnRoute';
+
+async function translated<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof ClientNotFoundError) throw new AuthorizationNotFoundError(error.workflowId);
+    if (error instanceof UnknownAuthStateError) throw new AuthorizationNotFoundError('(by authState)');
+    if (error instanceof AuthorizationRequestRejectedError) throw new AuthorizationRejectedError(error.message);
+    throw error;
+  }
+}
+
+export function operationsFromClient(client: AuthorizationClient): AuthorizationOperations {
+  return {
+    link: (command) => translated(() => client.link({
+      wallet: command.wallet,
+      customerId: command.customerId,
+      profile: command.profile,
+      consult: command.consult,
+      ...(command.policy ? { policy: command.policy } : {}),
+    })),
+    async getState(wallet, customerId) {
+      try {
+        return await translated(() => client.getState(wallet, customerId));
+      } catch (error) {
+        if (error instanceof AuthorizationNotFoundError) return undefined;
+        throw error;
+      }
+    },
+    cancel: (wallet, customerId, reason) => translated(() => client.cancel(wallet, customerId, reason)),
+    refreshNow: (wallet, customerId, reason) => translated(() => client.refreshNow(wallet, customerId, reason)),
+    operatorRetry: (wallet, customerId, note) => translated(() => client.operatorRetry(wallet, customerId, note)),
+    getAccessToken: (wallet, customerId) => translated(() => client.getAccessToken(wallet, customerId)),
+    expiringBefore: (before, limit) => translated(() => client.expiringBefore(before, limit)),
+    // The library routes by authState itself (the same index the routes consulted); workflowId is already known.
+    deliverAuthCode: (_workflowId, request) => translated(() => client.deliverAuthCode(request)),
+    async walletCanceled(workflowId, reason) {
+      const parts = parseAuthorizationWorkflowId(workflowId);
+      if (!parts) throw new AuthorizationNotFoundError(workflowId);
+      await translated(() => client.walletCanceled(parts.wallet, parts.customerId, reason));
+    },
+  };
+}

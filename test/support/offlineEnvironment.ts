@@ -208,7 +208,7 @@ export class OfflineWorkflowEnvironment {
     const target = this.clock.nowMs + Math.max(0, ms);
     await this.addDemand({
       skipBoundMs: target,
-      check: () => (this.clock.nowMs >= target && this.isQuiescent() ? 'done' : undefined),
+      check: () => this.brokenRunError() ?? (this.clock.nowMs >= target && this.isQuiescent() ? 'done' : undefined),
       onQuiescent: () => {
         this.clock.advanceTo(target);
         return 'done';
@@ -238,8 +238,8 @@ export class OfflineWorkflowEnvironment {
     await this.addDemand({
       skipBoundMs: -Infinity,
       check: () => {
-        const broken = [...this.runsById.values()].find((run) => run.isRunning && run.brokenBy);
-        if (broken?.brokenBy) return broken.brokenBy;
+        const broken = this.brokenRunError();
+        if (broken) return broken;
         if (this.isQuiescent()) return 'done';
         if (performance.now() - startedAt > this.idleTimeoutMs) {
           return new OfflineEnvironmentTimeoutError(
@@ -251,6 +251,12 @@ export class OfflineWorkflowEnvironment {
       onQuiescent: () => 'done',
       done: deferred<void>(),
     });
+  }
+
+  /** The error of a running workflow that can no longer progress (task failure, unsupported feature, runaway). */
+  private brokenRunError(): Error | undefined {
+    for (const run of this.runsById.values()) if (run.isRunning && run.brokenBy) return run.brokenBy;
+    return undefined;
   }
 
   /** All runs of a workflow id, oldest first (continue-as-new appends). */

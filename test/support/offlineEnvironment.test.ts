@@ -102,6 +102,23 @@ scenario('startToClose timeouts are retried and then reach the workflow as Timeo
   t.is(calls.filter((c) => c.key === 'timeout').length, 2);
 });
 
+scenario('a heartbeat timeout fires in virtual time and the next attempt gets the last heartbeat details', () => withActivities(), async (t, env, calls) => {
+  const outcome = await env.client.workflow.execute<typeof fixtures.heartbeatTimesOut>('heartbeatTimesOut', {
+    ...opts('heartbeat-timeout', env.taskQueue),
+    args: ['heartbeat-timeout'],
+  });
+  t.is(outcome, 'timed out: HEARTBEAT');
+  t.deepEqual(
+    calls.filter((c) => c.key === 'heartbeat-timeout').map((c) => c.note),
+    ['previous details: undefined', 'previous details: beat from attempt 1'],
+  );
+  if (env.offline) {
+    const [first, second] = calls.filter((c) => c.key === 'heartbeat-timeout');
+    // 30 s heartbeat timeout, then the 1 s retry backoff.
+    t.is((second?.attemptScheduledMs ?? 0) - (first?.attemptScheduledMs ?? 0), 31_000);
+  }
+});
+
 scenario('signals sent before the handler is registered are buffered', () => withActivities(), async (t, env) => {
   const handle = await env.client.workflow.start<typeof fixtures.signalBeforeHandler>('signalBeforeHandler', {
     ...opts('early-signals', env.taskQueue),

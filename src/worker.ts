@@ -1,0 +1,204 @@
+/**
+ * The worker: hosts the authorization workflow and its activities on the task queue.
+ *
+ *   const worker = await createWorker(loadConfig(), deps?);   // validates and connects, or throws WorkerStartupError
+ *   await worker.run();                                         // until SIGINT/SIGTERM (or worker.shutdown())
+ *
+ *   deps (all optional; `npm start` passes what it embeds):
+ *     connection            a NativeConnection (embedded dev server) instead of TEMPORAL_ADDRESS
+ *     antom                 AntomClients per profile (e.g. both, against the embedded sandbox) instead of ANTOM_*
+ *     keyRing               instead of ENCRYPTION_KEYS     redis   instead of REDIS_URL
+ *     logger, alipayPlusAuthClient, startupTimeoutMs
+ *
+ * Start-up checks, each failing with one line naming the setting: the key ring, the Antom key files, Redis (PING)
+ * and Temporal (connect), with short timeouts. Workflow code comes from WORKFLOW_BUNDLE_PATH when set (production,
+ * built by `tsx src/worker.ts --bundle <out.js>`), else it is bundled at start from src/workflows. Payloads and
+ * failures are encrypted by the shared data converter. Shutdown: the Temporal runtime turns SIGINT/SIGTERM into a
+ * graceful worker shutdown (in-flight activities get the grace time), then Redis and the Antom pools are closed.
+ *
+ *   npm run worker                       runs it;   tsx src/worker.ts --bundle dist/workflow-bundle.js   prebundles
+ */
+import type { NativeConnection } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { createActivities, createActivityStore, type AlipayPlusAuthClient, type AntomClientsByProfile } from './activities';
+import { AntomClient } from './antom/client';
+import { createEncryptingDataConverter } from './codec/dataConverter';
+import type { KeyRing } from './codec/keyRing';
+import { ConfigError, loadConfig, type Config } from './config';
+import { createLogger } from './logger';
+import {
+  checkRedis,
+  connectTemporal,
+  DEFAULT_STARTUP_TIMEOUT_MS,
+  loadAntomKeys,
+  loadEncryptionKeyRing,
+  WorkerStartupError,
+} from './worker/startupChecks';
+import { buildWorkflowBundle, WORKFLOWS_PATH } from './worker/workflowBundle';
+
+export { buildWorkflowBundle } from './worker/workflowBundle';
+export { WorkerStartupError } from './worker/startupChecks';
+
+/**
+ * 30 s: an activity is one Antom call (seconds) or one Redis write; letting in-flight ones finish avoids a retry
+ * that would have to be answered by the applyToken journal, and stays well inside an orchestrator's kill timeout.
+ */
+export const SHUTDOWN_GRACE_MS = 30_000;
+
+export interface WorkerDeps {
+  connection?: NativeConnection;
+  antom?: AntomClientsByProfile;
+  keyRing?: KeyRing;
+  redis?: Redis;
+  logger?: Logger;
+  alipayPlusAuthClient?: AlipayPlusAuthClient;
+  startupTimeoutMs?: number;
+}
+
+export interface AuthorizationWorker {
+  readonly worker: Worker;
+  /** Polls until shutdown, then releases what createWorker opened. */
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+function antomClientsFromConfig(config: Config): { clients: AntomClientsByProfile; owned: AntomClient[] } {
+  if (!config.antom) {
+    throw new WorkerStartupError('configuration', [
+      'ANTOM_BASE_URL / ANTOM_REGION: not set — `npm run worker` needs an Antom endpoint (`npm start` embeds the sandbox)',
+    ]);
+  }
+  const keys = loadAntomKeys(config.antom);
+  const client = new AntomClient({
+    clientId: config.antom.clientId,
+    ...keys,
+    ...(config.antom.baseUrl ? { baseUrl: config.antom.baseUrl } : {}),
+    ...(config.antom.region ? { region: config.antom.region } : {}),
+    sandbox: config.antom.sandboxPath,
+    ...(config.antom.agentToken ? { agentToken: config.antom.agentToken } : {}),
+  });
+  // One credential set is one platform: the profile of the other platform fails as CONFIGURATION_ERROR.
+  return { clients: { [client.platform]: client }, owned: [client] };
+}
+
+export async function createWorker(config: Config, deps: WorkerDeps = {}): Promise<AuthorizationWorker> {
+  const timeoutMs = deps.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS;
+  const logger = deps.logger ?? createLogger({ level: config.logLevel, name: 'worker' });
+
+  // Local configuration first: nothing is connected while a key is wrong.
+  const keyRing = deps.keyRing ?? loadEncryptionKeyRing(config);
+  const { clients, owned } = deps.antom ? { clients: deps.antom, owned: [] as AntomClient[] } : antomClientsFromConfig(config);
+
+  const closeOwnedClients = () => Promise.all(owned.map((client) => client.close()));
+  const [redisProblem, temporal] = await Promise.all([
+    deps.redis ? Promise.resolve(undefined) : checkRedis(config.redis.url, timeoutMs),
+    deps.connection ? Promise.resolve({ connection: deps.connection }) : connectTemporal(config, timeoutMs),
+  ]);
+  const problems = [redisProblem, 'problem' in temporal ? temporal.problem : undefined].filter((p): p is string => p !== undefined);
+  if (problems.length > 0) {
+    if ('connection' in temporal && !deps.connection) await temporal.connection.close();
+    await closeOwnedClients();
+    throw new WorkerStartupError('unreachable', problems);
+  }
+  const connection = (temporal as { connection: NativeConnection }).connection;
+  const redis = deps.redis ?? new Redis(config.redis.url, { maxRetriesPerRequest: 3 });
+  redis.on('error', (error: Error) => logger.warn({ err: error }, 'Redis connection error'));
+
+  const activities = createActivities({
+    antom: clients,
+    store: createActivityStore({ redis, keyRing, keyPrefix: config.redis.keyPrefix, requestsPerSecond: config.rateLimitPerSecond }),
+    logger,
+    ...(deps.alipayPlusAuthClient ? { alipayPlusAuthClient: deps.alipayPlusAuthClient } : {}),
+  });
+
+  let worker: Worker;
+  try {
+    worker = await Worker.create({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      ...(config.worker.bundlePath ? { workflowBundle: { codePath: config.worker.bundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
+      activities,
+      maxCachedWorkflows: config.worker.maxCachedWorkflows,
+      dataConverter: createEncryptingDataConverter(keyRing),
+      shutdownGraceTime: SHUTDOWN_GRACE_MS,
+    });
+  } catch (error) {
+    if (!deps.redis) redis.disconnect();
+    if (!deps.connection) await connection.close();
+    await closeOwnedClients();
+    if (config.worker.bundlePath && (error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new WorkerStartupError('configuration', [`WORKFLOW_BUNDLE_PATH: ${config.worker.bundlePath} does not exist`]);
+    }
+    throw error;
+  }
+
+  const release = async () => {
+    if (!deps.redis) await redis.quit().catch(() => redis.disconnect());
+    await closeOwnedClients();
+    if (!deps.connection) await connection.close();
+  };
+  logger.info(
+    { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, prebundled: Boolean(config.worker.bundlePath), profiles: Object.keys(clients) },
+    'worker ready',
+  );
+  return {
+    worker,
+    async run() {
+      try {
+        await worker.run();
+      } finally {
+        await release();
+        logger.info('worker stopped');
+      }
+    },
+    shutdown() {
+      worker.shutdown();
+    },
+  };
+}
+
+/** `npm run worker` and `tsx src/worker.ts --bundle <out.js>`. Returns the exit code. */
+export async function main(args: readonly string[], stderr: { write(text: string): unknown } = process.stderr): Promise<number> {
+  if (args[0] === '--bundle') {
+    const out = args[1];
+    if (!out) {
+      stderr.write('usage: tsx src/worker.ts --bundle <out.js>\n');
+      return 2;
+    }
+    const { path, bytes } = await buildWorkflowBundle(out);
+    process.stdout.write(`workflow bundle written to ${path} (${bytes} bytes); set WORKFLOW_BUNDLE_PATH=${path}\n`);
+    return 0;
+  }
+  let worker: AuthorizationWorker;
+  try {
+    worker = await createWorker(loadConfig());
+  } catch (error) {
+    // One line per problem, no stack: this is what an operator reads in a crash-looping container's log.
+    if (error instanceof ConfigError) {
+      for (const problem of error.problems) stderr.write(`antom-auth worker: ${problem}\n`);
+      return 2;
+    }
+    if (error instanceof WorkerStartupError) {
+      for (const problem of error.problems) stderr.write(`antom-auth worker: ${problem}\n`);
+      return error.kind === 'configuration' ? 2 : 1;
+    }
+    stderr.write(`antom-auth worker: cannot start (${error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error)})\n`);
+    return 1;
+  }
+  await worker.run();
+  return 0;
+}
+
+if (require.main === module) {
+  // Exit explicitly: a Temporal connection attempt that timed out may still hold the event loop open.
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`antom-auth worker: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,136 @@
+/**
+ * What the worker checks before it polls: the encryption key ring, the Antom keys, Redis and Temporal. Each problem
+ * becomes one line that names the setting (and, for files, the path) — never a key, a password or a stack trace —
+ * so an operator reading a crash-looping container's log sees at once what to fix.
+ */
+import type { KeyObject } from 'node:crypto';
+import { NativeConnection } from '@temporalio/worker';
+import { Redis } from 'ioredis';
+import { KeyConfigurationError, loadPrivateKeyFile, loadPublicKeyFile } from '../antom/keys';
+import { KeyRingConfigError, parseKeyRingSpec, type KeyRing } from '../codec/keyRing';
+import type { AntomConnection, Config } from '../config';
+
+/** Long enough for a healthy Redis/Temporal across a network; short enough that a wrong address fails fast. */
+export const DEFAULT_STARTUP_TIMEOUT_MS = 5_000;
+
+export type StartupProblemKind = 'configuration' | 'unreachable';
+
+export class WorkerStartupError extends Error {
+  override readonly name = 'WorkerStartupError';
+  constructor(readonly kind: StartupProblemKind, readonly problems: readonly string[]) {
+    super(problems.join('\n'));
+  }
+}
+
+export function loadEncryptionKeyRing(config: Config): KeyRing {
+  if (!config.encryptionKeys) {
+    throw new WorkerStartupError('configuration', [
+      'ENCRYPTION_KEYS: not set — the worker encrypts every Temporal payload and Redis value with it (id:base64 of 32 bytes)',
+    ]);
+  }
+  try {
+    return parseKeyRingSpec(config.encryptionKeys);
+  } catch (error) {
+    // KeyRingConfigError names the entry (id or position), never the key material.
+    if (error instanceof KeyRingConfigError) throw new WorkerStartupError('configuration', [`ENCRYPTION_KEYS: ${error.message}`]);
+    throw error;
+  }
+}
+
+export interface AntomKeys {
+  privateKey: KeyObject;
+  antomPublicKey: KeyObject;
+}
+
+/** Both key files, every problem reported at once. */
+export function loadAntomKeys(antom: AntomConnection): AntomKeys {
+  const problems: string[] = [];
+  const load = (name: string, loader: () => KeyObject): KeyObject | undefined => {
+    try {
+      return loader();
+    } catch (error) {
+      if (error instanceof KeyConfigurationError) {
+        problems.push(`${name}: ${error.message}`);
+        return undefined;
+      }
+      throw error;
+    }
+  };
+  const privateKey = load('ANTOM_PRIVATE_KEY_FILE', () => loadPrivateKeyFile(antom.privateKeyFile));
+  const antomPublicKey = load('ANTOM_PUBLIC_KEY_FILE', () => loadPublicKeyFile(antom.publicKeyFile));
+  if (problems.length > 0 || !privateKey || !antomPublicKey) throw new WorkerStartupError('configuration', problems);
+  return { privateKey, antomPublicKey };
+}
+
+/** host:port of a Redis URL — the URL itself may carry a password. */
+export function redisEndpoint(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || '6379'}`;
+  } catch {
+    return 'the configured address';
+  }
+}
+
+function reason(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && code !== '') return code;
+  const message = error instanceof Error ? error.message : String(error);
+  // The native Temporal client reports Rust debug output; its error kind (e.g. ConnectionRefused) is the useful part.
+  const kind = /kind: (\w+)/.exec(message)?.[1];
+  if (kind) return kind;
+  return message.split('\n')[0]!.slice(0, 160);
+}
+
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number, onTimeout: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout();
+      reject(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: `timeout after ${timeoutMs} ms` }));
+    }, timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Undefined when Redis answers PING in time; otherwise the problem line. The probe connection is closed. */
+export async function checkRedis(url: string, timeoutMs: number = DEFAULT_STARTUP_TIMEOUT_MS): Promise<string | undefined> {
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  // The socket's own error (ECONNREFUSED, ENOTFOUND, …) says more than the "Connection is closed" that follows it.
+  let socketError: unknown;
+  probe.on('error', (error: unknown) => {
+    socketError ??= error;
+  });
+  try {
+    await withTimeout(probe.connect().then(() => probe.ping()), timeoutMs, () => probe.disconnect());
+    return undefined;
+  } catch (error) {
+    return `REDIS_URL: Redis at ${redisEndpoint(url)} is unreachable (${reason(socketError ?? error)})`;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+export async function connectTemporal(
+  config: Config,
+  timeoutMs: number = DEFAULT_STARTUP_TIMEOUT_MS,
+): Promise<{ connection: NativeConnection } | { problem: string }> {
+  const address = config.temporal.address;
+  if (!address) {
+    return { problem: 'TEMPORAL_ADDRESS: not set — `npm run worker` needs a Temporal server (host:port); `npm start` embeds one' };
+  }
+  const connecting = NativeConnection.connect({ address });
+  try {
+    return { connection: await withTimeout(connecting, timeoutMs, () => undefined) };
+  } catch (error) {
+    // A connection that completes after the timeout must not linger.
+    connecting.then((late) => late.close()).catch(() => undefined);
+    return { problem: `TEMPORAL_ADDRESS: Temporal at ${address} is unreachable (${reason(error)})` };
+  }
+}

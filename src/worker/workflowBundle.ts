@@ -1,0 +1,21 @@
+/**
+ * Production prebundling: the workflow code is bundled once at build time and the worker loads the file
+ * (WORKFLOW_BUNDLE_PATH), so a start does not run webpack and the code that runs is pinned. The failure converter
+ * must be compiled into the bundle, because workflow code encodes failures inside the sandbox.
+ */
+import { writeFile } from 'node:fs/promises';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { FAILURE_CONVERTER_PATH } from '../codec/dataConverter';
+
+/** The module exporting every workflow (what the bundle is built from). */
+export const WORKFLOWS_PATH: string = require.resolve('../workflows');
+
+export async function buildWorkflowBundle(outPath: string): Promise<{ path: string; bytes: number }> {
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    logger: new DefaultLogger('WARN'),
+  });
+  await writeFile(outPath, code);
+  return { path: outPath, bytes: Buffer.byteLength(code) };
+}

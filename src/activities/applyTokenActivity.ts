@@ -10,10 +10,10 @@
  * or with a single-use authCode, asking Antom again fails (INVALID_REFRESH_TOKEN / INVALID_AUTHCODE) and the
  * customer would have to re-authorize. The retry reads the journal instead.
  *
- * The journal key is the exact request plus the identity of the scheduled activity (workflow id, run id, activity
- * id). Temporal's retries share that identity; a later, separate applyToken never does — so a refresh-now right
- * after a refresh of a non-rotating wallet (an identical request body) really calls Antom instead of replaying the
- * previous answer.
+ * The journal key is the exact request plus the workflow id and the input's requestId — one logical exchange,
+ * built once by the workflow and reused by Temporal's retries and by an operator retry after a park. A new exchange
+ * gets a new requestId, so a refresh-now right after a refresh of a non-rotating wallet (a byte-identical request)
+ * really calls Antom instead of replaying the previous answer.
  */
 import type { AlipayPlusApplyTokenRequest, AlipayPlusApplyTokenResponse, AntomApplyTokenRequest, AntomApplyTokenResponse, MerchantRegion } from '../antom/models';
 import type { ApplyTokenInput, TokenSet } from '../workflows/activityContract';
@@ -74,14 +74,14 @@ export function createApplyTokenActivity(deps: ActivityDependencies): (input: Ap
 
   return async function applyToken(input: ApplyTokenInput): Promise<TokenSet> {
     const operation = `${input.profile}.applyToken`;
-    const { workflowId, runId, activityId, attempt } = currentActivityIdentity(operation);
+    const { workflowId, attempt } = currentActivityIdentity(operation);
     const log = { workflowId, wallet: input.wallet, profile: input.profile, grantType: input.grantType, attempt };
     const client = clientForProfile(deps, input.profile, operation);
     const request = input.profile === 'alipayplus' ? alipayPlusApplyTokenRequest(input) : antomApplyTokenRequest(input);
+    if (!input.requestId) throw toActivityFailure(new TypeError('requestId is required'), operation, 'antom');
     const journalKey = {
       workflowId,
-      runId,
-      activityId,
+      requestId: input.requestId,
       platform: client.platform,
       origin: client.origin,
       path: client.pathOf('applyToken'),
@@ -92,10 +92,9 @@ export function createApplyTokenActivity(deps: ActivityDependencies): (input: Ap
     try {
       journaled = await journal.get(journalKey);
     } catch (error) {
-      // Only an earlier attempt of this very activity can have journaled: on the first attempt a Redis outage is
-      // harmless. Later, calling Antom blind could throw away a rotated token, so wait for Redis instead.
-      if (attempt > 1) throw toActivityFailure(error, `${operation} (journal lookup)`, 'store');
-      deps.logger.warn({ ...log, err: error }, 'applyToken journal lookup failed on the first attempt; calling Antom');
+      // An earlier attempt (or an earlier activity of the same exchange, before a park) may have journaled: calling
+      // Antom blind could throw away a rotated refresh token or burn a used authCode. Wait for Redis instead.
+      throw toActivityFailure(error, `${operation} (journal lookup)`, 'store');
     }
     if (journaled !== undefined) {
       deps.logger.info(log, 'applyToken answered from the journal (an earlier attempt succeeded)');
@@ -114,18 +113,18 @@ export function createApplyTokenActivity(deps: ActivityDependencies): (input: Ap
     });
     const tokens = tokenSetFrom(response, now());
 
-    for (let attempt = 1; ; attempt++) {
+    for (let write = 1; ; write++) {
       try {
         await journal.put(journalKey, tokens);
         break;
       } catch (error) {
-        if (attempt >= JOURNAL_WRITE_ATTEMPTS) {
+        if (write >= JOURNAL_WRITE_ATTEMPTS) {
           // Returning the token beats failing: a failure here guarantees the retry asks Antom again, while a return
           // reaches the workflow unless the worker dies in the next instant.
           deps.logger.error({ ...log, err: error, failureType: ACTIVITY_FAILURE_TYPES.storeUnavailable }, 'applyToken journal write failed; returning the token unjournaled');
           break;
         }
-        await sleep(JOURNAL_WRITE_BACKOFF_MS * attempt);
+        await sleep(JOURNAL_WRITE_BACKOFF_MS * write);
       }
     }
     deps.logger.info({ ...log, accessTokenExpiry: tokens.accessTokenExpiry, hasRefreshToken: tokens.refreshToken !== undefined }, 'applyToken done');

@@ -56,7 +56,7 @@ test('prepare without an auth client legal name → CONFIGURATION_ERROR before a
 test('revoke: a live token is revoked (alreadyRevoked false); revoking it again → alreadyRevoked true', async (t) => {
   const h = await createHarness(t);
   const { authCode } = await consultAndApprove(h, 'GCASH');
-  const tokens = await h.run('applyToken', { profile: 'antom', wallet: 'GCASH', grantType: 'AUTHORIZATION_CODE', authCode });
+  const tokens = await h.run('applyToken', { requestId: 'exchange-1', profile: 'antom', wallet: 'GCASH', grantType: 'AUTHORIZATION_CODE', authCode });
   const first = await h.run('revoke', { profile: 'antom', wallet: 'GCASH', accessToken: tokens.accessToken }, { activityId: 'r1' });
   t.deepEqual(first, { alreadyRevoked: false });
   t.false(h.sandbox.admin.isAccessTokenUsable(tokens.accessToken));
@@ -70,7 +70,7 @@ test('revoke: a live token is revoked (alreadyRevoked false); revoking it again 
 test('cancelToken (Alipay+): revokes with authClientId; an unknown token is already revoked', async (t) => {
   const h = await createHarness(t);
   const { authCode } = await consultAndApprove(h, 'GCASH', 'alipayplus', { authClientId: SUB_MERCHANT });
-  const tokens = await h.run('applyToken', { profile: 'alipayplus', wallet: 'GCASH', grantType: 'AUTHORIZATION_CODE', authCode, authClientId: SUB_MERCHANT });
+  const tokens = await h.run('applyToken', { requestId: 'exchange-1', profile: 'alipayplus', wallet: 'GCASH', grantType: 'AUTHORIZATION_CODE', authCode, authClientId: SUB_MERCHANT });
   t.deepEqual(await h.run('revoke', { profile: 'alipayplus', wallet: 'GCASH', accessToken: tokens.accessToken, authClientId: SUB_MERCHANT }), { alreadyRevoked: false });
   t.false(h.sandbox.admin.isAccessTokenUsable(tokens.accessToken));
   t.deepEqual(
@@ -83,7 +83,7 @@ test('cancelToken (Alipay+): revokes with authClientId; an unknown token is alre
 test('projectToken → readable by the payment path, encrypted at rest, in the lifecycle index; removeProjection clears all', async (t) => {
   const h = await createHarness(t);
   const { authCode } = await consultAndApprove(h, 'GCASH');
-  const tokens = await h.run('applyToken', { profile: 'antom', wallet: 'GCASH', grantType: 'AUTHORIZATION_CODE', authCode });
+  const tokens = await h.run('applyToken', { requestId: 'exchange-1', profile: 'antom', wallet: 'GCASH', grantType: 'AUTHORIZATION_CODE', authCode });
   const workflowId = 'authorization:GCASH:customer-7';
   const nextRefreshAt = new Date(Date.parse(tokens.accessTokenExpiry) - 10 * 86_400_000).toISOString();
   await h.run('projectToken', { workflowId, wallet: 'GCASH', customerId: 'customer-7', tokens, nextRefreshAt, state: 'ACTIVE', version: 1 });

@@ -8,7 +8,7 @@ import type { ActivityFailureDetails } from '../../src/workflows/activityContrac
 import { consultAndApprove, createHarness, type ActivityHarness } from './activityHarness';
 
 async function applyFailure(t: ExecutionContext, h: ActivityHarness, authCode: string): Promise<ApplicationFailure> {
-  const error = await t.throwsAsync(h.run('applyToken', { profile: 'antom', wallet: 'GCASH', grantType: 'AUTHORIZATION_CODE', authCode }));
+  const error = await t.throwsAsync(h.run('applyToken', { requestId: 'exchange', profile: 'antom', wallet: 'GCASH', grantType: 'AUTHORIZATION_CODE', authCode }));
   t.true(error instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(error)}`);
   const failure = error as ApplicationFailure;
   const visible = JSON.stringify({ message: failure.message, details: failure.details, type: failure.type });
@@ -48,8 +48,8 @@ for (const c of faultCases) {
 test('applyToken: a genuinely used authCode is answered INVALID_AUTHCODE by the sandbox and mapped non-retryable', async (t) => {
   const h = await createHarness(t);
   const { authCode } = await consultAndApprove(h, 'GCASH');
-  await h.run('applyToken', { profile: 'antom', wallet: 'GCASH', grantType: 'AUTHORIZATION_CODE', authCode }, { activityId: 'first' });
-  // A separate activity (not a retry of the first): the journal does not answer it, Antom does.
+  await h.run('applyToken', { requestId: 'first', profile: 'antom', wallet: 'GCASH', grantType: 'AUTHORIZATION_CODE', authCode });
+  // A separate exchange (not a retry of the first): the journal does not answer it, Antom does.
   const failure = await applyFailure(t, h, authCode);
   assertFailure(t, failure, 'INVALID_AUTHCODE', 'customer-final', true);
 });
@@ -57,7 +57,7 @@ test('applyToken: a genuinely used authCode is answered INVALID_AUTHCODE by the 
 test('a request the protocol layer refuses → REQUEST_INVALID, non-retryable, nothing sent', async (t) => {
   const h = await createHarness(t);
   const error = await t.throwsAsync(
-    h.run('applyToken', { profile: 'antom', wallet: 'GCASH', grantType: 'AUTHORIZATION_CODE', authCode: 'some-code', merchantRegion: 'XX' }),
+    h.run('applyToken', { requestId: 'r', profile: 'antom', wallet: 'GCASH', grantType: 'AUTHORIZATION_CODE', authCode: 'some-code', merchantRegion: 'XX' }),
   );
   const failure = error as ApplicationFailure;
   assertFailure(t, failure, 'REQUEST_INVALID', 'systemic-final', true);
@@ -68,7 +68,7 @@ test('a request the protocol layer refuses → REQUEST_INVALID, non-retryable, n
 
 test('a refresh without a refresh token is refused locally as REQUEST_INVALID', async (t) => {
   const h = await createHarness(t);
-  const failure = (await t.throwsAsync(h.run('applyToken', { profile: 'antom', wallet: 'GCASH', grantType: 'REFRESH_TOKEN' }))) as ApplicationFailure;
+  const failure = (await t.throwsAsync(h.run('applyToken', { requestId: 'r', profile: 'antom', wallet: 'GCASH', grantType: 'REFRESH_TOKEN' }))) as ApplicationFailure;
   assertFailure(t, failure, 'REQUEST_INVALID', 'systemic-final', true);
   t.regex(failure.message, /refreshToken/);
   t.is(h.requestsTo('applyToken'), 0);
@@ -77,7 +77,7 @@ test('a refresh without a refresh token is refused locally as REQUEST_INVALID', 
 test('a profile without a configured client → CONFIGURATION_ERROR, non-retryable', async (t) => {
   const h = await createHarness(t, { profiles: ['antom'] });
   const failure = (await t.throwsAsync(
-    h.run('applyToken', { profile: 'alipayplus', wallet: 'GCASH', grantType: 'AUTHORIZATION_CODE', authCode: 'x', authClientId: 'SUB' }),
+    h.run('applyToken', { requestId: 'r', profile: 'alipayplus', wallet: 'GCASH', grantType: 'AUTHORIZATION_CODE', authCode: 'x', authClientId: 'SUB' }),
   )) as ApplicationFailure;
   assertFailure(t, failure, 'CONFIGURATION_ERROR', 'systemic-final', true);
   t.regex(failure.message, /no alipayplus client/);

@@ -41,7 +41,7 @@ test('a journal hit does not spend a rate-limit slot', async (t) => {
   await h.run('consult', { profile: 'antom', wallet: 'GCASH', authState, options: webConsult() }); // spends the slot
   const { authCode } = h.sandbox.admin.approve({ authState });
   await new Promise((resolve) => setTimeout(resolve, 1_100));
-  const input = { profile: 'antom', wallet: 'GCASH', grantType: 'AUTHORIZATION_CODE', authCode } as const;
+  const input = { requestId: 'exchange-9', profile: 'antom', wallet: 'GCASH', grantType: 'AUTHORIZATION_CODE', authCode } as const;
   const tokens = await h.run('applyToken', input, { activityId: '9', attempt: 1 });
   // The bucket for applyToken is now empty; the retry must still be answered from the journal at once.
   t.deepEqual(await h.run('applyToken', input, { activityId: '9', attempt: 2 }), tokens);

@@ -8,6 +8,7 @@
  *     .recordNotification(platform, type, outcome)
  *     .observeRefreshLeadTime(accessTokenExpiry, nextRefreshAt)   seconds between the planned refresh and expiry
  *     .recordTokenRead(outcome)
+ *     .setAuthorizationCounter(counter)  the by-state counter, when it only exists after start-up
  *     .render() → Promise<{ contentType, body }>  our metrics plus the Temporal SDK's (when a source is wired)
  *
  * Authorizations by state and the NEEDS_ATTENTION count are gauges filled at scrape time from an injected counter
@@ -49,6 +50,8 @@ export interface ServiceMetrics {
   recordNotification(platform: NotificationPlatform, type: string, outcome: NotificationOutcome): void;
   observeRefreshLeadTime(accessTokenExpiry: string, nextRefreshAt: string): void;
   recordTokenRead(outcome: TokenReadOutcome): void;
+  /** Sets (or replaces) the counter behind the by-state gauges, once a Temporal client exists. */
+  setAuthorizationCounter(counter: () => Promise<Readonly<Record<string, number>>>): void;
   render(): Promise<{ contentType: string; body: string }>;
 }
 
@@ -91,36 +94,37 @@ export function createServiceMetrics(options: ServiceMetricsOptions = {}): Servi
     registers: [registry],
   });
 
-  const countByState = options.countAuthorizationsByState;
-  if (countByState) {
-    // Both gauges read one count per scrape; a failed count leaves them empty rather than failing the scrape.
-    let pending: Promise<Readonly<Record<string, number>> | undefined> | undefined;
-    const counts = () => {
-      pending ??= countByState()
-        .catch(() => undefined)
-        .finally(() => setImmediate(() => (pending = undefined)));
-      return pending;
-    };
-    new Gauge({
-      name: 'antom_auth_authorizations',
-      help: 'Authorizations (workflows) by state',
-      labelNames: ['state'] as const,
-      registers: [registry],
-      async collect() {
-        this.reset();
-        for (const [state, count] of Object.entries((await counts()) ?? {})) this.set({ state }, count);
-      },
-    });
-    new Gauge({
-      name: 'antom_auth_needs_attention',
-      help: 'Authorizations parked in NEEDS_ATTENTION, waiting for an operator retry',
-      registers: [registry],
-      async collect() {
-        const result = await counts();
-        if (result) this.set(result.NEEDS_ATTENTION ?? 0);
-      },
-    });
-  }
+  // Both gauges read one count per scrape; a failed count leaves them empty rather than failing the scrape.
+  let countByState = options.countAuthorizationsByState;
+  let pending: Promise<Readonly<Record<string, number>> | undefined> | undefined;
+  const counts = async () => {
+    if (!countByState) return undefined;
+    const count = countByState;
+    pending ??= count()
+      .catch(() => undefined)
+      .finally(() => setImmediate(() => (pending = undefined)));
+    return pending;
+  };
+  new Gauge({
+    name: 'antom_auth_authorizations',
+    help: 'Authorizations (workflows) by state',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const [state, count] of Object.entries((await counts()) ?? {})) this.set({ state }, count);
+    },
+  });
+  new Gauge({
+    name: 'antom_auth_needs_attention',
+    help: 'Authorizations parked in NEEDS_ATTENTION, waiting for an operator retry',
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const result = await counts();
+      if (result) this.set(result.NEEDS_ATTENTION ?? 0);
+    },
+  });
 
   return {
     registry,
@@ -137,6 +141,9 @@ export function createServiceMetrics(options: ServiceMetricsOptions = {}): Servi
     },
     recordTokenRead(outcome) {
       tokenReads.inc({ outcome });
+    },
+    setAuthorizationCounter(counter) {
+      countByState = counter;
     },
     async render() {
       const ours = await registry.metrics();

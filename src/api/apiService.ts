@@ -1,0 +1,73 @@
+/**
+ * Wires the API from its running parts — one Redis connection, a Temporal workflow client (real, or the offline test
+ * environment's), the key ring — the same way for `npm start`, `npm run api` and the integration tests:
+ *
+ *   const app = await createApiService({ config, logger, keyRing, redis, workflowClient, temporalReady,
+ *                                        notificationKeys, metrics, demoWallets? });
+ *   notificationKeysFromConfig(config.antom)  → NotificationKeys from the configured key files
+ */
+import type { Redis } from 'ioredis';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { loadPrivateKeyFile, loadPublicKeyFile } from '../antom/keys';
+import { AuthorizationClient, type AuthorizationWorkflowClient } from '../client';
+import { EncryptionCodec } from '../codec/encryptionCodec';
+import type { KeyRing } from '../codec/keyRing';
+import type { AntomConnection, Config } from '../config';
+import type { ServiceMetrics } from '../metrics';
+import { AuthStateIndex } from '../store/authStateIndex';
+import { NotificationDedupe } from '../store/notificationDedupe';
+import { redisKeys } from '../store/redisKeys';
+import { TokenProjectionStore } from '../store/tokenProjection';
+import { buildApi, type ApiSettings, type NotificationKeys } from './app';
+import { operationsFromClient } from './clientOperations';
+
+export interface ApiServiceParts {
+  readonly config: Pick<Config, 'redis' | 'temporal'> & { readonly api: ApiSettings };
+  readonly logger: Logger;
+  readonly keyRing: KeyRing;
+  readonly redis: Redis;
+  readonly workflowClient: AuthorizationWorkflowClient;
+  /** Resolves when Temporal answers (readiness). */
+  readonly temporalReady: () => Promise<unknown>;
+  readonly notificationKeys: NotificationKeys;
+  readonly metrics: ServiceMetrics;
+  readonly demoWallets?: readonly string[];
+}
+
+export async function createApiService(parts: ApiServiceParts): Promise<FastifyInstance> {
+  const { config, redis, keyRing } = parts;
+  const keys = redisKeys(config.redis.keyPrefix);
+  const client = new AuthorizationClient({
+    workflowClient: parts.workflowClient,
+    redis,
+    keyRing,
+    keyPrefix: config.redis.keyPrefix,
+    taskQueue: config.temporal.taskQueue,
+  });
+  return buildApi({
+    settings: config.api,
+    logger: parts.logger,
+    operations: operationsFromClient(client),
+    store: {
+      authStates: new AuthStateIndex(redis, { keys }),
+      tokens: new TokenProjectionStore(redis, { keyRing, keys }),
+      dedupe: new NotificationDedupe(redis, { keyRing, keys }),
+    },
+    notificationKeys: parts.notificationKeys,
+    codec: new EncryptionCodec(keyRing),
+    metrics: parts.metrics,
+    readiness: { temporal: parts.temporalReady, redis: () => redis.ping() },
+    ...(parts.demoWallets ? { demoWallets: parts.demoWallets } : {}),
+  });
+}
+
+/** Antom's public key verifies notifications; our private key signs Alipay+ acknowledgements. Parsed once. */
+export function notificationKeysFromConfig(antom: AntomConnection): NotificationKeys {
+  const privateKey = loadPrivateKeyFile(antom.privateKeyFile);
+  return {
+    publicKey: loadPublicKeyFile(antom.publicKeyFile),
+    clientIds: [antom.clientId],
+    alipayPlusResponseSigner: { clientId: antom.clientId, privateKey },
+  };
+}

@@ -1,0 +1,257 @@
+/**
+ * `npm start`: everything in one process for development —
+ *   Temporal: the embedded dev server with its Web UI (SQLite under TEMPORAL_DATA_DIR) unless TEMPORAL_ADDRESS is set;
+ *   Antom:    the embedded sandbox unless ANTOM_BASE_URL / ANTOM_REGION is set;
+ *   the worker and the API (demo page on), then prints the URLs. Ctrl-C shuts down in order (API, worker, sandbox,
+ *   Temporal, Redis); a second Ctrl-C exits at once.
+ *
+ * Start-up failures are one line each on stderr, no stack trace (the embedded server's download failing offline is
+ * the common one: it names TEMPORAL_ADDRESS and TEMPORAL_CLI_PATH).
+ */
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import { Redis } from 'ioredis';
+import type { FastifyInstance } from 'fastify';
+import { AntomClient } from './antom/client';
+import { loadPrivateKeyFile, loadPublicKeyFile } from './antom/keys';
+import type { NotificationKeys } from './api/app';
+import { createEncryptingDataConverter } from './codec/dataConverter';
+import { ConfigError, loadConfig, type Config } from './config';
+import { devKeyRing, generateApiKey } from './devSecrets';
+import { EmbeddedTemporalUnavailableError, freePort, startEmbeddedTemporal, type EmbeddedTemporal } from './embeddedTemporal';
+import { createLogger } from './logger';
+import { createServiceMetrics, temporalMetricsFrom } from './metrics';
+import type { RunningSandbox } from './sandbox';
+import type { AuthorizationWorker } from './worker';
+import { WorkerStartupError } from './worker/startupChecks';
+
+/** The sandbox's merchant in development (the SANDBOX_ prefix selects Antom's sandbox path, as the SDKs do). */
+const DEV_CLIENT_ID = 'SANDBOX_ANTOM_AUTH_DEV';
+/** Wallets offered on the demo page when talking to real Antom (the sandbox lists its own). */
+const COMMON_WALLETS = ['GCASH', 'TNG', 'TRUEMONEY', 'DANA', 'ALIPAY_HK', 'KAKAOPAY'];
+
+class StartupError extends Error {}
+
+function fail(message: string): never {
+  throw new StartupError(message);
+}
+
+/** npm start's development defaults: the demo is on unless DEMO_ENABLED says otherwise; an API key is generated. */
+function devConfig(config: Config, env: NodeJS.ProcessEnv): { config: Config; generatedApiKey?: string } {
+  const generatedApiKey = config.api.keys.length === 0 ? generateApiKey() : undefined;
+  return {
+    config: {
+      ...config,
+      api: {
+        ...config.api,
+        keys: generatedApiKey ? [generatedApiKey] : config.api.keys,
+        demoEnabled: env.DEMO_ENABLED === undefined || env.DEMO_ENABLED === '' ? true : config.api.demoEnabled,
+      },
+    },
+    ...(generatedApiKey ? { generatedApiKey } : {}),
+  };
+}
+
+interface Running {
+  app?: FastifyInstance;
+  worker?: AuthorizationWorker;
+  workerRun?: Promise<void>;
+  sandbox?: RunningSandbox;
+  temporal?: EmbeddedTemporal;
+  clientConnection?: Connection;
+  nativeConnection?: NativeConnection;
+  antomClients: AntomClient[];
+  redis?: Redis;
+}
+
+async function shutDown(running: Running): Promise<void> {
+  await running.app?.close().catch(() => undefined);
+  if (running.worker) {
+    running.worker.shutdown();
+    await running.workerRun?.catch(() => undefined);
+  }
+  await Promise.all(running.antomClients.map((client) => client.close().catch(() => undefined)));
+  await running.sandbox?.close().catch(() => undefined);
+  await running.clientConnection?.close().catch(() => undefined);
+  if (!running.temporal) await running.nativeConnection?.close().catch(() => undefined);
+  await running.temporal?.teardown().catch(() => undefined);
+  await running.redis?.quit().catch(() => running.redis?.disconnect());
+}
+
+export async function main(env: NodeJS.ProcessEnv = process.env, out: { write(text: string): unknown } = process.stdout): Promise<number> {
+  const running: Running = { antomClients: [] };
+  let config: Config;
+  let generatedApiKey: string | undefined;
+  try {
+    ({ config, generatedApiKey } = devConfig(loadConfig(env), env));
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      for (const problem of error.problems) process.stderr.write(`antom-auth: ${problem}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: config.logLevel, name: 'antom-auth' });
+  const metricsPort = await freePort(9464);
+  const metrics = createServiceMetrics({ temporalMetrics: temporalMetricsFrom(`http://127.0.0.1:${metricsPort}/metrics`) });
+
+  try {
+    const { keyRing, file: keyFile } = devKeyRing(config.encryptionKeys, config.temporal.dataDir);
+    // Before any Temporal connection: the runtime's options (metrics exporter, signals) are fixed once installed.
+    Runtime.install({
+      telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } } },
+      shutdownSignals: [],
+    });
+
+    // Temporal: a configured server, or the embedded dev server (fails fast and clearly offline).
+    let temporalAddress = config.temporal.address;
+    let temporalUi: string | undefined;
+    if (!temporalAddress) {
+      running.temporal = await startEmbeddedTemporal({
+        dataDir: config.temporal.dataDir,
+        namespace: config.temporal.namespace,
+        ...(config.temporal.cliPath ? { cliPath: config.temporal.cliPath } : {}),
+      });
+      temporalAddress = running.temporal.address;
+      temporalUi = running.temporal.uiUrl;
+      running.nativeConnection = running.temporal.env.nativeConnection;
+    } else {
+      running.nativeConnection = await NativeConnection.connect({ address: temporalAddress }).catch(() =>
+        fail(`antom-auth: cannot reach Temporal at TEMPORAL_ADDRESS=${temporalAddress}`),
+      );
+    }
+    // Loaded only now, so a Temporal that cannot start is reported without waiting for the worker's bundler.
+    const [{ createWorker }, { startSandbox, defaultWalletPolicies }, { createApiService }, { authorizationCounter }] = await Promise.all([
+      import('./worker.js'),
+      import('./sandbox/index.js'),
+      import('./api/apiService.js'),
+      import('./api/authorizationCounts.js'),
+    ]);
+    running.clientConnection = await Connection.connect({ address: temporalAddress });
+    const temporalClient = new Client({
+      connection: running.clientConnection,
+      namespace: config.temporal.namespace,
+      dataConverter: createEncryptingDataConverter(keyRing),
+    });
+
+    // Antom: the configured platform, or the embedded sandbox with a fresh merchant key pair.
+    let notificationKeys: NotificationKeys;
+    let demoWallets = COMMON_WALLETS;
+    const onCall = metrics.recordAntomCall;
+    if (config.antom) {
+      const privateKey = loadPrivateKeyFile(config.antom.privateKeyFile);
+      const antomPublicKey = loadPublicKeyFile(config.antom.publicKeyFile);
+      const client = new AntomClient({
+        clientId: config.antom.clientId,
+        privateKey,
+        antomPublicKey,
+        ...(config.antom.baseUrl ? { baseUrl: config.antom.baseUrl } : {}),
+        ...(config.antom.region ? { region: config.antom.region } : {}),
+        sandbox: config.antom.sandboxPath,
+        ...(config.antom.agentToken ? { agentToken: config.antom.agentToken } : {}),
+        onCall,
+      });
+      running.antomClients.push(client);
+      notificationKeys = { publicKey: antomPublicKey, clientIds: [config.antom.clientId], alipayPlusResponseSigner: { clientId: config.antom.clientId, privateKey } };
+    } else {
+      const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      running.sandbox = await startSandbox({
+        merchants: [{ clientId: DEV_CLIENT_ID, publicKey: merchant.publicKey, notifyUrl: `${config.api.publicBaseUrl}/notifications/antom` }],
+        logLevel: 'warn',
+      });
+      const common = { clientId: DEV_CLIENT_ID, privateKey: merchant.privateKey as KeyObject, antomPublicKey: running.sandbox.publicKey, baseUrl: running.sandbox.url, onCall };
+      running.antomClients.push(new AntomClient({ ...common, platform: 'antom' }), new AntomClient({ ...common, platform: 'alipayplus' }));
+      notificationKeys = { publicKey: running.sandbox.publicKey, clientIds: [DEV_CLIENT_ID], alipayPlusResponseSigner: { clientId: DEV_CLIENT_ID, privateKey: merchant.privateKey } };
+      demoWallets = [...defaultWalletPolicies().keys()];
+    }
+    const [antomClient, alipayPlusClient] = running.antomClients;
+
+    running.redis = new Redis(config.redis.url, { maxRetriesPerRequest: 3 });
+    running.redis.on('error', (error: Error) => logger.warn({ err: error }, 'Redis connection error'));
+    await running.redis.ping().catch(() => fail(`antom-auth: cannot reach Redis at REDIS_URL (${new URL(config.redis.url).host})`));
+
+    running.worker = await createWorker(config, {
+      connection: running.nativeConnection,
+      antom: config.antom ? { [antomClient!.platform]: antomClient } : { antom: antomClient, alipayplus: alipayPlusClient },
+      keyRing,
+      redis: running.redis,
+      logger: logger.child({ component: 'worker' }),
+      alipayPlusAuthClient: { name: 'antom-auth development merchant' },
+    });
+    running.workerRun = running.worker.run();
+
+    running.app = await createApiService({
+      config,
+      logger: logger.child({ component: 'api' }),
+      keyRing,
+      redis: running.redis,
+      workflowClient: temporalClient.workflow,
+      temporalReady: () => running.clientConnection!.workflowService.getSystemInfo({}),
+      notificationKeys,
+      metrics,
+      demoWallets,
+    });
+    // Gauges by state need visibility; registered here, now that the client exists.
+    metrics.setAuthorizationCounter(authorizationCounter(temporalClient.workflow));
+    const listening = await running.app.listen({ host: config.api.host, port: config.api.port });
+
+    const lines = [
+      'antom-auth is running:',
+      `  API           ${listening}   (public base URL ${config.api.publicBaseUrl})`,
+      ...(config.api.demoEnabled ? [`  demo          ${config.api.publicBaseUrl}/demo`] : []),
+      `  Temporal      ${temporalAddress}${running.temporal ? ' (embedded dev server)' : ''}`,
+      ...(temporalUi ? [`  Temporal UI   ${temporalUi}   (codec endpoint: ${config.api.publicBaseUrl}/codec)`] : []),
+      ...(running.sandbox ? [`  sandbox       ${running.sandbox.url}   (admin ${running.sandbox.adminUrl})`] : []),
+      `  metrics       ${config.api.publicBaseUrl}/metrics`,
+      ...(generatedApiKey ? [`  API key       ${generatedApiKey}   (generated for this run; set API_KEYS to keep one)`] : []),
+      ...(keyFile ? [`  dev key ring  ${keyFile}`] : []),
+      'Press Ctrl-C to stop.',
+    ];
+    out.write(`${lines.join('\n')}\n`);
+  } catch (error) {
+    await shutDown(running);
+    if (error instanceof EmbeddedTemporalUnavailableError || error instanceof StartupError) {
+      process.stderr.write(`${error.message}\n`);
+      return 1;
+    }
+    if (error instanceof WorkerStartupError) {
+      for (const problem of error.problems) process.stderr.write(`antom-auth: ${problem}\n`);
+      return error.kind === 'configuration' ? 2 : 1;
+    }
+    process.stderr.write(`antom-auth: cannot start (${error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error)})\n`);
+    return 1;
+  }
+
+  // Runs until Ctrl-C (or SIGTERM): first signal shuts down in order, a second one exits at once.
+  return new Promise<number>((resolveExit) => {
+    let stopping = false;
+    const onSignal = () => {
+      if (stopping) {
+        process.exit(130);
+      }
+      stopping = true;
+      out.write('antom-auth: shutting down (Ctrl-C again to force)\n');
+      void shutDown(running).then(() => resolveExit(0));
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    void running.workerRun?.catch((error: unknown) => {
+      logger.error({ err: error }, 'worker stopped unexpectedly');
+      if (!stopping) {
+        stopping = true;
+        void shutDown(running).then(() => resolveExit(1));
+      }
+    });
+  });
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`antom-auth: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

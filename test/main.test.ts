@@ -1,0 +1,105 @@
+/**
+ * `npm start` and `npm run api` as a user runs them (a child process): start-up failures are one clear line on
+ * stderr with a non-zero exit, never a stack trace. Where the embedded Temporal dev server can be had (internet
+ * access), the same test checks the happy path instead: it prints its URLs and Ctrl-C stops it cleanly.
+ */
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..');
+
+interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs an entry point with a clean environment (no TEMPORAL_ADDRESS etc. leaking in from the test runner). */
+function run(entry: string, env: Record<string, string>, onStdout?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      onStdout?.(stdout, child);
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const lines = (text: string) => text.split('\n').filter((line) => line.trim().length > 0);
+
+function dataDir(t: import('ava').ExecutionContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'antom-auth-start-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('npm start without TEMPORAL_ADDRESS: one line naming both ways out when the dev server cannot be downloaded (or runs and stops on Ctrl-C)', async (t) => {
+  let sentSigint = false;
+  const outcome = await run('src/main.ts', { TEMPORAL_DATA_DIR: dataDir(t) }, (stdout, child) => {
+    if (!sentSigint && stdout.includes('Press Ctrl-C to stop.')) {
+      sentSigint = true;
+      child.kill('SIGINT');
+    }
+  });
+  if (sentSigint) {
+    t.log('the dev server could be downloaded here: checked start-up and Ctrl-C instead');
+    t.regex(outcome.stdout, /Temporal UI\s+http:\/\/localhost:\d+/);
+    t.regex(outcome.stdout, /demo\s+http:\/\/127\.0\.0\.1:8080\/demo/);
+    t.is(outcome.code, 0);
+    return;
+  }
+  t.is(outcome.code, 1);
+  t.deepEqual(lines(outcome.stderr), [
+    'antom-auth: cannot start the embedded Temporal dev server: the Temporal CLI could not be downloaded (no internet access?). Either set TEMPORAL_ADDRESS=host:port to use a running Temporal server, or set TEMPORAL_CLI_PATH=/path/to/temporal to use a local Temporal CLI binary.',
+  ]);
+  t.is(outcome.stdout, '');
+});
+
+test('npm start with a TEMPORAL_CLI_PATH that cannot run: one line naming it, exit 1', async (t) => {
+  const dir = dataDir(t);
+  const fakeCli = join(dir, 'temporal');
+  writeFileSync(fakeCli, '#!/bin/sh\nexit 3\n');
+  chmodSync(fakeCli, 0o755);
+  for (const cliPath of [join(dir, 'missing-binary'), fakeCli]) {
+    const outcome = await run('src/main.ts', { TEMPORAL_DATA_DIR: dir, TEMPORAL_CLI_PATH: cliPath });
+    t.is(outcome.code, 1);
+    const errors = lines(outcome.stderr);
+    t.is(errors.length, 1, outcome.stderr);
+    t.true(errors[0]!.startsWith(`antom-auth: cannot start the embedded Temporal dev server: TEMPORAL_CLI_PATH=${cliPath} could not be started.`));
+    t.notRegex(outcome.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
+
+test('npm start with an unreachable TEMPORAL_ADDRESS says so in one line', async (t) => {
+  const outcome = await run('src/main.ts', { TEMPORAL_DATA_DIR: dataDir(t), TEMPORAL_ADDRESS: '127.0.0.1:1' });
+  t.is(outcome.code, 1);
+  t.deepEqual(lines(outcome.stderr), ['antom-auth: cannot reach Temporal at TEMPORAL_ADDRESS=127.0.0.1:1']);
+});
+
+test('npm start with invalid configuration names each problem, exit 2', async (t) => {
+  const outcome = await run('src/main.ts', { TEMPORAL_DATA_DIR: dataDir(t), API_PORT: 'eighty', API_KEYS: 'short' });
+  t.is(outcome.code, 2);
+  t.regex(outcome.stderr, /^antom-auth: API_PORT: /m);
+  t.notRegex(outcome.stderr, /\n\s+at /);
+});
+
+test('npm run api names every setting it cannot do without', async (t) => {
+  const outcome = await run('src/api/server.ts', {});
+  t.is(outcome.code, 2);
+  t.deepEqual(lines(outcome.stderr).map((line) => line.split(':')[1]!.trim()), ['TEMPORAL_ADDRESS', 'ENCRYPTION_KEYS', 'API_KEYS', 'ANTOM_BASE_URL / ANTOM_REGION and the ANTOM_* key files']);
+});

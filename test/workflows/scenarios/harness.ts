@@ -66,6 +66,9 @@ export interface ActivityCall {
   outcome: 'ok' | 'failed';
   result?: unknown;
   errorType?: string;
+  /** Wall-clock start and end of the attempt (for races with real-time events such as a cancel). */
+  startedWallMs: number;
+  endedWallMs?: number;
 }
 
 export interface HarnessOptions {
@@ -202,11 +205,13 @@ export class ScenarioHarness {
     });
     const wrap = <K extends keyof AuthorizationActivities>(name: K): AuthorizationActivities[K] =>
       (async (input: never) => {
-        const call: ActivityCall = { name, at: this.nowSync(), input: structuredClone(input), outcome: 'ok' };
+        const call: ActivityCall = { name, at: this.nowSync(), input: structuredClone(input), outcome: 'ok', startedWallMs: Date.now() };
         this.harvest(input);
         this.calls.push(call);
         try {
-          const result = await (real[name] as (i: never) => Promise<unknown>)(input);
+          const result = await (real[name] as (i: never) => Promise<unknown>)(input).finally(() => {
+            call.endedWallMs = Date.now();
+          });
           call.result = result === undefined ? undefined : structuredClone(result);
           this.harvest(result);
           const lose = this.lostResponses.findIndex((matches) => matches(call));

@@ -24,7 +24,7 @@ composeTest('services: Temporal with persistence, its UI, Redis, worker, API; th
   const services = compose('--profile', 'dev', 'config', '--services').trim().split('\n').sort();
   t.deepEqual(services, ['api', 'postgresql', 'redis', 'sandbox', 'temporal', 'temporal-setup', 'temporal-ui', 'worker']);
   // docker-compose v1 lists profiled services regardless of --profile; the profile itself is what keeps it out.
-  const sandbox = compose('--profile', 'dev', 'config').split(/\n  (?=\S)/).find((block) => block.startsWith('sandbox:'));
+  const sandbox = compose('--profile', 'dev', 'config').split(/\n {2}(?=\S)/).find((block) => block.startsWith('sandbox:'));
   t.regex(sandbox ?? '', /profiles:\s*\n\s*- dev/);
 });
 

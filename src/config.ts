@@ -39,6 +39,7 @@ export const KNOBS = {
   ANTOM_PRIVATE_KEY_FILE: { why: 'your RSA private key (PKCS#8/PKCS#1, PEM or base64); parsed once at start', secret: true },
   ANTOM_PUBLIC_KEY_FILE: { why: 'Antom\'s public key, to verify every response and notification' },
   ANTOM_AGENT_TOKEN: { why: 'ISV only: sent as the agent-token header', secret: true },
+  ALIPAYPLUS_AUTH_CLIENT_NAME: { why: 'Alipay+ acquirers only: the merchant name the wallet shows on its consent page (prepare requires authClientName)' },
   ANTOM_RATE_LIMIT_RPS: { default: '20', why: 'per endpoint across all workers; Antom\'s quota is per merchant and unpublished, 20/s stays well below typical limits' },
   ENCRYPTION_KEYS: { why: 'comma-separated id:base64(32 bytes); the first encrypts, all decrypt (rotation). Encrypts Temporal payloads and Redis values. `npm start` generates a dev key under TEMPORAL_DATA_DIR when unset', secret: true },
   API_HOST: { default: '127.0.0.1', why: 'loopback by default: exposing the API is a deliberate act' },
@@ -75,6 +76,7 @@ const schema = z.object({
   ANTOM_PRIVATE_KEY_FILE: optionalText,
   ANTOM_PUBLIC_KEY_FILE: optionalText,
   ANTOM_AGENT_TOKEN: z.string().min(1).max(128).optional(),
+  ALIPAYPLUS_AUTH_CLIENT_NAME: z.string().trim().min(1).max(256).optional(),
   ANTOM_RATE_LIMIT_RPS: z.coerce.number().positive(),
   ENCRYPTION_KEYS: optionalText,
   API_HOST: z.string().min(1),
@@ -96,6 +98,8 @@ export interface AntomConnection {
   readonly privateKeyFile: string;
   readonly publicKeyFile: string;
   readonly agentToken?: string;
+  /** Alipay+ prepare's authClientName; undefined for Antom merchants. */
+  readonly alipayPlusAuthClientName?: string;
 }
 
 export interface Config {
@@ -154,6 +158,7 @@ export function loadConfig(env: Env = process.env): Config {
       privateKeyFile: c.ANTOM_PRIVATE_KEY_FILE ?? '',
       publicKeyFile: c.ANTOM_PUBLIC_KEY_FILE ?? '',
       agentToken: c.ANTOM_AGENT_TOKEN,
+      alipayPlusAuthClientName: c.ALIPAYPLUS_AUTH_CLIENT_NAME,
     };
   }
   const apiKeys = (c.API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean);

@@ -83,6 +83,12 @@ function antomClientsFromConfig(config: Config): { clients: AntomClientsByProfil
   return { clients: { [client.platform]: client }, owned: [client] };
 }
 
+function alipayPlusAuthClientOf(config: Config, deps: WorkerDeps): { alipayPlusAuthClient?: AlipayPlusAuthClient } {
+  if (deps.alipayPlusAuthClient) return { alipayPlusAuthClient: deps.alipayPlusAuthClient };
+  const name = config.antom?.alipayPlusAuthClientName;
+  return name ? { alipayPlusAuthClient: { name } } : {};
+}
+
 export async function createWorker(config: Config, deps: WorkerDeps = {}): Promise<AuthorizationWorker> {
   const timeoutMs = deps.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS;
   const logger = deps.logger ?? createLogger({ level: config.logLevel, name: 'worker' });
@@ -110,7 +116,7 @@ export async function createWorker(config: Config, deps: WorkerDeps = {}): Promi
     antom: clients,
     store: createActivityStore({ redis, keyRing, keyPrefix: config.redis.keyPrefix, requestsPerSecond: config.rateLimitPerSecond }),
     logger,
-    ...(deps.alipayPlusAuthClient ? { alipayPlusAuthClient: deps.alipayPlusAuthClient } : {}),
+    ...alipayPlusAuthClientOf(config, deps),
   });
 
   let worker: Worker;

@@ -5,8 +5,10 @@
 import type { CliCommand } from './command';
 import { signatureCommand } from './signatureCommand';
 import { sandboxCommand } from '../sandbox/cliCommand';
+import { bundleCommand } from '../worker/bundleCommand';
 
 export const commands: Readonly<Record<string, CliCommand>> = {
   signature: signatureCommand,
   sandbox: sandboxCommand,
+  bundle: bundleCommand,
 };

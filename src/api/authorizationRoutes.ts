@@ -43,6 +43,8 @@ export interface LinkAnswer {
   workflowId: string;
   state: string;
   alreadyLinked: boolean;
+  /** The consult's authState (not secret: the wallet echoes it in the redirect URL). */
+  authState?: string;
   normalUrl?: string;
   schemeUrl?: string;
   applinkUrl?: string;
@@ -82,6 +84,7 @@ export function linkAnswer(response: LinkResponse, qrImageBaseUrl: string): Link
     workflowId: response.workflowId,
     state: response.state,
     alreadyLinked: response.alreadyLinked,
+    ...(link ? { authState: link.authState } : {}),
     ...(link?.normalUrl ? { normalUrl: link.normalUrl } : {}),
     ...(link?.schemeUrl ? { schemeUrl: link.schemeUrl } : {}),
     ...(link?.applinkUrl ? { applinkUrl: link.applinkUrl } : {}),

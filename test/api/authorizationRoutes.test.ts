@@ -59,6 +59,7 @@ test('POST /authorizations links with our redirect and notify URLs and answers t
     workflowId: 'authorization:GCASH:cust-1',
     state: 'AWAITING_AUTH_CODE',
     alreadyLinked: false,
+    authState: 'state-1',
     normalUrl: 'https://wallet.test/consent?x=1',
     qrImageUrl: `${PUBLIC_BASE_URL}/authorizations/GCASH/cust-1/qr.svg`,
     authorizationDeadline: '2026-01-01T00:15:00.000Z',

@@ -35,20 +35,21 @@ authorizationScenario('cancel during applyToken → token revoked', { notificati
   // The exchange takes a while at the wallet; the merchant cancels meanwhile (Temporal cancellation, as from the UI).
   h.sandbox.admin.addFault({ endpoint: 'applyToken', times: 1, delayMs: 1500 });
   const customer = await h.link({ wallet: 'GCASH' });
+  let cancelledAt = 0;
+  let cancelling: Promise<unknown> | undefined;
+  // The cancel is sent the moment the exchange starts; the wallet then takes 1.5 s to answer.
+  h.onActivityStart((c) => c.name === 'applyToken', () => {
+    cancelledAt = Date.now();
+    cancelling = customer.handle.cancel();
+  });
   await h.deliverByRedirect(customer, h.approve(customer.response.link!.authState));
-  const settling = h.settle();
-  // Cancel as soon as the exchange is under way (it then takes at least another second at the wallet).
-  for (let waited = 0; h.callsOf('applyToken').length === 0 && waited < 10_000; waited += 10) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  const cancelledAt = Date.now();
-  await customer.handle.cancel();
-  await settling;
+  await h.settle();
+  await cancelling;
   const final = await h.waitFor(customer, (v) => v.state === 'REVOKED', { what: 'REVOKED' });
   t.is(final.state, 'REVOKED');
   const applied = h.callsOf('applyToken').filter((c) => c.outcome === 'ok');
   t.is(applied.length, 1, 'the exchange completed');
-  t.true(applied[0]!.startedWallMs < cancelledAt && applied[0]!.endedWallMs! > cancelledAt, 'the cancel arrived while applyToken was in flight');
+  t.true(applied[0]!.startedWallMs <= cancelledAt && applied[0]!.endedWallMs! > cancelledAt, 'the cancel arrived while applyToken was in flight');
   const token = (applied[0]!.result as { accessToken: string }).accessToken;
   t.is(h.requests('revoke').length, 1);
   t.false(h.sandbox.admin.isAccessTokenUsable(token), 'no orphan token at the wallet');

@@ -103,6 +103,7 @@ export class ScenarioHarness {
   /** authState → workflowId, as the consult activity registers it (the receiver routes notifications with it). */
   readonly authStates = new Map<string, string>();
   private readonly lostResponses: Array<(call: ActivityCall) => boolean> = [];
+  private readonly startHooks: Array<(call: ActivityCall) => boolean> = [];
   private notificationServer: Server | undefined;
   notifyUrl: string | undefined;
   sandbox!: RunningSandbox;
@@ -208,6 +209,7 @@ export class ScenarioHarness {
         const call: ActivityCall = { name, at: this.nowSync(), input: structuredClone(input), outcome: 'ok', startedWallMs: Date.now() };
         this.harvest(input);
         this.calls.push(call);
+        for (const hook of [...this.startHooks]) if (hook(call)) this.startHooks.splice(this.startHooks.indexOf(hook), 1);
         try {
           const result = await (real[name] as (i: never) => Promise<unknown>)(input).finally(() => {
             call.endedWallMs = Date.now();
@@ -234,6 +236,15 @@ export class ScenarioHarness {
       projectToken: wrap('projectToken'),
       removeProjection: wrap('removeProjection'),
     };
+  }
+
+  /** Runs `action` once, when the first attempt matching `predicate` starts (to race events against an activity). */
+  onActivityStart(predicate: (call: ActivityCall) => boolean, action: (call: ActivityCall) => void): void {
+    this.startHooks.push((call) => {
+      if (!predicate(call)) return false;
+      action(call);
+      return true;
+    });
   }
 
   /** The next successful call matching `predicate` is reported as lost (after the activity journaled it). */

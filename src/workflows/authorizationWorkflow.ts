@@ -47,7 +47,7 @@ import {
 } from './definitions';
 import { decideOnFailure, type FailurePhase } from './failureDecision';
 import { summarizeActivityFailure } from './activityFailure';
-import { resolvePolicy, type AuthorizationPolicy } from './policy';
+import { InvalidPolicyError, resolvePolicy, type AuthorizationPolicy } from './policy';
 import { planRefresh, type RefreshPlan } from './refreshSchedule';
 
 /** authStates remembered for duplicate detection; older ones can only come from long-dead consults. */
@@ -111,7 +111,7 @@ const remainingMs = (deadline: number): number => Math.max(0, deadline - Date.no
 export async function authorizationWorkflow(input: AuthorizationInput): Promise<AuthorizationView> {
   const { workflowId } = workflowInfo();
   const { wallet, customerId, profile } = input;
-  const policy = resolvePolicy(input.policy);
+  const policy = policyOrFail(input.policy);
   const acts = activityProxies(policy);
   const resume: ResumeState | undefined = input.resume;
 
@@ -602,6 +602,19 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
     await condition(allHandlersFinished);
     return view();
   });
+}
+
+/**
+ * Bad overrides fail the workflow (and so the link call) at once. A plain Error would instead fail the workflow
+ * task, which Temporal retries forever.
+ */
+function policyOrFail(overrides: AuthorizationInput['policy']): AuthorizationPolicy {
+  try {
+    return resolvePolicy(overrides);
+  } catch (error) {
+    if (error instanceof InvalidPolicyError) throw ApplicationFailure.nonRetryable(error.message, 'INVALID_POLICY');
+    throw error;
+  }
 }
 
 /** Request fields both grants (and revoke) carry over from the consult options, fixed for the authorization's life. */

@@ -3,9 +3,11 @@
  * re-consults, refresh failures, lost responses, systemic errors, idempotent linking, the Alipay+ profile.
  * Real workflow, real activities, real sandbox, real Redis.
  */
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import {
   SEARCH_ATTRIBUTES,
+  authorizationWorkflowId,
   deliverAuthCodeUpdate,
   operatorRetrySignal,
   type AuthorizationView,
@@ -189,4 +191,14 @@ authorizationScenario('Alipay+ profile with authClientId and passThroughInfo', {
   await h.waitFor(customer, (v) => v.refreshCount === 1, { stepMs: 60 * DAY, maxVirtualMs: 3 * YEAR, what: 'one refresh' });
   const refresh = h.requests('applyToken').find((r) => (r.body as { grantType?: string }).grantType === 'REFRESH_TOKEN')!;
   t.like(refresh.body as object, { authClientId: 'SUB_MERCHANT_7' });
+});
+
+authorizationScenario('a bad policy override fails the link at once instead of retrying forever', { notifications: false }, async (t, h) => {
+  const input = h.input({ wallet: 'GCASH', policy: { authCodeApplyBudgetMs: 5 * MINUTE } });
+  await t.throwsAsync(h.link(input));
+  const failure = await t.throwsAsync(h.client.result(authorizationWorkflowId(input.wallet, input.customerId)));
+  t.true(failure instanceof WorkflowFailedError);
+  const cause = failure?.cause;
+  t.true(cause instanceof ApplicationFailure && cause.type === 'INVALID_POLICY' && /authCodeApplyBudgetMs/.test(cause.message));
+  t.is(h.callsOf('consult').length, 0);
 });

@@ -14,7 +14,7 @@ import {
   RequestValidationError,
 } from '../antom/errors';
 import { RateLimitTimeoutError } from '../store/rateLimiter';
-import type { ActivityFailureDetails, FailureOutcome } from '../workflows/activityContract';
+import type { ActivityFailureDetails, FailureOutcome, LocalFailureType } from '../workflows/activityContract';
 
 /** Failure types that are not Antom result codes. */
 export const ACTIVITY_FAILURE_TYPES = {
@@ -34,7 +34,7 @@ export const ACTIVITY_FAILURE_TYPES = {
   invalidInput: 'INVALID_ACTIVITY_INPUT',
   /** Anything unforeseen: retried (it may be transient), then parked by the workflow. */
   internal: 'INTERNAL_ERROR',
-} as const;
+} as const satisfies Record<string, LocalFailureType>;
 
 /** Where the error came from, which decides the type of an unrecognised error. */
 export type FailureSource = 'antom' | 'store';

@@ -140,9 +140,21 @@ export interface AuthorizationActivities {
 /** Same literals as `ResultOutcome` in src/antom/resultCodes.ts (mirrored: this module stays dependency-free). */
 export type FailureOutcome = 'success' | 'unknown-retry' | 'customer-final' | 'systemic-final' | 'already-done';
 
-/** ApplicationFailure types that are not Antom result codes. Both are "unknown" outcomes: retried, then parked. */
-export type LocalFailureType = 'TRANSPORT_ERROR' | 'UNVERIFIABLE_RESPONSE';
-export const LOCAL_FAILURE_TYPES: readonly LocalFailureType[] = ['TRANSPORT_ERROR', 'UNVERIFIABLE_RESPONSE'];
+/**
+ * ApplicationFailure types that are not Antom result codes (the activities' own; see src/activities/failureMapping.ts
+ * for when each is raised). The workflow decides on the `outcome` in the details, never on these names.
+ */
+export const LOCAL_FAILURE_TYPES = [
+  'TRANSPORT_ERROR',
+  'UNVERIFIABLE_RESPONSE',
+  'REQUEST_INVALID',
+  'CONFIGURATION_ERROR',
+  'RATE_LIMITED',
+  'STORE_UNAVAILABLE',
+  'INVALID_ACTIVITY_INPUT',
+  'INTERNAL_ERROR',
+] as const;
+export type LocalFailureType = (typeof LOCAL_FAILURE_TYPES)[number];
 
 /** `details[0]` of every activity ApplicationFailure. */
 export interface ActivityFailureDetails {

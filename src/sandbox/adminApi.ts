@@ -14,6 +14,7 @@
  *   POST /admin/rate-limit {endpoint?, requestsPerSecond}   DELETE /admin/rate-limit
  *   GET  /admin/requests   GET /admin/notifications   POST /admin/notifications/flush
  */
+import { listenOn } from './listenOn';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { KeyConfigurationError } from '../antom/keys';
 import { SandboxAdmin, SandboxAdminError, type SandboxBehaviour } from './admin';
@@ -95,16 +96,7 @@ export class AdminApiServer {
   /** Binds to a loopback host only. */
   async listen(port: number, host = '127.0.0.1'): Promise<number> {
     if (!LOOPBACK_HOSTS.has(host)) throw new Error(`the admin API binds to loopback only, not ${host}`);
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = this.server.address();
-    if (address === null || typeof address === 'string') throw new Error('admin server has no TCP address');
-    return address.port;
+    return listenOn(this.server, port, host);
   }
 
   async close(): Promise<void> {

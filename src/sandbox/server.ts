@@ -7,6 +7,7 @@
  * over the size limit (413, still Antom-shaped and signed) and scripted faults. Checks run in gateway order:
  * route → method → size → client-id / merchant → signature → request-time → media type → JSON → fields → operation.
  */
+import { listenOn } from './listenOn';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { Platform } from '../antom/endpoints';
@@ -141,16 +142,7 @@ export class AntomServer {
   }
 
   async listen(port: number, host: string): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = this.server.address();
-    if (address === null || typeof address === 'string') throw new Error('sandbox server has no TCP address');
-    return address.port;
+    return listenOn(this.server, port, host);
   }
 
   setPublicOrigin(origin: string): void {

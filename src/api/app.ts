@@ -24,7 +24,7 @@ import { bearerKeyCheck } from './bearerAuth';
 import { codecRoutes } from './codecRoutes';
 import { demoRoutes } from './demoRoutes';
 import { healthRoutes, type ReadinessChecks } from './healthRoutes';
-import { ApiError, installErrorHandling } from './httpErrors';
+import { ApiError, frameworkErrorHandler, installErrorHandling } from './httpErrors';
 import { NotificationIngest } from './notificationIngest';
 import { notificationRoutes } from './notificationRoutes';
 import { walletReturnRoute } from './walletReturnRoute';
@@ -77,6 +77,7 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     bodyLimit: DEFAULT_BODY_LIMIT,
     routerOptions: { maxParamLength: 256 },
     return503OnClosing: true,
+    frameworkErrors: frameworkErrorHandler,
   });
   installErrorHandling(app);
 

@@ -2,11 +2,11 @@
  * POST /codec/decode and /codec/encode — the Temporal codec-server protocol, so operators can read encrypted payloads
  * in the Temporal UI (codec endpoint setting) or CLI (`--codec-endpoint … --codec-auth "Bearer <key>"`).
  * Authenticated with the API's bearer keys (decoding shows tokens); CORS admits only the UI's origin, and the
- * preflight itself needs no key (browsers send none with it).
+ * preflight itself needs no key (browsers send none with it). CORS is done here rather than with @fastify/cors,
+ * whose preflight route is a global `OPTIONS *` that would answer for every path of the API.
  */
-import cors from '@fastify/cors';
 import type { PayloadCodec } from '@temporalio/common';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { DecryptionFailedError } from '../codec/aesGcm';
 import { CodecRequestError, decodeCodecRequest, encodeCodecRequest } from '../codec/codecEndpoint';
@@ -27,14 +27,25 @@ export interface CodecRoutesOptions {
 }
 
 export async function codecRoutes(app: FastifyInstance, options: CodecRoutesOptions): Promise<void> {
-  await app.register(cors, {
-    // A list (not a bare string) so the header is only sent to that origin, never to whoever asked.
-    origin: [options.corsOrigin],
-    methods: ['POST'],
-    allowedHeaders: ['content-type', 'authorization', 'x-namespace'],
-    credentials: true,
-    maxAge: 600,
+  const allowed = options.corsOrigin;
+  // Actual requests: the UI's origin may read the answer (including a 401); any other origin gets no CORS headers.
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('vary', 'Origin');
+    if (request.headers.origin === allowed) {
+      void reply.header('access-control-allow-origin', allowed).header('access-control-allow-credentials', 'true');
+    }
   });
+  const preflight = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.headers.origin === allowed && request.headers['access-control-request-method'] === 'POST') {
+      void reply
+        .header('access-control-allow-methods', 'POST')
+        .header('access-control-allow-headers', 'content-type, authorization, x-namespace')
+        .header('access-control-max-age', '600');
+    }
+    return reply.code(204).send();
+  };
+  app.options('/codec/decode', preflight);
+  app.options('/codec/encode', preflight);
 
   const run = async (work: () => Promise<unknown>) => {
     try {

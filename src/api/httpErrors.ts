@@ -34,7 +34,17 @@ const FASTIFY_ERRORS: Readonly<Record<string, { status: number; code: string; me
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'invalid-content-length', message: 'content-length does not match the body' },
   FST_ERR_BAD_URL: { status: 400, code: 'bad-url', message: 'the URL is malformed' },
   FST_ERR_ASYNC_CONSTRAINT: { status: 400, code: 'bad-request', message: 'the request cannot be routed' },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 400, code: 'bad-url', message: 'a path segment is too long' },
 };
+
+/**
+ * Fastify's `frameworkErrors` option: errors raised while routing (malformed percent-encoding, over-long segments),
+ * before any route or error handler runs. Same body shape; the URL is not echoed.
+ */
+export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const known = FASTIFY_ERRORS[error.code] ?? { status: 400, code: 'bad-request', message: 'the request was rejected' };
+  void reply.code(known.status).send(errorBody(known.code, known.message));
+}
 
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {

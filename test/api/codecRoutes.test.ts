@@ -36,6 +36,11 @@ test('CORS preflight admits the Temporal UI origin with the headers it sends, an
   t.is(preflight.headers['access-control-allow-origin'], UI_ORIGIN);
   t.regex(String(preflight.headers['access-control-allow-headers']), /authorization/);
   t.is(preflight.headers['access-control-allow-credentials'], 'true');
+  const foreignPreflight = await h.app.inject({ method: 'OPTIONS', url: '/codec/decode', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+  t.is(foreignPreflight.headers['access-control-allow-origin'], undefined);
+  t.is(foreignPreflight.headers['access-control-allow-methods'], undefined);
+  const elsewhere = await h.app.inject({ method: 'OPTIONS', url: '/authorizations/GCASH/c1', headers: { origin: UI_ORIGIN, 'access-control-request-method': 'GET' } });
+  t.is(elsewhere.statusCode, 404, 'no CORS preflight outside the codec routes');
   const foreign = await h.app.inject({ method: 'POST', url: '/codec/decode', headers: { ...bearer, origin: 'https://evil.example' }, payload: plain });
   t.is(foreign.headers['access-control-allow-origin'], undefined, 'a browser on another origin cannot read the answer');
 });

@@ -92,8 +92,10 @@ document.getElementById('wallet').textContent = wallet;
 document.getElementById('customer').textContent = customerId;
 const path = '/demo/api/authorizations/' + encodeURIComponent(wallet) + '/' + encodeURIComponent(customerId);
 const terminal = ['REVOKED', 'CANCELED_BY_WALLET', 'AUTHORIZATION_EXPIRED', 'TOKEN_EXPIRED', 'FAILED'];
+const stateNotes = { ACTIVE: 'Linked: the wallet is ready for auto debit.', REVOKED: 'Canceled: the token was revoked at the wallet.', CANCELED_BY_WALLET: 'The customer unlinked in the wallet app.' };
 function show(view) {
   document.getElementById('state').textContent = view.state;
+  if (stateNotes[view.state]) document.getElementById('outcome').textContent = stateNotes[view.state];
   document.getElementById('user-login-id').textContent = view.userLoginId || '—';
   document.getElementById('expiry').textContent = view.accessTokenExpiry || '—';
   document.getElementById('next-refresh').textContent = view.nextRefreshAt || '—';

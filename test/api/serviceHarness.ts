@@ -38,8 +38,10 @@ export interface Service {
   /** http://127.0.0.1:<port> — also the public base URL Antom and the browser use. */
   url: string;
   metrics: ServiceMetrics;
-  /** Every log line of the API and the activities (JSON text). */
+  /** Every log line of the API, the activities and the sandbox (JSON text). */
   logs: string[];
+  /** Every authCode, access token and refresh token that passed through the activities (for secrecy scans). */
+  secrets: Set<string>;
   /** fetch against the API with the bearer key. */
   api(path: string, init?: RequestInit): Promise<Response>;
   /** Lets the offline environment process everything that is ready (as a polling worker would). */
@@ -71,13 +73,25 @@ export async function startService(t: ExecutionContext, options: { pump?: boolea
   const common = { clientId: MERCHANT, privateKey: merchantKeys.privateKey, antomPublicKey: sandbox.publicKey, baseUrl: sandbox.url };
   const antom = new AntomClient({ ...common, platform: 'antom' });
   const alipayplus = new AntomClient({ ...common, platform: 'alipayplus' });
-  const activities = createActivities({
+  const realActivities = createActivities({
     antom: { antom, alipayplus },
     store: createActivityStore({ redis, keyRing, keyPrefix: prefix }),
     logger: logger.child({ component: 'activities' }),
     clock: now,
     alipayPlusAuthClient: { name: 'antom-auth test merchant' },
   });
+  // Instrumented only to learn the secrets a scan must not find; behaviour is the real activities'.
+  const secrets = new Set<string>();
+  const remember = (...values: (string | undefined)[]) => values.forEach((v) => v && secrets.add(v));
+  const activities = {
+    ...realActivities,
+    applyToken: async (input: Parameters<typeof realActivities.applyToken>[0]) => {
+      remember(input.authCode, input.refreshToken);
+      const tokens = await realActivities.applyToken(input);
+      remember(tokens.accessToken, tokens.refreshToken);
+      return tokens;
+    },
+  };
   const env = await OfflineWorkflowEnvironment.create({
     workflowsPath: require.resolve('../../src/workflows'),
     activities,
@@ -153,5 +167,5 @@ export async function startService(t: ExecutionContext, options: { pump?: boolea
     throw new Error(`${wallet}/${customerId} did not reach ${state} (last: ${String(last?.state)})`);
   };
 
-  return { env, sandbox, redis, prefix, keyRing, app, url, metrics, logs, api, settle, waitForState };
+  return { env, sandbox, redis, prefix, keyRing, app, url, metrics, logs, secrets, api, settle, waitForState };
 }

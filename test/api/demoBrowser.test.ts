@@ -1,0 +1,79 @@
+/**
+ * The demo page in headless Chromium (Debian `chromium` + playwright-core), end to end: pick a wallet, enter a
+ * customer id, Link → QR image and "Open wallet" → the sandbox consent page → Approve → back on the demo result page
+ * showing ACTIVE, the masked userLoginId and the next refresh → Cancel → REVOKED. Screenshots go to test-results/.
+ */
+import test from 'ava';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { startService } from './serviceHarness';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const RESULTS = join(__dirname, '..', '..', 'test-results');
+
+let browser: Browser | undefined;
+
+test.before(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  mkdirSync(RESULTS, { recursive: true });
+});
+
+test.after.always(async () => {
+  await browser?.close();
+});
+
+test('demo: link GCASH in the browser, approve on the consent page, see ACTIVE with the masked account, cancel → REVOKED', async (t) => {
+  const s = await startService(t);
+  const page = await (browser as Browser).newPage();
+  t.teardown(() => page.close());
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+
+  await page.goto(`${s.url}/demo`);
+  await page.selectOption('#wallet', 'GCASH');
+  await page.fill('#customer', 'browser-customer-1');
+  await page.click('#link');
+  await page.waitForSelector('#consent:not([hidden])');
+  t.is(await page.textContent('#state'), 'AWAITING_AUTH_CODE');
+  // The QR image really loaded (an SVG served by the API), not just an <img> tag.
+  await page.waitForFunction(() => {
+    const img = document.querySelector('#qr img') as HTMLImageElement | null;
+    return img !== null && img.complete && img.naturalWidth > 0;
+  });
+  const walletHref = await page.getAttribute('#open-wallet', 'href');
+  t.true(walletHref?.startsWith(s.sandbox.url), 'Open wallet leads to the (sandbox) wallet consent page');
+  await page.screenshot({ path: join(RESULTS, 'demo-1-link.png'), fullPage: true });
+
+  await page.click('#open-wallet');
+  await page.waitForURL(`${s.sandbox.url}/**`);
+  t.is(await page.textContent('.wallet'), 'GCASH');
+  await Promise.all([page.waitForURL(`${s.url}/demo/result**`), page.click('#approve')]);
+  const resultUrl = new URL(page.url());
+  t.is(resultUrl.searchParams.get('outcome'), 'accepted');
+  t.is(resultUrl.searchParams.get('wallet'), 'GCASH');
+  t.is(resultUrl.searchParams.get('customerId'), 'browser-customer-1');
+  t.false(page.url().includes('authCode'), 'the authCode does not stay in the address bar');
+
+  await page.waitForFunction(() => document.querySelector('#state')?.textContent === 'ACTIVE', undefined, { timeout: 20_000 });
+  t.regex((await page.textContent('#outcome')) ?? '', /^Linked/);
+  const userLoginId = (await page.textContent('#user-login-id')) ?? '';
+  t.regex(userLoginId, /\*/, 'the linked account is shown masked');
+  t.notRegex((await page.textContent('#next-refresh')) ?? '', /^—$/, 'the next refresh time is shown');
+  await page.screenshot({ path: join(RESULTS, 'demo-2-active.png'), fullPage: true });
+
+  await page.click('#cancel');
+  await page.waitForFunction(() => document.querySelector('#state')?.textContent === 'REVOKED', undefined, { timeout: 20_000 });
+  await page.screenshot({ path: join(RESULTS, 'demo-3-revoked.png'), fullPage: true });
+  t.is(((await (await s.api('/authorizations/GCASH/browser-customer-1')).json()) as { state: string }).state, 'REVOKED');
+  t.deepEqual(pageErrors, []);
+  for (const name of ['demo-1-link.png', 'demo-2-active.png', 'demo-3-revoked.png']) t.true(existsSync(join(RESULTS, name)));
+});
+
+test('the demo is not served when DEMO_ENABLED is off', async (t) => {
+  const s = await startService(t, { settings: { demoEnabled: false } });
+  for (const path of ['/demo', '/demo/result', '/demo/api/authorizations/GCASH/x']) {
+    t.is((await fetch(`${s.url}${path}`)).status, 404, path);
+  }
+});

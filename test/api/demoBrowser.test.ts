@@ -38,10 +38,8 @@ test('demo: link GCASH in the browser, approve on the consent page, see ACTIVE w
   await page.waitForSelector('#consent:not([hidden])');
   t.is(await page.textContent('#state'), 'AWAITING_AUTH_CODE');
   // The QR image really loaded (an SVG served by the API), not just an <img> tag.
-  await page.waitForFunction(() => {
-    const img = document.querySelector('#qr img') as HTMLImageElement | null;
-    return img !== null && img.complete && img.naturalWidth > 0;
-  });
+  // Expressions run in the page (strings: this project compiles without DOM types).
+  await page.waitForFunction("(() => { const img = document.querySelector('#qr img'); return img !== null && img.complete && img.naturalWidth > 0; })()");
   const walletHref = await page.getAttribute('#open-wallet', 'href');
   t.true(walletHref?.startsWith(s.sandbox.url), 'Open wallet leads to the (sandbox) wallet consent page');
   await page.screenshot({ path: join(RESULTS, 'demo-1-link.png'), fullPage: true });
@@ -56,7 +54,7 @@ test('demo: link GCASH in the browser, approve on the consent page, see ACTIVE w
   t.is(resultUrl.searchParams.get('customerId'), 'browser-customer-1');
   t.false(page.url().includes('authCode'), 'the authCode does not stay in the address bar');
 
-  await page.waitForFunction(() => document.querySelector('#state')?.textContent === 'ACTIVE', undefined, { timeout: 20_000 });
+  await page.waitForFunction("document.querySelector('#state')?.textContent === 'ACTIVE'", undefined, { timeout: 20_000 });
   t.regex((await page.textContent('#outcome')) ?? '', /^Linked/);
   const userLoginId = (await page.textContent('#user-login-id')) ?? '';
   t.regex(userLoginId, /\*/, 'the linked account is shown masked');
@@ -64,7 +62,7 @@ test('demo: link GCASH in the browser, approve on the consent page, see ACTIVE w
   await page.screenshot({ path: join(RESULTS, 'demo-2-active.png'), fullPage: true });
 
   await page.click('#cancel');
-  await page.waitForFunction(() => document.querySelector('#state')?.textContent === 'REVOKED', undefined, { timeout: 20_000 });
+  await page.waitForFunction("document.querySelector('#state')?.textContent === 'REVOKED'", undefined, { timeout: 20_000 });
   await page.screenshot({ path: join(RESULTS, 'demo-3-revoked.png'), fullPage: true });
   t.is(((await (await s.api('/authorizations/GCASH/browser-customer-1')).json()) as { state: string }).state, 'REVOKED');
   t.deepEqual(pageErrors, []);

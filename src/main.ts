@@ -20,7 +20,7 @@ import { createEncryptingDataConverter } from './codec/dataConverter';
 import { ConfigError, loadConfig, type Config } from './config';
 import { devKeyRing, generateApiKey } from './devSecrets';
 import { EmbeddedTemporalUnavailableError, freePort, startEmbeddedTemporal, type EmbeddedTemporal } from './embeddedTemporal';
-import { createLogger } from './logger';
+import { createLogger, type Logger } from './logger';
 import { createServiceMetrics, temporalMetricsFrom } from './metrics';
 import type { RunningSandbox } from './sandbox';
 import type { AuthorizationWorker } from './worker';
@@ -51,6 +51,26 @@ function devConfig(config: Config, env: NodeJS.ProcessEnv): { config: Config; ge
     },
     ...(generatedApiKey ? { generatedApiKey } : {}),
   };
+}
+
+/**
+ * Installs the Temporal runtime with its Prometheus exporter on a loopback port (read back into /metrics), and
+ * without its own signal handlers (main orders the shutdown). The port is probed first; if another process takes
+ * it in between, another one is tried; without any, SDK metrics are skipped rather than failing the start.
+ */
+async function installTemporalRuntime(logger: Logger): Promise<number | undefined> {
+  for (const preferred of [9464, 0, 0]) {
+    const port = await freePort(preferred);
+    try {
+      Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${port}` } } }, shutdownSignals: [] });
+      return port;
+    } catch (error) {
+      if (!/address already in use/i.test(error instanceof Error ? error.message : '')) throw error;
+    }
+  }
+  logger.warn('no port for the Temporal SDK metrics exporter; /metrics shows the service metrics only');
+  Runtime.install({ shutdownSignals: [] });
+  return undefined;
 }
 
 interface Running {
@@ -93,16 +113,12 @@ export async function main(env: NodeJS.ProcessEnv = process.env, out: { write(te
     throw error;
   }
   const logger = createLogger({ level: config.logLevel, name: 'antom-auth' });
-  const metricsPort = await freePort(9464);
-  const metrics = createServiceMetrics({ temporalMetrics: temporalMetricsFrom(`http://127.0.0.1:${metricsPort}/metrics`) });
+  // Before any Temporal connection: the runtime's options (metrics exporter, signals) are fixed once installed.
+  const metricsPort = await installTemporalRuntime(logger);
+  const metrics = createServiceMetrics(metricsPort === undefined ? {} : { temporalMetrics: temporalMetricsFrom(`http://127.0.0.1:${metricsPort}/metrics`) });
 
   try {
     const { keyRing, file: keyFile } = devKeyRing(config.encryptionKeys, config.temporal.dataDir);
-    // Before any Temporal connection: the runtime's options (metrics exporter, signals) are fixed once installed.
-    Runtime.install({
-      telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } } },
-      shutdownSignals: [],
-    });
 
     // Temporal: a configured server, or the embedded dev server (fails fast and clearly offline).
     let temporalAddress = config.temporal.address;

@@ -31,6 +31,7 @@ export const KNOBS = {
   TEMPORAL_CLI_PATH: { why: 'a local `temporal` CLI binary for the embedded dev server where it cannot be downloaded' },
   TEMPORAL_DATA_DIR: { default: 'data', why: 'where the embedded dev server keeps its SQLite file, so `npm start` survives restarts' },
   WORKER_MAX_CACHED_WORKFLOWS: { default: '1000', why: 'each cached authorization costs ~1 MB of VM memory; 1000 fits a small worker and avoids replay for active ones' },
+  WORKER_METRICS_PORT: { why: 'unset: no metrics endpoint on a standalone worker (`npm start` serves them on the API\'s /metrics); set it to expose Temporal SDK + Antom-call metrics for Prometheus' },
   WORKFLOW_BUNDLE_PATH: { why: 'a prebundled workflow file (production): skips bundling at start and pins the code that runs' },
   ANTOM_BASE_URL: { why: 'unset: `npm start` embeds the sandbox; set it (or ANTOM_REGION) to talk to Antom' },
   ANTOM_REGION: { why: 'one of na, us, sea, eu, aps-sea, aps-na: picks the documented domain when ANTOM_BASE_URL is unset' },
@@ -68,6 +69,7 @@ const schema = z.object({
   TEMPORAL_CLI_PATH: optionalText,
   TEMPORAL_DATA_DIR: z.string().min(1),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0),
+  WORKER_METRICS_PORT: port.optional(),
   WORKFLOW_BUNDLE_PATH: optionalText,
   ANTOM_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   ANTOM_REGION: z.enum(regions).optional(),
@@ -111,7 +113,7 @@ export interface Config {
     readonly cliPath?: string;
     readonly dataDir: string;
   };
-  readonly worker: { readonly maxCachedWorkflows: number; readonly bundlePath?: string };
+  readonly worker: { readonly maxCachedWorkflows: number; readonly bundlePath?: string; readonly metricsPort?: number };
   /** Undefined when no Antom endpoint is configured (`npm start` then embeds the sandbox). */
   readonly antom?: AntomConnection;
   readonly rateLimitPerSecond: number;
@@ -176,7 +178,7 @@ export function loadConfig(env: Env = process.env): Config {
       cliPath: c.TEMPORAL_CLI_PATH,
       dataDir: c.TEMPORAL_DATA_DIR,
     },
-    worker: { maxCachedWorkflows: c.WORKER_MAX_CACHED_WORKFLOWS, bundlePath: c.WORKFLOW_BUNDLE_PATH },
+    worker: { maxCachedWorkflows: c.WORKER_MAX_CACHED_WORKFLOWS, bundlePath: c.WORKFLOW_BUNDLE_PATH, metricsPort: c.WORKER_METRICS_PORT },
     antom,
     rateLimitPerSecond: c.ANTOM_RATE_LIMIT_RPS,
     encryptionKeys: c.ENCRYPTION_KEYS,

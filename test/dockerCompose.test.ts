@@ -1,7 +1,8 @@
 /**
  * docker-compose.yml, statically: it parses (`docker-compose config -q`, Debian's docker-compose v1), and the parts the
  * service relies on are wired — search attributes registered exactly as the workflow defines them, Redis with AOF,
- * the UI's codec endpoint on the API, the sandbox only under the dev profile, the image's commands exist.
+ * the UI's codec endpoint on the API (sending the operator's session cookie), the sandbox only under the dev profile,
+ * the image's commands exist.
  */
 import test from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -34,6 +35,11 @@ composeTest('the resolved config wires persistence, AOF, the codec endpoint and 
   t.regex(resolved, /--appendonly\s*\n?\s*- ['"]?yes/);
   t.regex(resolved, /TEMPORAL_CODEC_ENDPOINT: http:\/\/localhost:8080\/codec/);
   t.regex(resolved, /CODEC_CORS_ORIGIN: http:\/\/localhost:8233/);
+  // The UI authenticates to the codec with the operator's session cookie (/codec/login), so it must send credentials;
+  // it has no OIDC token to pass, and would skip decoding rather than pass one to an http:// endpoint.
+  const ui = resolved.split(/\n {2}(?=\S)/).find((block) => block.startsWith('temporal-ui:')) ?? '';
+  t.regex(ui, /TEMPORAL_CODEC_INCLUDE_CREDENTIALS: ['"]?true['"]?\n/);
+  t.regex(ui, /TEMPORAL_CODEC_PASS_ACCESS_TOKEN: ['"]?false['"]?\n/);
   for (const key of Object.values(SEARCH_ATTRIBUTES)) {
     const type = key.type.charAt(0) + key.type.slice(1).toLowerCase();
     t.true(resolved.includes(`${key.name}:${type}`), `${key.name} registered as ${type}`);

@@ -10,7 +10,7 @@ import { loadPrivateKeyFile, loadPublicKeyFile } from '../antom/keys';
 import { startSandbox, type MerchantRegistration, type SandboxOptions, type WalletPolicy } from './index';
 
 const USAGE = `Usage:
-  antom-auth sandbox [--port <n>] [--admin-port <n>] [--host <addr>] [--private-key <file>]
+  antom-auth sandbox [--port <n>] [--admin-port <n>] [--host <addr>] [--public-origin <url>] [--private-key <file>]
                      [--merchant <client-id>=<public-key-file> ...] [--notify-url <url>]
                      [--config <file.json>] [--public-key-out <file>] [--log-level <level>]
 
@@ -21,6 +21,8 @@ Options:
   --port <n>              API port (default 4010; 0 picks a free one)
   --admin-port <n>        admin API port (default 4011)
   --host <addr>           API bind address (default 127.0.0.1)
+  --public-origin <url>   origin the consent URLs are built on, when browsers reach the sandbox through another
+                          address than it binds (e.g. http://localhost:4010 in docker-compose); default its own URL
   --private-key <file>    the sandbox's signing key (default: a fresh RSA 2048 key for this run)
   --merchant <id>=<file>  register a merchant client-id with its public key (repeatable)
   --notify-url <url>      notification URL for the merchants given with --merchant
@@ -35,6 +37,7 @@ const OPTIONS = {
   port: { type: 'string' },
   'admin-port': { type: 'string' },
   host: { type: 'string' },
+  'public-origin': { type: 'string' },
   'private-key': { type: 'string' },
   merchant: { type: 'string', multiple: true },
   'notify-url': { type: 'string' },
@@ -49,6 +52,22 @@ function portOption(value: string | undefined, name: string, fallback: number): 
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--${name} must be a port number`);
   return port;
+}
+
+/** An http(s) origin: consent URLs are `<origin>/wallet/...`, so a path, query or fragment would be dropped or broken. */
+function originOption(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`--public-origin must be an http(s) URL such as http://localhost:4010, got "${value}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--public-origin must be an http(s) URL, got "${value}"`);
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new UsageError(`--public-origin must be an origin only (scheme://host[:port]), got "${value}"`);
+  }
+  return url.origin;
 }
 
 interface ConfigMerchant {
@@ -93,6 +112,7 @@ export async function runSandbox(args: readonly string[], io: CliIo, stop: Promi
     io.stdout.write(`${USAGE}\n`);
     return ExitCode.ok;
   }
+  const publicOrigin = originOption(values['public-origin']);
   const config = values.config === undefined ? {} : readConfig(values.config);
   const merchants: MerchantRegistration[] = [...(config.merchants ?? [])];
   for (const spec of values.merchant ?? []) {
@@ -110,12 +130,14 @@ export async function runSandbox(args: readonly string[], io: CliIo, stop: Promi
     port: portOption(values.port, 'port', config.port ?? 4010),
     adminPort: portOption(values['admin-port'], 'admin-port', config.adminPort ?? 4011),
     ...(values.host === undefined ? {} : { host: values.host }),
+    ...(publicOrigin === undefined ? {} : { publicOrigin }),
     ...(values['private-key'] === undefined ? {} : { privateKey: loadPrivateKeyFile(values['private-key']) }),
     logLevel: values['log-level'] ?? 'info',
   });
   if (values['public-key-out'] !== undefined) writeFileSync(values['public-key-out'], sandbox.publicKeyPem);
   io.stdout.write(
     `Antom sandbox listening\n  API:    ${sandbox.url}\n  admin:  ${sandbox.adminUrl}\n` +
+      (publicOrigin === undefined ? '' : `  consent pages on: ${publicOrigin}\n`) +
       `  merchants: ${merchants.map((m) => m.clientId).join(', ') || '(none; POST ' + sandbox.adminUrl + '/merchants)'}\n` +
       `  public key (trust this as Antom's):\n${sandbox.publicKeyPem}`,
   );

@@ -45,6 +45,68 @@ test('antom-auth sandbox: starts with merchants from --merchant and --config, pr
   await t.throwsAsync(fetch(`${url}/sandbox/public-key.pem`));
 });
 
+/** Starts the CLI sandbox with `args` (plus ephemeral ports and one merchant) and waits for its banner. */
+async function startCli(args: string[]): Promise<{ url: string; banner: string; stop: () => Promise<number> }> {
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  const { io: cliIo, out } = io();
+  const running = runSandbox(
+    ['--port', '0', '--admin-port', '0', '--merchant', `FROM_FLAG=${fixtureKeyPaths.merchantPublicPem}`, '--log-level', 'silent', ...args],
+    cliIo,
+    stopped,
+  );
+  const deadline = Date.now() + 5_000;
+  while (!out.text.includes('END PUBLIC KEY') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  return {
+    url: /API:\s+(\S+)/.exec(out.text)?.[1] ?? '',
+    banner: out.text,
+    stop: () => {
+      stop();
+      return running;
+    },
+  };
+}
+
+async function consultUrl(sandboxUrl: string, banner: string): Promise<string> {
+  const antomPublicKey = loadPublicKey(/-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/.exec(banner)![0]);
+  const client = new AntomClient({ clientId: 'FROM_FLAG', privateKey: merchantKeys.privateKey, antomPublicKey, baseUrl: sandboxUrl });
+  try {
+    const response = await client.consult({
+      customerBelongsTo: 'GCASH', authRedirectUrl: 'https://merchant.example/return', scopes: ['AGREEMENT_PAY'], authState: 'state-public-origin', terminalType: 'WEB',
+    });
+    return response.normalUrl ?? '';
+  } finally {
+    await client.close();
+  }
+}
+
+test('antom-auth sandbox --public-origin: consent URLs are built on that origin while the API stays on its bind address', async (t) => {
+  const cli = await startCli(['--public-origin', 'http://localhost:4999/']);
+  t.regex(cli.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  t.regex(cli.banner, /consent pages on: http:\/\/localhost:4999\n/);
+  const normalUrl = await consultUrl(cli.url, cli.banner);
+  t.regex(normalUrl, /^http:\/\/localhost:4999\/wallet\/authorize\/\S+$/, 'the trailing slash is normalised away, not doubled');
+  // The same page is what the sandbox serves on its own address: only the origin was replaced.
+  const page = await fetch(`${cli.url}${new URL(normalUrl).pathname}`);
+  t.is(page.status, 200);
+  t.is(await cli.stop(), 0);
+});
+
+test('antom-auth sandbox without --public-origin: consent URLs are on its own URL', async (t) => {
+  const cli = await startCli([]);
+  t.notRegex(cli.banner, /consent pages on/);
+  t.true((await consultUrl(cli.url, cli.banner)).startsWith(`${cli.url}/wallet/authorize/`));
+  t.is(await cli.stop(), 0);
+});
+
+test('antom-auth sandbox: a --public-origin that is not an http(s) origin is a usage error naming the flag', async (t) => {
+  const never = new Promise<void>(() => undefined);
+  for (const bad of ['localhost:4010', 'not a url', 'ftp://localhost:4010', 'http://localhost:4010/sandbox', 'http://localhost:4010/?x=1', 'http://user:pw@localhost:4010']) {
+    const error = await t.throwsAsync(runSandbox(['--port', '0', '--admin-port', '0', '--public-origin', bad], io().io, never), { instanceOf: UsageError }, bad);
+    t.regex(error?.message ?? '', /^--public-origin must be/, bad);
+  }
+});
+
 test('antom-auth sandbox: bad arguments are usage errors', async (t) => {
   const never = new Promise<void>(() => undefined);
   await t.throwsAsync(runSandbox(['--port', 'abc'], io().io, never), { instanceOf: UsageError });

@@ -6,7 +6,8 @@
  *                                readiness, demo });
  *   await app.listen({ host, port })   // or app.inject(...) in tests
  *
- * Routes: authorizationRoutes.ts (backend, bearer), walletReturnRoute.ts, notificationRoutes.ts, codecRoutes.ts,
+ * Routes: authorizationRoutes.ts (backend, bearer), walletReturnRoute.ts, notificationRoutes.ts, codecRoutes.ts (with
+ * the operator's /codec/login session),
  * healthRoutes.ts, demoRoutes.ts (only with settings.demoEnabled).
  */
 import type { KeyObject } from 'node:crypto';
@@ -113,7 +114,7 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
   await app.register(notificationRoutes, { ingest });
   await app.register(walletReturnRoute, { operations, authStates: deps.store.authStates, resultPageUrl: settings.resultPageUrl, logger });
   await app.register(authorizationRoutes, { operations, authenticate, publicBaseUrl: settings.publicBaseUrl, metrics, logger });
-  await app.register(codecRoutes, { codec: deps.codec, authenticate, corsOrigin: settings.codecCorsOrigin, logger });
+  await app.register(codecRoutes, { codec: deps.codec, apiKeys: settings.keys, publicBaseUrl: settings.publicBaseUrl, corsOrigin: settings.codecCorsOrigin, logger });
   if (settings.demoEnabled) {
     await app.register(demoRoutes, { operations, publicBaseUrl: settings.publicBaseUrl, wallets: deps.demoWallets ?? [], logger });
   }

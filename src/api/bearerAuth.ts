@@ -8,23 +8,39 @@ import type { FastifyRequest } from 'fastify';
 import { ApiError } from './httpErrors';
 
 const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
+const BEARER = /^Bearer[ ]+(\S+)\s*$/i;
 
 export type BearerCheck = (request: FastifyRequest) => void;
 
+/** Returns `presented`'s index among `keys`, or -1; every key is compared, whatever matched. */
+export function apiKeyMatcher(keys: readonly string[]): (presented: string) => number {
+  const digests = keys.map(digest);
+  return (presented) => {
+    const candidate = digest(presented);
+    let index = -1;
+    digests.forEach((known, i) => {
+      index = timingSafeEqual(candidate, known) ? i : index;
+    });
+    return index;
+  };
+}
+
+/** The key of an `Authorization: Bearer <key>` header, or undefined when there is no such header. */
+export function bearerKeyIn(header: string | undefined): string | undefined {
+  return typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
+}
+
 /** Returns a preHandler-style check that throws a 401 ApiError unless the request carries one of `keys`. */
 export function bearerKeyCheck(keys: readonly string[]): BearerCheck {
-  const digests = keys.map(digest);
+  const match = apiKeyMatcher(keys);
   const challenge = { 'www-authenticate': 'Bearer realm="antom-auth"' };
   return (request) => {
     const header = request.headers.authorization;
     if (typeof header !== 'string' || header.length === 0) {
       throw new ApiError(401, 'unauthenticated', 'missing Authorization: Bearer <api key>', challenge);
     }
-    const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
-    if (!match) throw new ApiError(401, 'unauthenticated', 'Authorization must be "Bearer <api key>"', challenge);
-    const presented = digest(match[1]!);
-    let matched = false;
-    for (const known of digests) matched = timingSafeEqual(presented, known) || matched;
-    if (!matched) throw new ApiError(401, 'unauthenticated', 'unknown API key', challenge);
+    const presented = bearerKeyIn(header);
+    if (presented === undefined) throw new ApiError(401, 'unauthenticated', 'Authorization must be "Bearer <api key>"', challenge);
+    if (match(presented) < 0) throw new ApiError(401, 'unauthenticated', 'unknown API key', challenge);
   };
 }

@@ -1,9 +1,16 @@
 /**
  * POST /codec/decode and /codec/encode — the Temporal codec-server protocol, so operators can read encrypted payloads
  * in the Temporal UI (codec endpoint setting) or CLI (`--codec-endpoint … --codec-auth "Bearer <key>"`).
- * Authenticated with the API's bearer keys (decoding shows tokens); CORS admits only the UI's origin, and the
- * preflight itself needs no key (browsers send none with it). CORS is done here rather than with @fastify/cors,
- * whose preflight route is a global `OPTIONS *` that would answer for every path of the API.
+ * Authenticated (decoding shows tokens) by an API bearer key, or by an operator session cookie: the UI can send no
+ * bearer key of ours, only cookies ("include cross-origin credentials"), so GET /codec/login lets an operator trade an
+ * API key for a session (codecSession.ts) with POST /codec/session, and POST /codec/logout drops it.
+ *
+ * CORS (decode/encode only) admits only the UI's origin, with credentials, and the preflight itself needs no key
+ * (browsers send none with it). CORS is done here rather than with @fastify/cors, whose preflight route is a global
+ * `OPTIONS *` that would answer for every path of the API.
+ *
+ * POST /codec/session takes the key as `Authorization: Bearer <key>` (scripts; answers JSON {expiresAt}) or as the
+ * `apiKey` field of the login page's form (answers 303 back to the login page, which shows the session).
  */
 import type { PayloadCodec } from '@temporalio/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -12,29 +19,68 @@ import { DecryptionFailedError } from '../codec/aesGcm';
 import { CodecRequestError, decodeCodecRequest, encodeCodecRequest } from '../codec/codecEndpoint';
 import { EncryptedPayloadError } from '../codec/encryptionCodec';
 import { UnknownEncryptionKeyError } from '../codec/keyRing';
-import type { BearerCheck } from './bearerAuth';
+import { apiKeyMatcher, bearerKeyCheck, bearerKeyIn } from './bearerAuth';
+import { CODEC_LOGIN_PAGE_CSP, codecLoginPage } from './codecLoginPage';
+import {
+  CodecSessions,
+  sessionClearCookie,
+  sessionCookiePolicy,
+  sessionSetCookie,
+  sessionTokensIn,
+  type CodecSessionOptions,
+} from './codecSession';
 import { ApiError } from './httpErrors';
 
 /** 4 MiB: a UI page decodes one history event's payloads at a time; Temporal caps a payload at 2 MiB by default. */
 export const CODEC_BODY_LIMIT = 4 * 1024 * 1024;
+/** The sign-in and sign-out forms carry one API key at most. */
+const FORM_BODY_LIMIT = 4 * 1024;
+/** A browser sends one session cookie per matching path; more than a few is not a browser. */
+const MAX_SESSION_COOKIES = 4;
 
 export interface CodecRoutesOptions {
   readonly codec: PayloadCodec;
-  readonly authenticate: BearerCheck;
+  /** The API's bearer keys (API_KEYS): accepted directly, and what an operator signs in with. */
+  readonly apiKeys: readonly string[];
+  /** PUBLIC_BASE_URL: decides the cookie's path and whether it is cross-site capable (https). */
+  readonly publicBaseUrl: string;
   /** The Temporal UI's origin (CODEC_CORS_ORIGIN). */
   readonly corsOrigin: string;
   readonly logger: Logger;
+  readonly sessions?: CodecSessionOptions;
 }
+
+/** The parsed body of the login page's forms (application/x-www-form-urlencoded). */
+class LoginForm {
+  constructor(readonly apiKey: string | undefined) {}
+}
+
+const PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'content-security-policy': CODEC_LOGIN_PAGE_CSP,
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+const CHALLENGE = { 'www-authenticate': 'Bearer realm="antom-auth"' };
 
 export async function codecRoutes(app: FastifyInstance, options: CodecRoutesOptions): Promise<void> {
   const allowed = options.corsOrigin;
-  // Actual requests: the UI's origin may read the answer (including a 401); any other origin gets no CORS headers.
-  app.addHook('onRequest', async (request, reply) => {
+  const now = options.sessions?.now ?? Date.now;
+  const sessions = new CodecSessions(options.apiKeys, options.sessions ?? {});
+  const cookiePolicy = sessionCookiePolicy(options.publicBaseUrl);
+  const matchKey = apiKeyMatcher(options.apiKeys);
+  const bearerOnly = bearerKeyCheck(options.apiKeys);
+  const loginUrl = `${options.publicBaseUrl}/codec/login`;
+
+  // The UI's origin may read the answer (including a 401) and send its cookies; any other origin gets no CORS headers.
+  const cors = async (request: FastifyRequest, reply: FastifyReply) => {
     void reply.header('vary', 'Origin');
     if (request.headers.origin === allowed) {
       void reply.header('access-control-allow-origin', allowed).header('access-control-allow-credentials', 'true');
     }
-  });
+  };
   const preflight = async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.headers.origin === allowed && request.headers['access-control-request-method'] === 'POST') {
       void reply
@@ -44,8 +90,34 @@ export async function codecRoutes(app: FastifyInstance, options: CodecRoutesOpti
     }
     return reply.code(204).send();
   };
-  app.options('/codec/decode', preflight);
-  app.options('/codec/encode', preflight);
+  app.options('/codec/decode', { onRequest: cors }, preflight);
+  app.options('/codec/encode', { onRequest: cors }, preflight);
+
+  /** A session that verifies, from any of the request's session cookies; `present` tells a bad cookie from none. */
+  const sessionOf = async (request: FastifyRequest): Promise<{ present: boolean; expiresAt?: Date }> => {
+    const tokens = sessionTokensIn(request.headers.cookie).slice(0, MAX_SESSION_COOKIES);
+    for (const token of tokens) {
+      const check = await sessions.verify(token);
+      if (check.valid) return { present: true, expiresAt: check.expiresAt };
+      request.log.info({ reason: check.reason }, 'codec session cookie rejected');
+    }
+    return { present: tokens.length > 0 };
+  };
+
+  // A bearer key or a session; a UI that also passes its own (OIDC) bearer token still gets in with the cookie.
+  const authenticate = async (request: FastifyRequest) => {
+    const key = bearerKeyIn(request.headers.authorization);
+    if (key !== undefined && matchKey(key) >= 0) return;
+    const session = await sessionOf(request);
+    if (session.expiresAt) return;
+    if (session.present) {
+      throw new ApiError(401, 'unauthenticated', `the codec session has expired or is invalid: sign in again at ${loginUrl}`, CHALLENGE);
+    }
+    if (request.headers.authorization === undefined) {
+      throw new ApiError(401, 'unauthenticated', `missing Authorization: Bearer <api key> or a codec session (sign in at ${loginUrl})`, CHALLENGE);
+    }
+    bearerOnly(request);
+  };
 
   const run = async (work: () => Promise<unknown>) => {
     try {
@@ -59,7 +131,49 @@ export async function codecRoutes(app: FastifyInstance, options: CodecRoutesOpti
       throw error;
     }
   };
-  const routeOptions = { bodyLimit: CODEC_BODY_LIMIT, preHandler: async (request: Parameters<BearerCheck>[0]) => options.authenticate(request) };
+  const routeOptions = { bodyLimit: CODEC_BODY_LIMIT, onRequest: cors, preHandler: authenticate };
   app.post('/codec/decode', routeOptions, async (request) => run(() => decodeCodecRequest(options.codec, request.body)));
   app.post('/codec/encode', routeOptions, async (request) => run(() => encodeCodecRequest(options.codec, request.body)));
+
+  // Sign-in pages in their own scope, so the form parser exists for them only.
+  await app.register(async (scope) => {
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (_request, body, done) => {
+      const apiKey = new URLSearchParams(typeof body === 'string' ? body : body.toString('utf8')).get('apiKey')?.trim();
+      done(null, new LoginForm(apiKey === '' ? undefined : apiKey));
+    });
+    const page = (reply: FastifyReply, signedInUntil: Date | undefined, error?: string) =>
+      reply.headers(PAGE_HEADERS).send(codecLoginPage({
+        codecEndpoint: `${options.publicBaseUrl}/codec`,
+        uiOrigin: allowed,
+        sessionHours: sessions.lifetimeMs / 3_600_000,
+        ...(signedInUntil ? { signedInUntil } : {}),
+        ...(error ? { error } : {}),
+      }));
+
+    scope.get('/codec/login', async (request, reply) => page(reply, (await sessionOf(request)).expiresAt));
+
+    scope.post('/codec/session', { bodyLimit: FORM_BODY_LIMIT }, async (request, reply) => {
+      const form = request.body instanceof LoginForm ? request.body : undefined;
+      const presented = request.headers.authorization !== undefined ? bearerKeyIn(request.headers.authorization) : form?.apiKey;
+      const index = presented === undefined ? -1 : matchKey(presented);
+      if (index < 0) {
+        const problem = presented === undefined ? 'send an API key (Authorization: Bearer <api key>, or the apiKey form field)' : 'unknown API key';
+        request.log.info({ form: form !== undefined }, 'codec sign-in refused');
+        if (form) return page(reply.code(401), undefined, problem);
+        throw new ApiError(401, 'unauthenticated', problem, CHALLENGE);
+      }
+      const session = await sessions.issue(index);
+      request.log.info({ expiresAt: session.expiresAt.toISOString() }, 'codec session opened');
+      void reply.header('set-cookie', sessionSetCookie(cookiePolicy, session, now())).header('cache-control', 'no-store');
+      // Relative, so it stays under the public base URL's path prefix.
+      if (form) return reply.code(303).header('location', 'login').send();
+      return { expiresAt: session.expiresAt.toISOString() };
+    });
+
+    scope.post('/codec/logout', { bodyLimit: FORM_BODY_LIMIT }, async (request, reply) => {
+      void reply.header('set-cookie', sessionClearCookie(cookiePolicy)).header('cache-control', 'no-store');
+      if (request.body instanceof LoginForm) return reply.code(303).header('location', 'login').send();
+      return reply.code(204).send();
+    });
+  });
 }

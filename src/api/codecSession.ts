@@ -1,0 +1,138 @@
+/**
+ * Operator sessions for the Temporal UI's codec calls. The UI cannot send our bearer key: it sends an OIDC access
+ * token (only with UI auth configured) or cookies ("include cross-origin credentials"). So an operator trades an API
+ * key for a cookie at /codec/login. The cookie holds a signed token, never the key:
+ *
+ *   v1.<expiry: unix seconds>.<nonce: 16 random bytes, base64url>.<HMAC-SHA256 of the part before it, base64url>
+ *
+ * The MAC key is derived from the API key the operator signed in with, so there is no extra secret to configure and
+ * every API replica with the same API_KEYS verifies the same sessions. scrypt (not a fast KDF) because a cookie is a
+ * MAC over known text: a leaked cookie must not let anyone test guesses of the API key offline at HMAC speed.
+ * Verification MACs under every configured key and compares each with timingSafeEqual, no early exit (like
+ * bearerAuth.ts). Consequences: removing a key from API_KEYS ends exactly the sessions opened with it; nothing is kept
+ * server-side, so a session ends only by expiry, by logout (the cookie is dropped) or by that key's removal.
+ *
+ * Lifetime: 8 h by default — one operator shift. The operator signs in once per working day, and a forgotten or
+ * stolen browser session stops decoding by the end of it; stateless tokens cannot be revoked one by one, so the
+ * lifetime is what bounds a leaked cookie.
+ */
+import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+
+export const CODEC_SESSION_LIFETIME_MS = 8 * 60 * 60 * 1000;
+export const CODEC_SESSION_COOKIE = 'antom_codec_session';
+
+const VERSION = 'v1';
+const MAC_SALT = 'antom-auth/codec-session/v1';
+/** 16 MiB, tens of milliseconds, once per configured key per process (derived on first use, then kept). */
+const SCRYPT_COST = { N: 1 << 14, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
+const TOKEN_SHAPE = /^v1\.(\d{1,12})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
+const MAC_BYTES = 32;
+
+export interface IssuedSession {
+  readonly token: string;
+  readonly expiresAt: Date;
+}
+
+export type SessionCheck =
+  | { readonly valid: true; readonly expiresAt: Date }
+  | { readonly valid: false; readonly reason: 'malformed' | 'bad-signature' | 'expired' };
+
+export interface CodecSessionOptions {
+  /** How long a session lasts (default CODEC_SESSION_LIFETIME_MS). */
+  readonly lifetimeMs?: number;
+  /** The clock, in epoch milliseconds (tests move it). */
+  readonly now?: () => number;
+}
+
+function deriveMacKey(apiKey: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    scrypt(apiKey, MAC_SALT, MAC_BYTES, SCRYPT_COST, (error, key) => (error ? reject(error) : resolve(key)));
+  });
+}
+
+const mac = (key: Buffer, signed: string): Buffer => createHmac('sha256', key).update(signed, 'ascii').digest();
+
+export class CodecSessions {
+  readonly lifetimeMs: number;
+  private readonly now: () => number;
+  private macKeys: Promise<Buffer[]> | undefined;
+
+  constructor(
+    private readonly apiKeys: readonly string[],
+    options: CodecSessionOptions = {},
+  ) {
+    this.lifetimeMs = options.lifetimeMs ?? CODEC_SESSION_LIFETIME_MS;
+    this.now = options.now ?? Date.now;
+  }
+
+  private keys(): Promise<Buffer[]> {
+    this.macKeys ??= Promise.all(this.apiKeys.map(deriveMacKey));
+    return this.macKeys;
+  }
+
+  /** A new session for the operator who presented `apiKeys[apiKeyIndex]`. */
+  async issue(apiKeyIndex: number): Promise<IssuedSession> {
+    const key = (await this.keys())[apiKeyIndex];
+    if (!key) throw new RangeError('no configured API key at this index');
+    const expiry = Math.floor((this.now() + this.lifetimeMs) / 1000);
+    const signed = `${VERSION}.${expiry}.${randomBytes(16).toString('base64url')}`;
+    return { token: `${signed}.${mac(key, signed).toString('base64url')}`, expiresAt: new Date(expiry * 1000) };
+  }
+
+  /** Whether `token` was issued under a still-configured API key and has not expired. */
+  async verify(token: string): Promise<SessionCheck> {
+    const shape = TOKEN_SHAPE.exec(token);
+    if (!shape) return { valid: false, reason: 'malformed' };
+    const presented = Buffer.from(shape[3]!, 'base64url');
+    if (presented.length !== MAC_BYTES) return { valid: false, reason: 'malformed' };
+    const signed = token.slice(0, token.lastIndexOf('.'));
+    let matched = false;
+    for (const key of await this.keys()) matched = timingSafeEqual(mac(key, signed), presented) || matched;
+    if (!matched) return { valid: false, reason: 'bad-signature' };
+    const expiresAt = new Date(Number(shape[1]) * 1000);
+    if (expiresAt.getTime() <= this.now()) return { valid: false, reason: 'expired' };
+    return { valid: true, expiresAt };
+  }
+}
+
+/**
+ * Where the cookie goes and how far it travels. `Path` is the codec routes under the public base URL's path.
+ * Over http (development: UI at localhost:8233, API at localhost:8080 — same site, ports do not make a site) Lax is
+ * enough for the UI's fetch to carry it. Over https the UI may be on another site, which only `SameSite=None` allows,
+ * and browsers accept that only with `Secure`.
+ */
+export interface SessionCookiePolicy {
+  readonly path: string;
+  readonly secure: boolean;
+}
+
+export function sessionCookiePolicy(publicBaseUrl: string): SessionCookiePolicy {
+  const url = new URL(publicBaseUrl);
+  return { path: `${url.pathname.replace(/\/+$/, '')}/codec`, secure: url.protocol === 'https:' };
+}
+
+function cookieAttributes(policy: SessionCookiePolicy): string {
+  return `Path=${policy.path}; HttpOnly; ${policy.secure ? 'SameSite=None; Secure' : 'SameSite=Lax'}`;
+}
+
+/** The Set-Cookie value that stores `session` until it expires. */
+export function sessionSetCookie(policy: SessionCookiePolicy, session: IssuedSession, nowMs: number): string {
+  const maxAge = Math.max(0, Math.floor((session.expiresAt.getTime() - nowMs) / 1000));
+  return `${CODEC_SESSION_COOKIE}=${session.token}; Max-Age=${maxAge}; Expires=${session.expiresAt.toUTCString()}; ${cookieAttributes(policy)}`;
+}
+
+/** The Set-Cookie value that makes the browser drop the session (same name, path and flags, already expired). */
+export function sessionClearCookie(policy: SessionCookiePolicy): string {
+  return `${CODEC_SESSION_COOKIE}=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; ${cookieAttributes(policy)}`;
+}
+
+/** Every value of the session cookie in a Cookie header (a browser may hold several, e.g. from different paths). */
+export function sessionTokensIn(cookieHeader: string | undefined): string[] {
+  if (!cookieHeader) return [];
+  const tokens: string[] = [];
+  for (const part of cookieHeader.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === CODEC_SESSION_COOKIE) tokens.push(part.slice(eq + 1).trim());
+  }
+  return tokens;
+}

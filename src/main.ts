@@ -218,6 +218,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, out: { write(te
       ...(config.api.demoEnabled ? [`  demo          ${config.api.publicBaseUrl}/demo`] : []),
       `  Temporal      ${temporalAddress}${running.temporal ? ' (embedded dev server)' : ''}`,
       ...(temporalUi ? [`  Temporal UI   ${temporalUi}   (codec endpoint: ${config.api.publicBaseUrl}/codec)`] : []),
+      `  codec login   ${config.api.publicBaseUrl}/codec/login   (sign in there so the Temporal UI can decode payloads)`,
       ...(running.sandbox ? [`  sandbox       ${running.sandbox.url}   (admin ${running.sandbox.adminUrl})`] : []),
       `  metrics       ${config.api.publicBaseUrl}/metrics`,
       ...(generatedApiKey ? [`  API key       ${generatedApiKey}   (generated for this run; set API_KEYS to keep one)`] : []),

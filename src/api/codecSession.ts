@@ -117,7 +117,8 @@ function cookieAttributes(policy: SessionCookiePolicy): string {
 
 /** The Set-Cookie value that stores `session` until it expires. */
 export function sessionSetCookie(policy: SessionCookiePolicy, session: IssuedSession, nowMs: number): string {
-  const maxAge = Math.max(0, Math.floor((session.expiresAt.getTime() - nowMs) / 1000));
+  // Rounded up: the token's expiry is whole seconds, and a cookie outliving it by under a second is refused anyway.
+  const maxAge = Math.max(0, Math.ceil((session.expiresAt.getTime() - nowMs) / 1000));
   return `${CODEC_SESSION_COOKIE}=${session.token}; Max-Age=${maxAge}; Expires=${session.expiresAt.toUTCString()}; ${cookieAttributes(policy)}`;
 }
 

@@ -1,0 +1,115 @@
+/**
+ * Codec operator sessions: a token verifies until it expires, any change to it is refused, it never carries the API
+ * key, and it lives exactly as long as the API key it was opened with stays configured. The cookie around it: path,
+ * HttpOnly, SameSite by scheme, and reading it back out of a Cookie header.
+ */
+import test from 'ava';
+import {
+  CODEC_SESSION_COOKIE,
+  CODEC_SESSION_LIFETIME_MS,
+  CodecSessions,
+  sessionClearCookie,
+  sessionCookiePolicy,
+  sessionSetCookie,
+  sessionTokensIn,
+} from '../../src/api/codecSession';
+
+const KEY_A = 'codec-session-key-a-0123456789';
+const KEY_B = 'codec-session-key-b-9876543210';
+const T0 = Date.parse('2026-03-01T09:00:00Z');
+
+/** A clock the test moves. */
+function clock(start = T0) {
+  let now = start;
+  return { now: () => now, advance: (ms: number) => { now += ms; } };
+}
+
+test('an issued session verifies, expires after 8 hours by default, and carries no API key', async (t) => {
+  const time = clock();
+  const sessions = new CodecSessions([KEY_A], { now: time.now });
+  const session = await sessions.issue(0);
+  t.is(session.expiresAt.getTime(), T0 + CODEC_SESSION_LIFETIME_MS);
+  t.is(CODEC_SESSION_LIFETIME_MS, 8 * 3_600_000);
+  t.false(session.token.includes(KEY_A));
+  t.false(Buffer.from(session.token.split('.').slice(1).join(''), 'base64url').toString('latin1').includes(KEY_A));
+  t.deepEqual(await sessions.verify(session.token), { valid: true, expiresAt: session.expiresAt });
+
+  time.advance(CODEC_SESSION_LIFETIME_MS - 1000);
+  t.true((await sessions.verify(session.token)).valid, 'still valid a second before expiry');
+  time.advance(1000);
+  t.deepEqual(await sessions.verify(session.token), { valid: false, reason: 'expired' });
+});
+
+test('each session is unique (random nonce) and the lifetime is configurable', async (t) => {
+  const sessions = new CodecSessions([KEY_A], { now: () => T0, lifetimeMs: 60_000 });
+  const [one, two] = await Promise.all([sessions.issue(0), sessions.issue(0)]);
+  t.not(one.token, two.token);
+  t.is(one.expiresAt.getTime(), T0 + 60_000);
+});
+
+test('a tampered token is refused: changed expiry, nonce, signature or version, or a different key', async (t) => {
+  const sessions = new CodecSessions([KEY_A], { now: () => T0 });
+  const { token } = await sessions.issue(0);
+  const [version, expiry, nonce, mac] = token.split('.') as [string, string, string, string];
+  const flip = (text: string) => (text[0] === 'A' ? 'B' : 'A') + text.slice(1);
+  const forged = {
+    'later expiry': [version, String(Number(expiry) + 3600), nonce, mac].join('.'),
+    'other nonce': [version, expiry, flip(nonce), mac].join('.'),
+    'other signature': [version, expiry, nonce, flip(mac)].join('.'),
+    'signed by another key': (await new CodecSessions([KEY_B], { now: () => T0 }).issue(0)).token,
+  };
+  for (const [what, candidate] of Object.entries(forged)) {
+    t.deepEqual(await sessions.verify(candidate), { valid: false, reason: 'bad-signature' }, what);
+  }
+  for (const malformed of ['', 'v2' + token.slice(2), `${token}x`, token.slice(0, -1), `${version}.${expiry}.${nonce}`, 'a.b.c.d', KEY_A]) {
+    t.deepEqual(await sessions.verify(malformed), { valid: false, reason: 'malformed' }, malformed);
+  }
+});
+
+test('an expired token cannot be revived by editing its expiry', async (t) => {
+  const time = clock();
+  const sessions = new CodecSessions([KEY_A], { now: time.now, lifetimeMs: 60_000 });
+  const { token } = await sessions.issue(0);
+  time.advance(120_000);
+  t.is((await sessions.verify(token)).valid, false);
+  const [version, expiry, nonce, mac] = token.split('.') as [string, string, string, string];
+  t.deepEqual(await sessions.verify([version, String(Number(expiry) + 3600), nonce, mac].join('.')), { valid: false, reason: 'bad-signature' });
+});
+
+test('removing an API key ends the sessions opened with it; other keys\' sessions and added keys do not matter', async (t) => {
+  const before = new CodecSessions([KEY_A, KEY_B], { now: () => T0 });
+  const withA = await before.issue(0);
+  const withB = await before.issue(1);
+  // Another process (a replica, or after a restart) with the same keys verifies the same sessions: nothing is stored.
+  const replica = new CodecSessions([KEY_B, KEY_A, 'codec-session-key-c-0000000000'], { now: () => T0 });
+  t.true((await replica.verify(withA.token)).valid);
+  t.true((await replica.verify(withB.token)).valid);
+  const rotated = new CodecSessions([KEY_B, 'codec-session-key-c-0000000000'], { now: () => T0 });
+  t.deepEqual(await rotated.verify(withA.token), { valid: false, reason: 'bad-signature' });
+  t.true((await rotated.verify(withB.token)).valid);
+  await t.throwsAsync(() => before.issue(2), { instanceOf: RangeError });
+});
+
+test('cookie over http: Path=/codec, HttpOnly, SameSite=Lax, not Secure, Max-Age to the expiry', async (t) => {
+  const policy = sessionCookiePolicy('http://localhost:8080');
+  t.deepEqual(policy, { path: '/codec', secure: false });
+  const session = { token: 'v1.1.a.b', expiresAt: new Date(T0 + 3_600_000) };
+  const cookie = sessionSetCookie(policy, session, T0);
+  t.true(cookie.startsWith(`${CODEC_SESSION_COOKIE}=v1.1.a.b;`));
+  const attributes = cookie.split('; ').slice(1);
+  t.deepEqual(attributes, ['Max-Age=3600', `Expires=${session.expiresAt.toUTCString()}`, 'Path=/codec', 'HttpOnly', 'SameSite=Lax']);
+});
+
+test('cookie over https (the UI may be on another site): SameSite=None; Secure, under the base URL\'s path', async (t) => {
+  const policy = sessionCookiePolicy('https://api.example.com/antom/');
+  t.deepEqual(policy, { path: '/antom/codec', secure: true });
+  const cookie = sessionSetCookie(policy, { token: 't', expiresAt: new Date(T0 + 1000) }, T0);
+  t.regex(cookie, /; Path=\/antom\/codec; HttpOnly; SameSite=None; Secure$/);
+  t.is(sessionClearCookie(policy), `${CODEC_SESSION_COOKIE}=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/antom/codec; HttpOnly; SameSite=None; Secure`);
+});
+
+test('session tokens are read from a Cookie header among other cookies', (t) => {
+  t.deepEqual(sessionTokensIn(undefined), []);
+  t.deepEqual(sessionTokensIn('a=1; b=2'), []);
+  t.deepEqual(sessionTokensIn(`a=1; ${CODEC_SESSION_COOKIE}=v1.x; ${CODEC_SESSION_COOKIE}x=no;${CODEC_SESSION_COOKIE}=v1.y`), ['v1.x', 'v1.y']);
+});

@@ -10,7 +10,7 @@
  */
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import { AntomClient } from './antom/client';
@@ -19,9 +19,10 @@ import type { NotificationKeys } from './api/app';
 import { createEncryptingDataConverter } from './codec/dataConverter';
 import { ConfigError, loadConfig, type Config } from './config';
 import { devKeyRing, generateApiKey } from './devSecrets';
-import { EmbeddedTemporalUnavailableError, freePort, startEmbeddedTemporal, type EmbeddedTemporal } from './embeddedTemporal';
-import { createLogger, type Logger } from './logger';
-import { createServiceMetrics, temporalMetricsFrom } from './metrics';
+import { EmbeddedTemporalUnavailableError, startEmbeddedTemporal, type EmbeddedTemporal } from './embeddedTemporal';
+import { createLogger } from './logger';
+import { createServiceMetrics } from './metrics';
+import { installTemporalRuntimeWithMetrics } from './metricsEndpoint';
 import type { RunningSandbox } from './sandbox';
 import type { AuthorizationWorker } from './worker';
 import { WorkerStartupError } from './worker/startupChecks';
@@ -51,26 +52,6 @@ function devConfig(config: Config, env: NodeJS.ProcessEnv): { config: Config; ge
     },
     ...(generatedApiKey ? { generatedApiKey } : {}),
   };
-}
-
-/**
- * Installs the Temporal runtime with its Prometheus exporter on a loopback port (read back into /metrics), and
- * without its own signal handlers (main orders the shutdown). The port is probed first; if another process takes
- * it in between, another one is tried; without any, SDK metrics are skipped rather than failing the start.
- */
-async function installTemporalRuntime(logger: Logger): Promise<number | undefined> {
-  for (const preferred of [9464, 0, 0]) {
-    const port = await freePort(preferred);
-    try {
-      Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${port}` } } }, shutdownSignals: [] });
-      return port;
-    } catch (error) {
-      if (!/address already in use/i.test(error instanceof Error ? error.message : '')) throw error;
-    }
-  }
-  logger.warn('no port for the Temporal SDK metrics exporter; /metrics shows the service metrics only');
-  Runtime.install({ shutdownSignals: [] });
-  return undefined;
 }
 
 interface Running {
@@ -114,8 +95,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env, out: { write(te
   }
   const logger = createLogger({ level: config.logLevel, name: 'antom-auth' });
   // Before any Temporal connection: the runtime's options (metrics exporter, signals) are fixed once installed.
-  const metricsPort = await installTemporalRuntime(logger);
-  const metrics = createServiceMetrics(metricsPort === undefined ? {} : { temporalMetrics: temporalMetricsFrom(`http://127.0.0.1:${metricsPort}/metrics`) });
+  // No runtime signal handlers: main orders the shutdown itself.
+  const metrics = createServiceMetrics(await installTemporalRuntimeWithMetrics({ logger, shutdownSignals: [] }));
 
   try {
     const { keyRing, file: keyFile } = devKeyRing(config.encryptionKeys, config.temporal.dataDir);
@@ -194,6 +175,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, out: { write(te
       redis: running.redis,
       logger: logger.child({ component: 'worker' }),
       alipayPlusAuthClient: { name: 'antom-auth development merchant' },
+      metrics,
     });
     running.workerRun = running.worker.run();
 

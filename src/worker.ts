@@ -9,12 +9,17 @@
  *     antom                 AntomClients per profile (e.g. both, against the embedded sandbox) instead of ANTOM_*
  *     keyRing               instead of ENCRYPTION_KEYS     redis   instead of REDIS_URL
  *     logger, alipayPlusAuthClient, startupTimeoutMs
+ *     metrics               where Antom calls (clients built here; given ones carry their own onCall) and the refresh
+ *                           lead time of each projection are recorded (src/metrics.ts ServiceMetrics)
  *
  * Start-up checks, each failing with one line naming the setting: the key ring, the Antom key files, Redis (PING)
  * and Temporal (connect), with short timeouts. Workflow code comes from WORKFLOW_BUNDLE_PATH when set (production,
  * built by `tsx src/worker.ts --bundle <out.js>`), else it is bundled at start from src/workflows. Payloads and
  * failures are encrypted by the shared data converter. Shutdown: the Temporal runtime turns SIGINT/SIGTERM into a
  * graceful worker shutdown (in-flight activities get the grace time), then Redis and the Antom pools are closed.
+ *
+ * With WORKER_METRICS_PORT set, `npm run worker` serves GET /metrics there: our metrics plus the Temporal SDK's
+ * (the runtime's Prometheus exporter on a loopback port, merged per scrape).
  *
  *   npm run worker                       runs it;   tsx src/worker.ts --bundle dist/workflow-bundle.js   prebundles
  */
@@ -23,11 +28,14 @@ import { Worker } from '@temporalio/worker';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createActivities, createActivityStore, type AlipayPlusAuthClient, type AntomClientsByProfile } from './activities';
-import { AntomClient } from './antom/client';
+import { AntomClient, type AntomClientOptions } from './antom/client';
 import { createEncryptingDataConverter } from './codec/dataConverter';
 import type { KeyRing } from './codec/keyRing';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger } from './logger';
+import { createServiceMetrics } from './metrics';
+import { installTemporalRuntimeWithMetrics, startMetricsServer, type MetricsServer } from './metricsEndpoint';
+import { workerMetricsHooks, type WorkerMetrics } from './worker/metricsHooks';
 import {
   checkRedis,
   connectTemporal,
@@ -55,6 +63,7 @@ export interface WorkerDeps {
   logger?: Logger;
   alipayPlusAuthClient?: AlipayPlusAuthClient;
   startupTimeoutMs?: number;
+  metrics?: WorkerMetrics;
 }
 
 export interface AuthorizationWorker {
@@ -64,7 +73,7 @@ export interface AuthorizationWorker {
   shutdown(): void;
 }
 
-function antomClientsFromConfig(config: Config): { clients: AntomClientsByProfile; owned: AntomClient[] } {
+function antomClientsFromConfig(config: Config, onCall: AntomClientOptions['onCall']): { clients: AntomClientsByProfile; owned: AntomClient[] } {
   if (!config.antom) {
     throw new WorkerStartupError('configuration', [
       'ANTOM_BASE_URL / ANTOM_REGION: not set — `npm run worker` needs an Antom endpoint (`npm start` embeds the sandbox)',
@@ -78,6 +87,7 @@ function antomClientsFromConfig(config: Config): { clients: AntomClientsByProfil
     ...(config.antom.region ? { region: config.antom.region } : {}),
     sandbox: config.antom.sandboxPath,
     ...(config.antom.agentToken ? { agentToken: config.antom.agentToken } : {}),
+    ...(onCall ? { onCall } : {}),
   });
   // One credential set is one platform: the profile of the other platform fails as CONFIGURATION_ERROR.
   return { clients: { [client.platform]: client }, owned: [client] };
@@ -95,7 +105,8 @@ export async function createWorker(config: Config, deps: WorkerDeps = {}): Promi
 
   // Local configuration first: nothing is connected while a key is wrong.
   const keyRing = deps.keyRing ?? loadEncryptionKeyRing(config);
-  const { clients, owned } = deps.antom ? { clients: deps.antom, owned: [] as AntomClient[] } : antomClientsFromConfig(config);
+  const hooks = deps.metrics ? workerMetricsHooks(deps.metrics) : undefined;
+  const { clients, owned } = deps.antom ? { clients: deps.antom, owned: [] as AntomClient[] } : antomClientsFromConfig(config, hooks?.onCall);
 
   const closeOwnedClients = () => Promise.all(owned.map((client) => client.close()));
   const [redisProblem, temporal] = await Promise.all([
@@ -117,6 +128,7 @@ export async function createWorker(config: Config, deps: WorkerDeps = {}): Promi
     store: createActivityStore({ redis, keyRing, keyPrefix: config.redis.keyPrefix, requestsPerSecond: config.rateLimitPerSecond }),
     logger,
     ...alipayPlusAuthClientOf(config, deps),
+    ...(hooks ? { onProjected: hooks.onProjected } : {}),
   });
 
   let worker: Worker;
@@ -179,9 +191,28 @@ export async function main(args: readonly string[], stderr: { write(text: string
     return 0;
   }
   let worker: AuthorizationWorker;
+  let metricsServer: MetricsServer | undefined;
   try {
-    worker = await createWorker(loadConfig());
+    const config = loadConfig();
+    const logger = createLogger({ level: config.logLevel, name: 'worker' });
+    let metrics: WorkerMetrics | undefined;
+    if (config.worker.metricsPort !== undefined) {
+      const sdk: { temporalMetrics?: () => Promise<string> } = {};
+      const serviceMetrics = createServiceMetrics({ temporalMetrics: () => sdk.temporalMetrics?.() ?? Promise.resolve('') });
+      // The endpoint binds first, so the exporter's port probe can never take WORKER_METRICS_PORT itself.
+      metricsServer = await startMetricsServer(serviceMetrics, { port: config.worker.metricsPort }).catch((error: NodeJS.ErrnoException) => {
+        throw new WorkerStartupError('unreachable', [
+          `WORKER_METRICS_PORT: cannot listen on port ${config.worker.metricsPort} (${error.code === 'EADDRINUSE' ? 'already in use' : (error.code ?? error.message)})`,
+        ]);
+      });
+      // Before createWorker connects: the runtime's exporter is fixed once the runtime exists.
+      Object.assign(sdk, await installTemporalRuntimeWithMetrics({ logger }));
+      metrics = serviceMetrics;
+      logger.info({ url: metricsServer.url }, 'worker metrics endpoint listening');
+    }
+    worker = await createWorker(config, { logger, ...(metrics ? { metrics } : {}) });
   } catch (error) {
+    await metricsServer?.close();
     // One line per problem, no stack: this is what an operator reads in a crash-looping container's log.
     if (error instanceof ConfigError) {
       for (const problem of error.problems) stderr.write(`antom-auth worker: ${problem}\n`);
@@ -194,7 +225,11 @@ export async function main(args: readonly string[], stderr: { write(text: string
     stderr.write(`antom-auth worker: cannot start (${error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error)})\n`);
     return 1;
   }
-  await worker.run();
+  try {
+    await worker.run();
+  } finally {
+    await metricsServer?.close();
+  }
   return 0;
 }
 

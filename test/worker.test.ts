@@ -3,10 +3,12 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateEncryptionKey } from '../src/codec/keyRing';
 import { loadConfig } from '../src/config';
+import { freePort } from '../src/embeddedTemporal';
 import { buildWorkflowBundle, createWorker, WorkerStartupError } from '../src/worker';
 import { fixtureKeyPaths } from './support/fixtureKeys';
 
@@ -98,6 +100,51 @@ test('unreachable Temporal (Redis fine) → one line naming TEMPORAL_ADDRESS', a
   const run = await runWorker(baseEnv());
   t.is(run.code, 1);
   assertOneCleanLine(t, run, /^antom-auth worker: TEMPORAL_ADDRESS: Temporal at 127\.0\.0\.1:1 is unreachable \(ConnectionRefused\)$/);
+});
+
+/** A TCP server that accepts and never answers: a Temporal address the worker waits on until its start-up timeout. */
+async function silentServer(t: import('ava').ExecutionContext): Promise<number> {
+  const sockets = new Set<import('node:net').Socket>();
+  const server = createNetServer((socket) => void sockets.add(socket));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    for (const socket of sockets) socket.destroy();
+    server.close();
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+test('WORKER_METRICS_PORT: the worker serves GET /metrics (the service metrics; SDK ones merged once the runtime has any) from start-up on', async (t) => {
+  const metricsPort = await freePort(0);
+  const temporalPort = await silentServer(t);
+  const running = runWorker({ ...baseEnv(), TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`, WORKER_METRICS_PORT: String(metricsPort) });
+  let exited = false;
+  void running.then(() => (exited = true));
+  let body = '';
+  // Polled until served or the process is gone (tsx start-up under a loaded test run takes seconds).
+  while (body === '' && !exited) {
+    const response = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).catch(() => undefined);
+    if (response?.status === 200) body = await response.text();
+    else await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  t.regex(body, /^# TYPE antom_auth_antom_calls_total counter$/m);
+  t.regex(body, /^antom_auth_refresh_lead_time_seconds_count 0$/m);
+  t.regex(body, /^antom_auth_process_cpu_seconds_total /m, 'process metrics of the worker itself');
+  // Temporal never answers: start-up fails with the usual single line, and the endpoint goes away with the process.
+  const run = await running;
+  t.is(run.code, 1);
+  assertOneCleanLine(t, run, /^antom-auth worker: TEMPORAL_ADDRESS: Temporal at 127\.0\.0\.1:\d+ is unreachable/);
+  await t.throwsAsync(fetch(`http://127.0.0.1:${metricsPort}/metrics`));
+});
+
+test('WORKER_METRICS_PORT already in use → one line naming the setting and the port, exit 1', async (t) => {
+  const taken = createNetServer();
+  await new Promise<void>((resolve) => taken.listen(0, resolve));
+  t.teardown(() => taken.close());
+  const port = (taken.address() as AddressInfo).port;
+  const run = await runWorker({ ...baseEnv(), WORKER_METRICS_PORT: String(port) });
+  t.is(run.code, 1);
+  assertOneCleanLine(t, run, new RegExp(`^antom-auth worker: WORKER_METRICS_PORT: cannot listen on port ${port} \\(already in use\\)$`));
 });
 
 test('createWorker reports configuration problems as WorkerStartupError before connecting anything', async (t) => {

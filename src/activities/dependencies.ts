@@ -9,6 +9,9 @@
  *   logger         pino; activities log codes and ids only, never tokens or authCodes.
  *   clock          epoch ms for consultedAt / obtainedAt / updatedAt (a virtual clock in tests). Default Date.now.
  *   alipayPlusAuthClient  the merchant identity Alipay+ shows on its consent page (prepare requires a legal name).
+ *   onProjected    called with the metadata of each projection written (not of a stale one), e.g. to observe the
+ *                  refresh lead time. Injected so the activities stay free of any metrics library; a hook that
+ *                  throws is logged and ignored, never failing (and so retrying) the write.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -37,12 +40,23 @@ export interface AlipayPlusAuthClient {
   referenceMerchantId?: string;
 }
 
+/** What a written projection says about the token's lifecycle: metadata only, never the token. */
+export interface ProjectedTokenEvent {
+  readonly workflowId: string;
+  readonly wallet: string;
+  readonly state: string;
+  readonly version: number;
+  readonly accessTokenExpiry: string;
+  readonly nextRefreshAt?: string;
+}
+
 export interface ActivityDependencies {
   antom: AntomClientsByProfile;
   store: ActivityStore;
   logger: Logger;
   clock?: () => number;
   alipayPlusAuthClient?: AlipayPlusAuthClient;
+  onProjected?: (event: ProjectedTokenEvent) => void;
 }
 
 export interface ActivityStoreOptions {

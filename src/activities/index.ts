@@ -9,6 +9,7 @@
  *     logger,                                                       // pino (src/logger.ts)
  *     clock,                                                        // optional () => epoch ms (virtual clock in tests)
  *     alipayPlusAuthClient: { name: 'Legal Name Ltd' },             // needed for Alipay+ prepare
+ *     onProjected,                                                  // optional: (ProjectedTokenEvent) => void, e.g. metrics
  *   });
  *   Worker.create({ activities, … })
  *
@@ -23,7 +24,7 @@ import type { ActivityDependencies } from './dependencies';
 import { createProjectTokenActivity, createRemoveProjectionActivity } from './projectionActivities';
 import { createRevokeActivity } from './revokeActivity';
 
-export { createActivityStore, type ActivityDependencies, type ActivityStore, type ActivityStoreOptions, type AlipayPlusAuthClient, type AntomClientsByProfile } from './dependencies';
+export { createActivityStore, type ActivityDependencies, type ActivityStore, type ActivityStoreOptions, type AlipayPlusAuthClient, type AntomClientsByProfile, type ProjectedTokenEvent } from './dependencies';
 export { ACTIVITY_FAILURE_TYPES, toActivityFailure } from './failureMapping';
 
 export function createActivities(deps: ActivityDependencies): AuthorizationActivities {

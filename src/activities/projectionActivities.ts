@@ -2,7 +2,8 @@
  * The Redis projection the payment path reads: projectToken writes token + metadata + lifecycle index + token-digest
  * lookup atomically (the store ignores a version older than the stored one, so a late attempt never rolls a token
  * back); removeProjection deletes all of it. Redis failures are retryable STORE_UNAVAILABLE failures; the workflow
- * records them and carries on, since the projection can always be rebuilt from the workflow.
+ * records them and carries on, since the projection can always be rebuilt from the workflow. A written (not stale)
+ * projection is reported to deps.onProjected (metadata only), which feeds the refresh lead-time metric.
  */
 import type { ProjectTokenInput, RemoveProjectionInput } from '../workflows/activityContract';
 import type { ActivityDependencies } from './dependencies';
@@ -31,6 +32,20 @@ export function createProjectTokenActivity(deps: ActivityDependencies): (input: 
       throw toActivityFailure(error, 'projectToken', 'store');
     }
     deps.logger.debug({ workflowId: input.workflowId, version: input.version, state: input.state, written }, 'token projected');
+    if (written === 'written' && deps.onProjected) {
+      try {
+        deps.onProjected({
+          workflowId: input.workflowId,
+          wallet: input.wallet,
+          state: input.state,
+          version: input.version,
+          accessTokenExpiry: tokens.accessTokenExpiry,
+          ...(input.nextRefreshAt ? { nextRefreshAt: input.nextRefreshAt } : {}),
+        });
+      } catch (error) {
+        deps.logger.warn({ workflowId: input.workflowId, err: error }, 'onProjected hook failed; projection kept');
+      }
+    }
   };
 }
 

@@ -26,7 +26,7 @@ const MAC_SALT = 'antom-auth/codec-session/v1';
 /** 16 MiB, tens of milliseconds, once per configured key per process (derived on first use, then kept). */
 const SCRYPT_COST = { N: 1 << 14, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 const TOKEN_SHAPE = /^v1\.(\d{1,12})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
-const MAC_BYTES = 32;
+const MAC_KEY_BYTES = 32;
 
 export interface IssuedSession {
   readonly token: string;
@@ -46,7 +46,7 @@ export interface CodecSessionOptions {
 
 function deriveMacKey(apiKey: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scrypt(apiKey, MAC_SALT, MAC_BYTES, SCRYPT_COST, (error, key) => (error ? reject(error) : resolve(key)));
+    scrypt(apiKey, MAC_SALT, MAC_KEY_BYTES, SCRYPT_COST, (error, key) => (error ? reject(error) : resolve(key)));
   });
 }
 
@@ -83,11 +83,14 @@ export class CodecSessions {
   async verify(token: string): Promise<SessionCheck> {
     const shape = TOKEN_SHAPE.exec(token);
     if (!shape) return { valid: false, reason: 'malformed' };
-    const presented = Buffer.from(shape[3]!, 'base64url');
-    if (presented.length !== MAC_BYTES) return { valid: false, reason: 'malformed' };
+    // Compared as text, not decoded bytes: base64url's last character has spare bits, and decoding would accept
+    // variants of a signature (harmless, but a token should have exactly one spelling).
+    const presented = Buffer.from(shape[3]!, 'ascii');
     const signed = token.slice(0, token.lastIndexOf('.'));
     let matched = false;
-    for (const key of await this.keys()) matched = timingSafeEqual(mac(key, signed), presented) || matched;
+    for (const key of await this.keys()) {
+      matched = timingSafeEqual(Buffer.from(mac(key, signed).toString('base64url'), 'ascii'), presented) || matched;
+    }
     if (!matched) return { valid: false, reason: 'bad-signature' };
     const expiresAt = new Date(Number(shape[1]) * 1000);
     if (expiresAt.getTime() <= this.now()) return { valid: false, reason: 'expired' };

@@ -67,7 +67,7 @@ test('POST /codec/decode with any Cookie header and no key → 401, never a payl
   const h = await startApiHarness(t, { logLevel: 'silent' });
   const payload = (await h.app.inject({ method: 'POST', url: '/codec/encode', headers: bearer, payload: { payloads: [] } })).json<object>();
   const validToken = (await h.app.inject({ method: 'POST', url: '/codec/session', headers: bearer })).headers['set-cookie']!.toString().split(';')[0]!.split('=')[1]!;
-  const [version, expiry, nonce, mac] = validToken.split('.') as [string, string, string, string];
+  const [, expiry, nonce, mac] = validToken.split('.') as [string, string, string, string];
   const b64url = fc.base64String({ minLength: 4, maxLength: 60 }).map((s) => s.replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_'));
   const token = fc.oneof(
     printable(120),

@@ -99,7 +99,8 @@ export async function codecRoutes(app: FastifyInstance, options: CodecRoutesOpti
     for (const token of tokens) {
       const check = await sessions.verify(token);
       if (check.valid) return { present: true, expiresAt: check.expiresAt };
-      request.log.info({ reason: check.reason }, 'codec session cookie rejected');
+      // An expired session is routine (the UI keeps calling after a shift ends); anything else is worth a look.
+      request.log[check.reason === 'expired' ? 'debug' : 'info']({ reason: check.reason }, 'codec session cookie rejected');
     }
     return { present: tokens.length > 0 };
   };

@@ -28,6 +28,8 @@ export interface EmbeddedTemporalOptions {
   readonly dataDir: string;
   readonly namespace: string;
   readonly cliPath?: string;
+  /** The API's codec endpoint, pre-filled in the dev server's Web UI so payloads are readable after a codec login. */
+  readonly uiCodecEndpoint?: string;
 }
 
 /** The preferred port when free (the usual dev setup, matching CODEC_CORS_ORIGIN's default), else any free one. */
@@ -74,6 +76,7 @@ export async function startEmbeddedTemporal(options: EmbeddedTemporalOptions): P
         dbFilename: join(dataDir, 'temporal.sqlite'),
         searchAttributes: Object.values(SEARCH_ATTRIBUTES),
         ...(options.cliPath ? { executable: { type: 'existing-path', path: options.cliPath } } : {}),
+        ...(options.uiCodecEndpoint ? { extraArgs: ['--ui-codec-endpoint', options.uiCodecEndpoint] } : {}),
       },
     });
   } catch (error) {

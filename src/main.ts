@@ -109,9 +109,14 @@ export async function main(env: NodeJS.ProcessEnv = process.env, out: { write(te
         dataDir: config.temporal.dataDir,
         namespace: config.temporal.namespace,
         ...(config.temporal.cliPath ? { cliPath: config.temporal.cliPath } : {}),
+        uiCodecEndpoint: `${config.api.publicBaseUrl}/codec`,
       });
       temporalAddress = running.temporal.address;
       temporalUi = running.temporal.uiUrl;
+      if (temporalUi !== config.api.codecCorsOrigin) {
+        // The preferred UI port was taken: the codec endpoint only answers CODEC_CORS_ORIGIN.
+        logger.warn(`the Temporal UI runs on ${temporalUi}, not CODEC_CORS_ORIGIN=${config.api.codecCorsOrigin}: set CODEC_CORS_ORIGIN=${temporalUi} to read payloads in it`);
+      }
       running.nativeConnection = running.temporal.env.nativeConnection;
     } else {
       running.nativeConnection = await NativeConnection.connect({ address: temporalAddress }).catch(() =>

@@ -193,6 +193,15 @@ test('bad arguments: message and exit 2, never a stack trace', async (t) => {
   }
 });
 
+test('an action named like an Object.prototype member is an unknown action, not a crash', async (t) => {
+  for (const action of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+    const result = await run(['signature', action]);
+    t.is(result.code, 2, `${action}\n${result.stderr}`);
+    t.regex(result.stderr, new RegExp(`unknown action '${action}'`));
+    assertNoStackTrace(t, result.stderr);
+  }
+});
+
 test('a bad private key is reported without echoing key material', async (t) => {
   const dir = tempDir(t);
   const keyFile = join(dir, 'broken.pem');

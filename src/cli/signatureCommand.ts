@@ -179,13 +179,13 @@ export const signatureCommand: CliCommand = {
   usage: USAGE,
   async run(args, io) {
     const [action, ...rest] = args;
-    if (action === undefined || action === '-h' || action === '--help' || action === 'help') {
-      if (action === undefined) throw new UsageError('missing action: sign or verify');
+    if (action === undefined) throw new UsageError('missing action: sign or verify');
+    if (action === '-h' || action === '--help' || action === 'help') {
       io.stdout.write(`${USAGE}\n`);
       return ExitCode.ok;
     }
-    const run = ACTIONS[action];
-    if (!run) throw new UsageError(`unknown action '${action}': expected sign or verify`);
-    return run(rest, io);
+    // hasOwn: a plain lookup would find Object.prototype members ('constructor', 'toString') and call them.
+    if (!Object.hasOwn(ACTIONS, action)) throw new UsageError(`unknown action '${action}': expected sign or verify`);
+    return ACTIONS[action]!(rest, io);
   },
 };

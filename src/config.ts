@@ -85,7 +85,8 @@ const schema = z.object({
   API_PORT: port,
   API_KEYS: optionalText,
   PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
-  RESULT_PAGE_URL: z.string().min(1).optional(),
+  // Absolute: every wallet redirect's Location is built on it, so a bad value must stop the start, not each redirect.
+  RESULT_PAGE_URL: z.url({ protocol: /^https?$/ }).optional(),
   CODEC_CORS_ORIGIN: z.string().min(1),
   DEMO_ENABLED: z.enum(['true', 'false']),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),

@@ -32,6 +32,14 @@ test('short API keys are rejected without echoing them', (t) => {
   t.regex(error.message, /API_KEYS/);
 });
 
+test('RESULT_PAGE_URL must be an absolute http(s) URL: the wallet redirect builds its Location on it', (t) => {
+  for (const value of ['/demo/result', 'shop.example/linked', 'javascript:alert(1)']) {
+    const error = t.throws(() => loadConfig({ RESULT_PAGE_URL: value }), { instanceOf: ConfigError }, value);
+    t.regex(error.message, /RESULT_PAGE_URL/);
+  }
+  t.is(loadConfig({ RESULT_PAGE_URL: 'https://shop.example/linked?lang=en' }).api.resultPageUrl, 'https://shop.example/linked?lang=en');
+});
+
 test('secret values never appear in config errors', (t) => {
   const error = t.throws(() => loadConfig({ ANTOM_AGENT_TOKEN: 'x'.repeat(200) + 'SECRET-AGENT' }), { instanceOf: ConfigError });
   t.notRegex(error.message, /SECRET-AGENT/);

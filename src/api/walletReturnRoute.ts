@@ -45,10 +45,12 @@ export async function walletReturnRoute(app: FastifyInstance, options: WalletRet
     const { authCode, authState } = parseOrThrow(walletReturnQuerySchema, request.query, 'query');
     // Not cached, not sent on as a referrer: the URL holds an authCode.
     void reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
-    const workflowId = await options.authStates.get(authState);
-    if (!workflowId) return reply.redirect(resultPageLocation(options.resultPageUrl, 'unknown'), 303);
+    // The customer's browser is here either way: whatever fails (Redis, Temporal), it goes on to the result page.
+    let workflowId: string | undefined;
     let outcome: WalletReturnOutcome;
     try {
+      workflowId = await options.authStates.get(authState);
+      if (!workflowId) return reply.redirect(resultPageLocation(options.resultPageUrl, 'unknown'), 303);
       const delivered = await options.operations.deliverAuthCode(workflowId, { authCode, authState, source: 'redirect' });
       // A duplicate means the notification got there first: the same success for the customer.
       outcome = delivered.accepted || delivered.duplicate ? 'accepted' : 'rejected';

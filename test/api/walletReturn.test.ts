@@ -43,6 +43,17 @@ test('unknown, refused and unreachable each have their outcome; nothing from the
   t.is((await h.app.inject({ method: 'GET', url: '/authorizations/return?authCode=x&authState=st-1' })).headers.location, `${RESULT}?outcome=unavailable&wallet=GCASH&customerId=c1`);
 });
 
+test('the authState index unreachable (Redis down): the customer still lands on the result page, outcome unavailable', async (t) => {
+  const h = await startApiHarness(t);
+  h.authStates.get = () => Promise.reject(new Error('Connection is closed.'));
+  const response = await h.app.inject({ method: 'GET', url: '/authorizations/return?authCode=AC-secret-78&authState=st-x' });
+  t.is(response.statusCode, 303);
+  t.is(response.headers.location, `${RESULT}?outcome=unavailable`);
+  t.is(response.headers['cache-control'], 'no-store');
+  t.deepEqual(h.operations.calls, []);
+  t.false(h.logs.join('').includes('AC-secret-78'), 'the authCode is not logged');
+});
+
 test('a malformed redirect is a 400 naming the parameter', async (t) => {
   const h = await startApiHarness(t);
   for (const [query, problem] of [

@@ -1,7 +1,8 @@
 /**
  * The Redis projection the payment path reads: projectToken writes token + metadata + lifecycle index + token-digest
  * lookup atomically (the store ignores a version older than the stored one, so a late attempt never rolls a token
- * back); removeProjection deletes all of it. Redis failures are retryable STORE_UNAVAILABLE failures; the workflow
+ * back); removeProjection deletes all of it and leaves a tombstone at the last version, so a late write cannot
+ * resurrect a retired token. Redis failures are retryable STORE_UNAVAILABLE failures; the workflow
  * records them and carries on, since the projection can always be rebuilt from the workflow. A written (not stale)
  * projection is reported to deps.onProjected (metadata only), which feeds the refresh lead-time metric.
  */
@@ -53,9 +54,10 @@ export function createRemoveProjectionActivity(deps: ActivityDependencies): (inp
   return async function removeProjection(input: RemoveProjectionInput): Promise<void> {
     let removed: string;
     try {
-      // Unversioned: the workflow awaits every projectToken before it removes, and a later authorization under the
-      // same workflow id starts its versions again, so a versioned tombstone would block its first projection.
-      removed = await deps.store.tokenProjection.remove(input.workflowId);
+      // Versioned when a token was projected: the tombstone keeps out a projectToken of that version still in flight
+      // (the reproject handler runs beside the main loop). A later authorization under the same workflow id adopts
+      // its token later, so its versions are higher and its first projection is not blocked.
+      removed = await deps.store.tokenProjection.remove(input.workflowId, input.version === undefined ? {} : { version: input.version });
     } catch (error) {
       throw toActivityFailure(error, 'removeProjection', 'store');
     }

@@ -117,7 +117,10 @@ export interface ProjectTokenInput {
   nextRefreshAt?: string;
   /** The workflow's public state at projection time (an AuthorizationState value). */
   state: string;
-  /** Monotonic per authorization (bumped on each new token): the store ignores a write older than what it holds. */
+  /**
+   * Monotonic per workflow id, across runs and across successive authorizations under that id (the workflow time of
+   * the token's adoption, at least one above the previous version): the store ignores a write older than it holds.
+   */
   version: number;
 }
 
@@ -125,8 +128,12 @@ export interface RemoveProjectionInput {
   workflowId: string;
   wallet: string;
   customerId: string;
-  /** The token being retired, when known, so the token-digest index entry goes too. */
-  accessToken?: string;
+  /**
+   * The version of the last token projected, when there was one: the removal leaves a tombstone at that version, so a
+   * projectToken still in flight (a reproject handler, an attempt that outlived its timeout) cannot write the token
+   * back afterwards. Absent: unconditional removal (nothing was ever projected).
+   */
+  version?: number;
 }
 
 export interface AuthorizationActivities {

@@ -231,7 +231,7 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
 
   const removeProjection = async (): Promise<void> => {
     try {
-      await acts.removeProjection({ workflowId, wallet, customerId, ...(tokens ? { accessToken: tokens.accessToken } : {}) });
+      await acts.removeProjection({ workflowId, wallet, customerId, ...(tokens ? { version: tokenVersion } : {}) });
     } catch (error) {
       recordError(summarizeActivityFailure(error).code, 'projection');
     }
@@ -258,7 +258,9 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
     tokens = fresh.refreshToken || !previous?.refreshToken
       ? fresh
       : { ...fresh, refreshToken: previous.refreshToken, ...(previous.refreshTokenExpiry ? { refreshTokenExpiry: previous.refreshTokenExpiry } : {}) };
-    tokenVersion += 1;
+    // Workflow time, not a counter: a later authorization under this workflow id must project above the tombstone
+    // the previous one's removal left (ProjectTokenInput.version).
+    tokenVersion = Math.max(tokenVersion + 1, Date.now());
     plan = computePlan();
     attention = undefined;
     enter('ACTIVE');

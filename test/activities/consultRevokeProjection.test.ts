@@ -102,13 +102,29 @@ test('projectToken → readable by the payment path, encrypted at rest, in the l
   await h.run('projectToken', { workflowId, wallet: 'GCASH', customerId: 'customer-7', tokens: { ...tokens, accessToken: 'older-token-aaaaaaaaaaaaaaaaaaaaa' }, state: 'ACTIVE', version: 0 });
   t.is((await h.store.tokenProjection.get(workflowId))?.accessToken, tokens.accessToken);
 
-  await h.run('removeProjection', { workflowId, wallet: 'GCASH', customerId: 'customer-7', accessToken: tokens.accessToken });
+  await h.run('removeProjection', { workflowId, wallet: 'GCASH', customerId: 'customer-7' });
   t.is(await h.store.tokenProjection.get(workflowId), undefined);
   t.is(await h.store.tokenProjection.workflowIdForAccessToken(tokens.accessToken), undefined);
   t.deepEqual(await h.store.tokenProjection.expiringBefore(Date.parse(tokens.accessTokenExpiry) + 1), []);
   // A new authorization under the same workflow id (relink after revoke) starts its versions again and must project.
   await h.run('projectToken', { workflowId, wallet: 'GCASH', customerId: 'customer-7', tokens, state: 'ACTIVE', version: 1 });
   t.is((await h.store.tokenProjection.get(workflowId))?.accessToken, tokens.accessToken);
+});
+
+test('removeProjection with the last version: a projectToken of that version landing afterwards cannot bring the token back', async (t) => {
+  const h = await createHarness(t);
+  const tokens = { accessToken: 'revoked-access-token-xxxxxxxxxxxxxxxx', accessTokenExpiry: '2030-01-01T00:00:00.000Z', obtainedAt: '2026-01-01T00:00:00.000Z' };
+  const workflowId = 'authorization:GCASH:customer-late';
+  const project = { workflowId, wallet: 'GCASH', customerId: 'customer-late', tokens, state: 'ACTIVE', version: 1_767_225_600_000 };
+  await h.run('projectToken', project);
+  await h.run('removeProjection', { workflowId, wallet: 'GCASH', customerId: 'customer-late', version: project.version });
+  // The reproject handler's write (or an attempt that outlived its timeout) arrives after the revoke's removal.
+  await h.run('projectToken', project, { activityId: 'late' });
+  t.is(await h.store.tokenProjection.get(workflowId), undefined, 'the revoked token is not readable by the payment path');
+  t.is(await h.store.tokenProjection.workflowIdForAccessToken(tokens.accessToken), undefined);
+  // The next authorization under this id adopts its token later, so its version is higher and it projects.
+  await h.run('projectToken', { ...project, tokens: { ...tokens, accessToken: 'relinked-access-token-xxxxxxxxxxxxxx' }, version: project.version + 60_000 }, { activityId: 'next' });
+  t.is((await h.store.tokenProjection.get(workflowId))?.accessToken, 'relinked-access-token-xxxxxxxxxxxxxx');
 });
 
 test('projection activities with Redis down fail retryably as STORE_UNAVAILABLE; bad input fails non-retryably', async (t) => {

@@ -3,8 +3,11 @@
  * projection, also when the cancel races an in-flight applyToken; a wallet-side cancel never calls revoke.
  * Real workflow, real activities, real sandbox, real Redis.
  */
+import { redisKeys } from '../../../src/store/redisKeys';
+import { TokenProjectionStore } from '../../../src/store/tokenProjection';
+import type { ProjectTokenInput } from '../../../src/workflows/activityContract';
 import { cancelUpdate, type AuthorizationView } from '../../../src/workflows/definitions';
-import { DAY, authorizationScenario, type LinkedCustomer, type ScenarioHarness } from './harness';
+import { DAY, SCENARIO_KEY_RING, authorizationScenario, type LinkedCustomer, type ScenarioHarness } from './harness';
 
 async function activate(h: ScenarioHarness, wallet = 'GCASH'): Promise<LinkedCustomer> {
   const customer = await h.link({ wallet });
@@ -29,6 +32,12 @@ authorizationScenario('cancel while sleeping → one revoke → REVOKED, project
   t.is(await h.projection(customer.workflowId), undefined, 'projection gone');
   const result = (await h.client.result(customer.workflowId)) as AuthorizationView;
   t.is(result.state, 'REVOKED');
+
+  // A reproject's projectToken still in flight when the removal ran (same input as the last projection) lands late.
+  const late = h.callsOf('projectToken').at(-1)!.input as ProjectTokenInput;
+  const store = new TokenProjectionStore(h.redis, { keyRing: SCENARIO_KEY_RING, keys: redisKeys(h.keyPrefix) });
+  t.is(await store.put({ ...late, accessToken: late.tokens.accessToken, accessTokenExpiry: late.tokens.accessTokenExpiry, updatedAt: new Date().toISOString() }), 'stale');
+  t.is(await h.projection(customer.workflowId), undefined, 'the revoked token stays out of the payment path');
 });
 
 authorizationScenario('cancel during applyToken → token revoked', { notifications: false }, async (t, h) => {

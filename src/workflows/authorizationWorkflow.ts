@@ -267,7 +267,7 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
     if (!cancelRequested && !walletCanceled) await project();
   };
 
-  /** Applies the failure table; returns the state to enter. */
+  /** Applies the failure table: records the error and enters the state it decides. */
   const onFailure = (phase: AttentionPhase, error: unknown): void => {
     const { code, outcome } = summarizeActivityFailure(error);
     recordError(code, phase);
@@ -386,7 +386,6 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
     ...(link ? { link } : {}),
     acceptedAuthStates,
     ...(authorizationDeadline !== undefined ? { authorizationDeadline: iso(authorizationDeadline) } : {}),
-    ...(plan ? { nextRefreshAt: iso(plan.at) } : {}),
     refreshCount,
     reconsults,
     runCount,
@@ -397,7 +396,7 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
     publishedSearchAttributes: publishedKey,
   });
 
-  /** Continue-as-new once no handler is mid-flight; returns false (stay in this run) when a cancel came first. */
+  /** Continue-as-new once no handler is mid-flight; returns (stays in this run) when a cancel came first. */
   const continueAsNewIfQuiet = async (): Promise<void> => {
     await condition(() => allHandlersFinished() || cancelRequested || walletCanceled);
     if (cancelRequested || walletCanceled) return;

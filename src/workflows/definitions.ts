@@ -63,7 +63,8 @@ export interface AuthorizationInput {
 
 /**
  * What a run hands the next one through continue-as-new. Deadlines are absolute ISO instants because relative timers
- * do not survive continue-as-new. Holds tokens: the payload codec keeps them encrypted in history.
+ * do not survive continue-as-new. Holds tokens: the payload codec keeps them encrypted in history. The refresh plan is
+ * not carried: the next run recomputes it from the tokens (a pure function of them and the workflow id).
  */
 export interface ResumeState {
   state: AuthorizationState;
@@ -73,7 +74,6 @@ export interface ResumeState {
   /** authStates whose authCode was already accepted (a late second delivery is a harmless duplicate). */
   acceptedAuthStates: string[];
   authorizationDeadline?: string;
-  nextRefreshAt?: string;
   refreshCount: number;
   reconsults: number;
   runCount: number;

@@ -110,7 +110,8 @@ export async function sendQr(reply: FastifyReply, view: AuthorizationView | unde
 
 export async function authorizationRoutes(app: FastifyInstance, options: AuthorizationRoutesOptions): Promise<void> {
   const { operations, publicBaseUrl, logger } = options;
-  app.addHook('preHandler', async (request) => options.authenticate(request));
+  // onRequest, before the body is read: an unauthenticated caller gets its 401 without us parsing anything it sent.
+  app.addHook('onRequest', async (request) => options.authenticate(request));
 
   const params = (raw: unknown) => parseOrThrow(authorizationParamsSchema, raw, 'path');
   const call = async <T>(work: () => Promise<T>): Promise<T> => {

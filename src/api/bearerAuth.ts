@@ -30,7 +30,7 @@ export function bearerKeyIn(header: string | undefined): string | undefined {
   return typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
 }
 
-/** Returns a preHandler-style check that throws a 401 ApiError unless the request carries one of `keys`. */
+/** Returns a request check (run it as an onRequest hook, before the body is read) that throws a 401 ApiError unless the request carries one of `keys`. */
 export function bearerKeyCheck(keys: readonly string[]): BearerCheck {
   const match = apiKeyMatcher(keys);
   const challenge = { 'www-authenticate': 'Bearer realm="antom-auth"' };

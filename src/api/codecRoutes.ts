@@ -132,7 +132,8 @@ export async function codecRoutes(app: FastifyInstance, options: CodecRoutesOpti
       throw error;
     }
   };
-  const routeOptions = { bodyLimit: CODEC_BODY_LIMIT, onRequest: cors, preHandler: authenticate };
+  // Authenticated on request, before up to CODEC_BODY_LIMIT of body is read and parsed; CORS first so the UI can read a 401.
+  const routeOptions = { bodyLimit: CODEC_BODY_LIMIT, onRequest: [cors, authenticate] };
   app.post('/codec/decode', routeOptions, async (request) => run(() => decodeCodecRequest(options.codec, request.body)));
   app.post('/codec/encode', routeOptions, async (request) => run(() => encodeCodecRequest(options.codec, request.body)));
 

@@ -43,6 +43,16 @@ test('backend routes refuse a missing, malformed or unknown key with 401 and a B
   t.is(ok.statusCode, 404, 'the scheme is case-insensitive; the key passes (and the authorization does not exist)');
 });
 
+test('without a key the body is not read: a malformed or oversized body is still a 401, not a 400/413', async (t) => {
+  const h = await startApiHarness(t);
+  for (const payload of ['{"wallet": ', 'x'.repeat(128 * 1024)]) {
+    const response = await h.app.inject({ method: 'POST', url: '/authorizations', payload, headers: { 'content-type': 'application/json' } });
+    t.is(response.statusCode, 401);
+    t.regex(response.json<ErrorJson>().error.message, /missing Authorization/);
+  }
+  t.deepEqual(h.operations.calls, []);
+});
+
 test('several configured keys all work (rotation)', async (t) => {
   const h = await startApiHarness(t, { settings: { keys: ['first-key-0123456789', 'second-key-0123456789'] } });
   for (const key of ['first-key-0123456789', 'second-key-0123456789']) {

@@ -26,6 +26,15 @@ test('without a key the codec answers 401 (decoding shows tokens)', async (t) =>
   }
 });
 
+test('without a key the body is not read: a malformed or oversized body is still a 401, not a 400/413', async (t) => {
+  const h = await startApiHarness(t);
+  for (const payload of ['{"payloads": [', 'x'.repeat(5 * 1024 * 1024)]) {
+    const response = await h.app.inject({ method: 'POST', url: '/codec/decode', payload, headers: { origin: UI_ORIGIN, 'content-type': 'application/json' } });
+    t.is(response.statusCode, 401);
+    t.is(response.headers['access-control-allow-origin'], UI_ORIGIN, 'the UI can read the refusal');
+  }
+});
+
 test('CORS preflight admits the Temporal UI origin with the headers it sends, and no other origin', async (t) => {
   const h = await startApiHarness(t);
   const preflight = await h.app.inject({

@@ -124,7 +124,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, out: { write(te
       );
     }
     // Loaded only now, so a Temporal that cannot start is reported without waiting for the worker's bundler.
-    const [{ createWorker }, { startSandbox, defaultWalletPolicies }, { createApiService }, { authorizationCounter }] = await Promise.all([
+    const [{ createWorker }, { startSandbox, defaultWalletPolicies }, { createApiService, notificationKeysFor }, { authorizationCounter }] = await Promise.all([
       import('./worker.js'),
       import('./sandbox/index.js'),
       import('./api/apiService.js'),
@@ -155,7 +155,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, out: { write(te
         onCall,
       });
       running.antomClients.push(client);
-      notificationKeys = { publicKey: antomPublicKey, clientIds: [config.antom.clientId], alipayPlusResponseSigner: { clientId: config.antom.clientId, privateKey } };
+      notificationKeys = notificationKeysFor(config.antom.clientId, antomPublicKey, privateKey);
     } else {
       const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 });
       running.sandbox = await startSandbox({
@@ -164,7 +164,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, out: { write(te
       });
       const common = { clientId: DEV_CLIENT_ID, privateKey: merchant.privateKey as KeyObject, antomPublicKey: running.sandbox.publicKey, baseUrl: running.sandbox.url, onCall };
       running.antomClients.push(new AntomClient({ ...common, platform: 'antom' }), new AntomClient({ ...common, platform: 'alipayplus' }));
-      notificationKeys = { publicKey: running.sandbox.publicKey, clientIds: [DEV_CLIENT_ID], alipayPlusResponseSigner: { clientId: DEV_CLIENT_ID, privateKey: merchant.privateKey } };
+      notificationKeys = notificationKeysFor(DEV_CLIENT_ID, running.sandbox.publicKey, merchant.privateKey);
       demoWallets = [...defaultWalletPolicies().keys()];
     }
     const [antomClient, alipayPlusClient] = running.antomClients;

@@ -5,7 +5,9 @@
  *   const app = await createApiService({ config, logger, keyRing, redis, workflowClient, temporalReady,
  *                                        notificationKeys, metrics, demoWallets? });
  *   notificationKeysFromConfig(config.antom)  → NotificationKeys from the configured key files
+ *   notificationKeysFor(clientId, platformPublicKey, merchantPrivateKey)  → the same from keys already parsed
  */
+import type { KeyObject } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -62,12 +64,12 @@ export async function createApiService(parts: ApiServiceParts): Promise<FastifyI
   });
 }
 
-/** Antom's public key verifies notifications; our private key signs Alipay+ acknowledgements. Parsed once. */
+/** The platform's public key verifies notifications for `clientId`; our private key signs Alipay+ acknowledgements. */
+export function notificationKeysFor(clientId: string, platformPublicKey: KeyObject, merchantPrivateKey: KeyObject): NotificationKeys {
+  return { publicKey: platformPublicKey, clientIds: [clientId], alipayPlusResponseSigner: { clientId, privateKey: merchantPrivateKey } };
+}
+
+/** notificationKeysFor with the configured key files, parsed once. */
 export function notificationKeysFromConfig(antom: AntomConnection): NotificationKeys {
-  const privateKey = loadPrivateKeyFile(antom.privateKeyFile);
-  return {
-    publicKey: loadPublicKeyFile(antom.publicKeyFile),
-    clientIds: [antom.clientId],
-    alipayPlusResponseSigner: { clientId: antom.clientId, privateKey },
-  };
+  return notificationKeysFor(antom.clientId, loadPublicKeyFile(antom.publicKeyFile), loadPrivateKeyFile(antom.privateKeyFile));
 }

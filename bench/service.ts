@@ -22,7 +22,7 @@ import { Pool } from 'undici';
 import { NOTIFICATION_ACK_BODY } from '../src/antom/notificationAck';
 import { formatSignatureHeader } from '../src/antom/signatureHeader';
 import { signParts } from '../src/antom/signing';
-import { createApiService } from '../src/api/apiService';
+import { createApiService, notificationKeysFor } from '../src/api/apiService';
 import type { AuthorizationWorkflowClient } from '../src/client';
 import { generateEncryptionKey, parseKeyRingSpec } from '../src/codec/keyRing';
 import { createLogger } from '../src/logger';
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     redis,
     workflowClient: acceptingWorkflows,
     temporalReady: async () => undefined,
-    notificationKeys: { publicKey: antomKeys.publicKey, clientIds: [CLIENT_ID], alipayPlusResponseSigner: { clientId: CLIENT_ID, privateKey: merchantKeys.privateKey } },
+    notificationKeys: notificationKeysFor(CLIENT_ID, antomKeys.publicKey, merchantKeys.privateKey),
     metrics: createServiceMetrics(),
   });
   const apiUrl = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -134,15 +134,20 @@ export async function runSandbox(args: readonly string[], io: CliIo, stop: Promi
     ...(values['private-key'] === undefined ? {} : { privateKey: loadPrivateKeyFile(values['private-key']) }),
     logLevel: values['log-level'] ?? 'info',
   });
-  if (values['public-key-out'] !== undefined) writeFileSync(values['public-key-out'], sandbox.publicKeyPem);
-  io.stdout.write(
-    `Antom sandbox listening\n  API:    ${sandbox.url}\n  admin:  ${sandbox.adminUrl}\n` +
-      (publicOrigin === undefined ? '' : `  consent pages on: ${publicOrigin}\n`) +
-      `  merchants: ${merchants.map((m) => m.clientId).join(', ') || '(none; POST ' + sandbox.adminUrl + '/merchants)'}\n` +
-      `  public key (trust this as Antom's):\n${sandbox.publicKeyPem}`,
-  );
-  await stop;
-  await sandbox.close();
+  // Whatever fails from here on, the listening servers must go: they would keep the process alive, and the SIGINT
+  // handler the command installed would stop Ctrl-C from ending it.
+  try {
+    if (values['public-key-out'] !== undefined) writeFileSync(values['public-key-out'], sandbox.publicKeyPem);
+    io.stdout.write(
+      `Antom sandbox listening\n  API:    ${sandbox.url}\n  admin:  ${sandbox.adminUrl}\n` +
+        (publicOrigin === undefined ? '' : `  consent pages on: ${publicOrigin}\n`) +
+        `  merchants: ${merchants.map((m) => m.clientId).join(', ') || '(none; POST ' + sandbox.adminUrl + '/merchants)'}\n` +
+        `  public key (trust this as Antom's):\n${sandbox.publicKeyPem}`,
+    );
+    await stop;
+  } finally {
+    await sandbox.close();
+  }
   return ExitCode.ok;
 }
 

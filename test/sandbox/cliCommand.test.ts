@@ -1,6 +1,7 @@
 import test from 'ava';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { AntomClient } from '../../src/antom/client';
@@ -112,4 +113,21 @@ test('antom-auth sandbox: bad arguments are usage errors', async (t) => {
   await t.throwsAsync(runSandbox(['--port', 'abc'], io().io, never), { instanceOf: UsageError });
   await t.throwsAsync(runSandbox(['--merchant', 'NOEQUALS'], io().io, never), { instanceOf: UsageError });
   await t.throwsAsync(runSandbox(['--config', '/nonexistent/sandbox.json'], io().io, never), { instanceOf: UsageError });
+});
+
+test('antom-auth sandbox: when --public-key-out cannot be written, the sandbox it started is closed (its port is free again)', async (t) => {
+  const probe = createServer();
+  const port = await new Promise<number>((resolve) => probe.listen(0, '127.0.0.1', () => resolve((probe.address() as AddressInfo).port)));
+  await new Promise((resolve) => probe.close(resolve));
+  const never = new Promise<void>(() => undefined);
+  await t.throwsAsync(
+    runSandbox(['--port', String(port), '--admin-port', '0', '--public-key-out', '/nonexistent/dir/antom.pem', '--log-level', 'silent'], io().io, never),
+    { message: /ENOENT/ },
+  );
+  const rebind = createServer();
+  await t.notThrowsAsync(new Promise<void>((resolve, reject) => {
+    rebind.once('error', reject);
+    rebind.listen(port, '127.0.0.1', () => resolve());
+  }));
+  await new Promise((resolve) => rebind.close(resolve));
 });

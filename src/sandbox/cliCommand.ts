@@ -87,9 +87,11 @@ function readConfig(path: string): Partial<SandboxOptions> {
   } catch (err) {
     throw new UsageError(`--config ${path}: ${(err as Error).message}`);
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError(`--config ${path}: must be a JSON object`);
+  if (parsed.merchants !== undefined && !Array.isArray(parsed.merchants)) throw new UsageError(`--config ${path}: merchants must be an array`);
   const base = dirname(resolve(path));
-  const merchants = ((parsed.merchants ?? []) as ConfigMerchant[]).map((m): MerchantRegistration => {
-    if (typeof m.clientId !== 'string') throw new UsageError(`--config ${path}: every merchant needs a clientId`);
+  const merchants = ((parsed.merchants ?? []) as (ConfigMerchant | null)[]).map((m): MerchantRegistration => {
+    if (typeof m?.clientId !== 'string') throw new UsageError(`--config ${path}: every merchant needs a clientId`);
     const publicKey =
       typeof m.publicKeyFile === 'string' ? loadPublicKeyFile(resolve(base, m.publicKeyFile)) : typeof m.publicKey === 'string' ? m.publicKey : undefined;
     if (publicKey === undefined) throw new UsageError(`--config ${path}: merchant ${m.clientId} needs publicKeyFile or publicKey`);

@@ -131,3 +131,20 @@ test('antom-auth sandbox: when --public-key-out cannot be written, the sandbox i
   }));
   await new Promise((resolve) => rebind.close(resolve));
 });
+
+test('antom-auth sandbox: a --config that is JSON of the wrong shape is a usage error naming the file', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sandbox-cli-'));
+  const never = new Promise<void>(() => undefined);
+  for (const [content, message] of [
+    ['null', /must be a JSON object/],
+    ['[]', /must be a JSON object/],
+    ['{"merchants":{}}', /merchants must be an array/],
+    ['{"merchants":[null]}', /every merchant needs a clientId/],
+  ] as const) {
+    const configPath = join(dir, 'sandbox.json');
+    writeFileSync(configPath, content);
+    const error = await t.throwsAsync(runSandbox(['--port', '0', '--admin-port', '0', '--config', configPath], io().io, never), { instanceOf: UsageError }, content);
+    t.regex(error?.message ?? '', message, content);
+    t.true(error?.message.startsWith(`--config ${configPath}:`), content);
+  }
+});

@@ -60,6 +60,16 @@ const regions = ['na', 'us', 'sea', 'eu', 'aps-sea', 'aps-na'] as const;
 const optionalText = z.string().trim().min(1).optional();
 const port = z.coerce.number().int().min(0).max(65535);
 
+/** Whether `value` is an http(s) origin exactly as the URL standard serializes it (what a browser's Origin header holds). */
+function isSerializedOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
 const schema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://'),
   REDIS_KEY_PREFIX: z.string().min(1),
@@ -87,7 +97,8 @@ const schema = z.object({
   PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   // Absolute: every wallet redirect's Location is built on it, so a bad value must stop the start, not each redirect.
   RESULT_PAGE_URL: z.url({ protocol: /^https?$/ }).optional(),
-  CODEC_CORS_ORIGIN: z.string().min(1),
+  // Compared with the browser's Origin header as text, so it must be spelled as browsers send it (no path or slash).
+  CODEC_CORS_ORIGIN: z.string().refine(isSerializedOrigin, 'must be an origin like http://localhost:8233 (scheme://host[:port], no path)'),
   DEMO_ENABLED: z.enum(['true', 'false']),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 });

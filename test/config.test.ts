@@ -40,6 +40,14 @@ test('RESULT_PAGE_URL must be an absolute http(s) URL: the wallet redirect build
   t.is(loadConfig({ RESULT_PAGE_URL: 'https://shop.example/linked?lang=en' }).api.resultPageUrl, 'https://shop.example/linked?lang=en');
 });
 
+test('CODEC_CORS_ORIGIN must be an origin exactly as a browser sends it (it is compared with the Origin header as text)', (t) => {
+  for (const value of ['http://localhost:8233/', 'localhost:8233', 'http://ui.example/temporal', 'HTTP://UI.example']) {
+    const error = t.throws(() => loadConfig({ CODEC_CORS_ORIGIN: value }), { instanceOf: ConfigError }, value);
+    t.regex(error.message, /CODEC_CORS_ORIGIN/);
+  }
+  t.is(loadConfig({ CODEC_CORS_ORIGIN: 'https://temporal.example:8443' }).api.codecCorsOrigin, 'https://temporal.example:8443');
+});
+
 test('secret values never appear in config errors', (t) => {
   const error = t.throws(() => loadConfig({ ANTOM_AGENT_TOKEN: 'x'.repeat(200) + 'SECRET-AGENT' }), { instanceOf: ConfigError });
   t.notRegex(error.message, /SECRET-AGENT/);

@@ -4,6 +4,7 @@
  * code the service uses (src/antom/signing.ts).
  */
 import { readFile } from 'node:fs/promises';
+import { SANDBOX_CLIENT_ID_PREFIX } from '../antom/endpoints';
 import { loadPrivateKeyFile, loadPublicKeyFile } from '../antom/keys';
 import { signParts, stringToSign, verifyParts, type SignedParts } from '../antom/signing';
 import { formatSignatureHeader, parseSignatureHeader } from '../antom/signatureHeader';
@@ -96,7 +97,7 @@ function checkPath(path: string, clientId: string): string[] {
     throw new UsageError('--path is the URI path without scheme or host, e.g. /ams/api/v1/authorizations/applyToken');
   }
   if (!path.startsWith('/')) throw new UsageError('--path must start with "/"');
-  if (clientId.startsWith('SANDBOX_') && path.startsWith('/ams/api/')) {
+  if (clientId.startsWith(SANDBOX_CLIENT_ID_PREFIX) && path.startsWith('/ams/api/')) {
     return ['a SANDBOX_ client-id normally calls /ams/sandbox/api/...; the path that is signed must be the path requested'];
   }
   return [];

@@ -241,7 +241,7 @@ export class AntomServer {
     const effect = decision.effect;
     const faultName = effect?.type ?? (decision.delayMs > 0 ? 'delay' : undefined);
     const processes = effect === undefined || shouldProcess(effect);
-    const processed = processes ? this.process(req, route, clientId, bodyText) : undefined;
+    const processed = processes ? this.process(route, clientId, bodyText) : undefined;
 
     if (effect === undefined) {
       record(processed, faultName === undefined ? {} : { fault: faultName });
@@ -316,7 +316,7 @@ export class AntomServer {
   }
 
   /** Parse, validate and perform the operation. */
-  private process(_req: IncomingMessage, route: Route, clientId: string, bodyText: string): Answer {
+  private process(route: Route, clientId: string, bodyText: string): Answer {
     let parsed: unknown;
     try {
       parsed = JSON.parse(bodyText);

@@ -47,6 +47,16 @@ composeTest('the resolved config wires persistence, AOF, the codec endpoint and 
   t.regex(resolved, /condition: service_completed_successfully/);
 });
 
+test('temporal-setup waits for the default namespace (auto-setup creates it after the server is up) and fails loudly', (t) => {
+  // The file itself: `docker-compose config` folds the script into a quoted scalar.
+  const text = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
+  const setup = text.slice(text.indexOf('\n  temporal-setup:'), text.indexOf('\n  temporal-ui:'));
+  t.regex(setup, /\n\s+set -e\n/, 'a failed registration fails the service, so worker and API do not start without it');
+  const waitsForNamespace = setup.search(/until temporal operator search-attribute list[^\n]*--namespace default/);
+  t.true(waitsForNamespace >= 0, 'waits until the namespace exists and the frontend knows it');
+  t.true(waitsForNamespace < setup.indexOf('search-attribute create'), 'before registering into it');
+});
+
 test('the image runs entry points that exist', (t) => {
   const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
   const composeText = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');

@@ -47,6 +47,17 @@ export interface AuthorizationSelector {
 
 const SUCCESS_RESULT = NOTIFICATION_ACK.result;
 
+/**
+ * Who the notification is about, in each platform's field names. Alipay+ always names the authClientId (its
+ * notifications require one); Antom names it when the consult was made for a secondary merchant.
+ */
+function notificationIdentity(authorization: AuthorizationRecord): Record<string, string> {
+  if (authorization.platform === 'alipayplus') {
+    return { authClientId: authorization.authClientId ?? authorization.clientId, customerId: authorization.userId };
+  }
+  return { userId: authorization.userId, ...(authorization.authClientId === undefined ? {} : { authClientId: authorization.authClientId }) };
+}
+
 export function redirectUrlFor(authorization: AuthorizationRecord, authCode: string): string {
   const url = new URL(authorization.authRedirectUrl);
   url.searchParams.set('authCode', authCode);
@@ -100,10 +111,6 @@ export class SandboxCore {
     const url = this.notifyUrlFor(authorization);
     let notificationId: number | undefined;
     if (url !== undefined) {
-      const identity =
-        authorization.platform === 'alipayplus'
-          ? { authClientId: authorization.authClientId ?? authorization.clientId, customerId: authorization.userId }
-          : { userId: authorization.userId, ...(authorization.authClientId === undefined ? {} : { authClientId: authorization.authClientId }) };
       notificationId = this.notifier.enqueue({
         type: 'AUTHCODE_CREATED',
         url,
@@ -113,7 +120,7 @@ export class SandboxCore {
           authCode,
           authState: authorization.authState,
           userLoginId: authorization.userLoginId,
-          ...identity,
+          ...notificationIdentity(authorization),
           result: SUCCESS_RESULT,
         },
       });
@@ -148,10 +155,6 @@ export class SandboxCore {
     const url = this.notifyUrlFor(authorization);
     let notificationId: number | undefined;
     if (url !== undefined) {
-      const identity =
-        authorization.platform === 'alipayplus'
-          ? { authClientId: authorization.authClientId ?? authorization.clientId, customerId: authorization.userId }
-          : { userId: authorization.userId };
       notificationId = this.notifier.enqueue({
         type: 'TOKEN_CANCELED',
         url,
@@ -162,7 +165,7 @@ export class SandboxCore {
           authState: authorization.authState,
           reason,
           userLoginId: authorization.userLoginId,
-          ...identity,
+          ...notificationIdentity(authorization),
           result: SUCCESS_RESULT,
         },
       });

@@ -191,3 +191,29 @@ test('resends become due on an injected clock without any admin call (polling)',
   while (receiver.received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   t.is(receiver.received.length, 2);
 });
+
+test('Antom: a consult made for a secondary merchant (authClientId) names it in AUTHCODE_CREATED and in TOKEN_CANCELED', async (t) => {
+  const receiver = await startReceiver(t, () => ({ status: 200, body: NOTIFICATION_ACK_BODY }));
+  const sandbox = await startTestSandbox(t);
+  const client = clientFor(t, sandbox);
+  const authState = `secondary-${Date.now()}`;
+  await client.consult({
+    customerBelongsTo: 'TNG',
+    authRedirectUrl: 'https://merchant.example/antom/return',
+    scopes: ['AGREEMENT_PAY'],
+    authState,
+    terminalType: 'WEB',
+    authClientId: 'SECONDARY_1',
+    authNotifyUrl: receiver.url,
+  });
+  const { authCode } = sandbox.admin.approve({ authState, clientId: MERCHANT });
+  await client.applyToken({ grantType: 'AUTHORIZATION_CODE', customerBelongsTo: 'TNG', authCode });
+  sandbox.admin.cancelFromWallet({ authState, clientId: MERCHANT });
+  await sandbox.admin.flushNotifications();
+  const types = receiver.received.map((notification) => {
+    const parsed = validateAntomAuthorizationNotification(JSON.parse(notification.body));
+    if (!parsed.ok) throw new Error(parsed.issues.map((issue) => issue.field).join(', '));
+    return [parsed.value.authorizationNotifyType, parsed.value.authClientId];
+  });
+  t.deepEqual(types, [['AUTHCODE_CREATED', 'SECONDARY_1'], ['TOKEN_CANCELED', 'SECONDARY_1']]);
+});

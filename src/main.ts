@@ -183,6 +183,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env, out: { write(te
       metrics,
     });
     running.workerRun = running.worker.run();
+    // Handled below once the API is up; until then a worker failure must not be an unhandled rejection (a crash).
+    running.workerRun.catch(() => undefined);
 
     running.app = await createApiService({
       config,

@@ -121,6 +121,8 @@ function fingerprintOf(value: unknown): string {
 export class AntomServer {
   private readonly server: Server;
   private wrongKey: KeyObject | undefined;
+  /** Timers of calls held by a delay fault; close() clears them so nothing is performed (or keeps the process) later. */
+  private readonly delays = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly core: SandboxCore,
@@ -150,6 +152,8 @@ export class AntomServer {
   }
 
   async close(): Promise<void> {
+    for (const timer of this.delays) clearTimeout(timer);
+    this.delays.clear();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -237,7 +241,7 @@ export class AntomServer {
       this.send(req, res, clientId, answer);
       return;
     }
-    if (decision.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, decision.delayMs));
+    if (decision.delayMs > 0) await this.delay(decision.delayMs);
     const effect = decision.effect;
     const faultName = effect?.type ?? (decision.delayMs > 0 ? 'delay' : undefined);
     const processes = effect === undefined || shouldProcess(effect);
@@ -283,6 +287,17 @@ export class AntomServer {
         this.sendText(req, res, clientId, (processed as Answer).httpStatus, JSON.stringify((processed as Answer).body), 'wrong');
         return;
     }
+  }
+
+  /** Resolves after `ms`, or never when the server closes first (its connection is gone by then). */
+  private delay(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.delays.delete(timer);
+        resolve();
+      }, ms);
+      this.delays.add(timer);
+    });
   }
 
   /** Gateway checks before the body is looked at; undefined = the caller is who it says and the request is fresh. */

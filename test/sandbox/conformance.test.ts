@@ -457,6 +457,21 @@ test('a delay beyond the client deadline is a timeout; skipCalls and times pick 
   t.deepEqual(sandbox.admin.faults(), []);
 });
 
+test('close() abandons a call held by a delay fault: its timer is cleared and the operation is never performed', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const client = clientFor(t, sandbox);
+  const { authCode } = await linkAntom(sandbox, client, 'TNG');
+  const { accessToken } = await client.applyToken({ grantType: 'AUTHORIZATION_CODE', customerBelongsTo: 'TNG', authCode });
+  sandbox.admin.addFault({ endpoint: 'revoke', delayMs: 300 });
+  const revoking = client.revoke({ accessToken }, { timeoutMs: 5_000 });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await sandbox.close();
+  await t.throwsAsync(revoking, { instanceOf: AntomTransportError });
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  t.true(sandbox.admin.isAccessTokenUsable(accessToken), 'the revoke was not performed after close');
+  t.false(sandbox.admin.requests().some((request) => request.endpoint === 'revoke'));
+});
+
 test('a fault scoped to one platform leaves the other alone', async (t) => {
   const sandbox = await startTestSandbox(t);
   const antom = clientFor(t, sandbox);

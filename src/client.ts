@@ -293,8 +293,12 @@ export async function connectAuthorizationClient(
   return {
     client,
     async close() {
-      await connection.close();
-      redis.disconnect();
+      // Redis is released even when closing the Temporal connection fails.
+      try {
+        await connection.close();
+      } finally {
+        redis.disconnect();
+      }
     },
   };
 }

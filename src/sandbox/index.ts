@@ -141,7 +141,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       ...(options.notificationTimeoutMs === undefined ? {} : { attemptTimeoutMs: options.notificationTimeoutMs }),
     },
   );
-  for (const merchant of options.merchants ?? []) core.merchants.register(merchant);
 
   const host = options.host ?? '127.0.0.1';
   const api = new AntomServer(core, options.publicOrigin ?? '');
@@ -149,7 +148,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   const adminServer = new AdminApiServer(admin);
   let apiPort: number;
   let adminPort: number;
+  // Any start-up failure from here on (a merchant key that does not parse, a port in use) closes what the core
+  // already started: the notifier's poll timer runs from its construction.
   try {
+    for (const merchant of options.merchants ?? []) core.merchants.register(merchant);
     apiPort = await api.listen(options.port ?? 0, host);
     adminPort = await adminServer.listen(options.adminPort ?? 0, '127.0.0.1');
   } catch (err) {

@@ -80,7 +80,7 @@ export class SandboxCore {
     policies: Map<string, WalletPolicy>,
     stateSettings: StateSettings,
     readonly settings: CoreSettings,
-    notifierOptions: { scheduleMs?: readonly number[]; pollIntervalMs?: number; attemptTimeoutMs?: number },
+    notifierOptions: { scheduleMs?: readonly number[]; pollIntervalMs?: number; attemptTimeoutMs?: number; retainedFinished?: number },
   ) {
     this.state = new SandboxState(clock, policies, stateSettings);
     // One line per API call: who, what, which answer — never the body (even masked) in the process log.

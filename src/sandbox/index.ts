@@ -28,7 +28,8 @@
  * Defaults (all options below): authCode 60 s, consent link 15 min, refresh-token grace 0, repeats strict
  * (repeated authCode → INVALID_AUTHCODE, rotated refresh token → INVALID_REFRESH_TOKEN; identical repeated consult
  * replays), request-time window ±15 min against the SOURCE clock (the admin offset is not applied: clients keep
- * sending their own time), body limit 1 MiB, times written with +08:00. Wallet policies: walletPolicies.ts
+ * sending their own time), body limit 1 MiB, times written with +08:00, the last 1,000 finished notifications kept
+ * for admin.notifications() (pending ones always). Wallet policies: walletPolicies.ts
  * (GCASH, TNG, TRUEMONEY, DANA, ALIPAY_HK, KAKAOPAY, SANDBOX_SHORT = 30 min access / 2 h refresh, rotating).
  */
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
@@ -49,7 +50,7 @@ export { SandboxClock, systemTimeSource, type TimeSource } from './clock';
 export type { ApprovedConsent, WalletCancellation, AuthorizationSelector } from './core';
 export type { FaultEffect, FaultScript, RateLimit, SandboxEndpoint } from './faults';
 export type { MerchantRegistration, MerchantStatus } from './merchants';
-export { ANTOM_RESEND_SCHEDULE_MS, NOTIFICATION_ACK, type NotificationView, type NotificationAttempt } from './notifier';
+export { ANTOM_RESEND_SCHEDULE_MS, DEFAULT_RETAINED_FINISHED_NOTIFICATIONS, NOTIFICATION_ACK, type NotificationView, type NotificationAttempt } from './notifier';
 export type { ReceivedRequest } from './requestLog';
 export type { GrantView, RepeatPolicy, RepeatBehaviour } from './state';
 export { SHORT_LIVED_TEST_WALLET, defaultWalletPolicies, type WalletPolicy } from './walletPolicies';
@@ -86,6 +87,11 @@ export interface SandboxOptions {
   /** Real ms between checks for due resends. Default 100. */
   readonly notificationPollIntervalMs?: number;
   readonly notificationTimeoutMs?: number;
+  /**
+   * Finished (acknowledged or given-up) notifications admin.notifications() keeps, the most recent; older ones are
+   * forgotten so a long-running sandbox does not grow without bound. Pending ones are always kept. Default 1,000.
+   */
+  readonly retainedFinishedNotifications?: number;
   /** A pino logger, or a level for the sandbox's own. Default level 'silent'. */
   readonly logger?: Logger;
   readonly logLevel?: string;
@@ -139,6 +145,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       ...(options.notificationScheduleMs === undefined ? {} : { scheduleMs: options.notificationScheduleMs }),
       ...(options.notificationPollIntervalMs === undefined ? {} : { pollIntervalMs: options.notificationPollIntervalMs }),
       ...(options.notificationTimeoutMs === undefined ? {} : { attemptTimeoutMs: options.notificationTimeoutMs }),
+      ...(options.retainedFinishedNotifications === undefined ? {} : { retainedFinished: options.retainedFinishedNotifications }),
     },
   );
 

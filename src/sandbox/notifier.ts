@@ -17,6 +17,13 @@ import { maskSecretFields } from './secretMask';
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
+/**
+ * Finished (acknowledged or given-up) notifications kept for the admin listing. A long-running `npm run sandbox`
+ * would otherwise keep every one until reset(), and the poll scans them all; 1,000 — like the request log — is far
+ * more than a test or a debugging session looks back at. Pending ones are always kept: they still have attempts due.
+ */
+export const DEFAULT_RETAINED_FINISHED_NOTIFICATIONS = 1_000;
+
 /** Delay before each attempt, relative to the previous attempt (the first is immediate). Eight attempts over ~24 h. */
 export const ANTOM_RESEND_SCHEDULE_MS: readonly number[] = [0, 2 * MINUTE, 10 * MINUTE, 10 * MINUTE, HOUR, 2 * HOUR, 6 * HOUR, 15 * HOUR];
 
@@ -73,6 +80,8 @@ export interface NotifierOptions {
   readonly pollIntervalMs?: number;
   /** Real ms a receiver gets to answer one attempt. */
   readonly attemptTimeoutMs?: number;
+  /** How many finished notifications list() keeps (the most recent); default DEFAULT_RETAINED_FINISHED_NOTIFICATIONS. */
+  readonly retainedFinished?: number;
 }
 
 export interface NotificationInput {
@@ -103,6 +112,7 @@ export class Notifier {
   private readonly deliveries: Delivery[] = [];
   private nextId = 1;
   private readonly schedule: readonly number[];
+  private readonly retainedFinished: number;
   private readonly timer: NodeJS.Timeout;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly abort = new AbortController();
@@ -111,6 +121,10 @@ export class Notifier {
   constructor(private readonly options: NotifierOptions) {
     this.schedule = options.scheduleMs ?? ANTOM_RESEND_SCHEDULE_MS;
     if (this.schedule.length === 0) throw new RangeError('the resend schedule needs at least one attempt');
+    this.retainedFinished = options.retainedFinished ?? DEFAULT_RETAINED_FINISHED_NOTIFICATIONS;
+    if (!Number.isInteger(this.retainedFinished) || this.retainedFinished < 0) {
+      throw new RangeError('the number of retained finished notifications must be a non-negative integer');
+    }
     this.timer = setInterval(() => void this.pump(), options.pollIntervalMs ?? 100);
     this.timer.unref();
   }
@@ -139,7 +153,8 @@ export class Notifier {
     if (this.closed) return;
     const now = this.options.clock.now();
     const started: Promise<void>[] = [];
-    for (const delivery of this.deliveries) {
+    // A copy: an attempt that fails before its first await finishes synchronously and may forget old deliveries.
+    for (const delivery of [...this.deliveries]) {
       if (delivery.status !== 'PENDING' || delivery.inFlight) continue;
       if (delivery.nextAttemptAt === undefined || delivery.nextAttemptAt > now) continue;
       const attempt = this.attempt(delivery);
@@ -178,6 +193,19 @@ export class Notifier {
     clearInterval(this.timer);
     this.abort.abort();
     await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Drops the oldest finished deliveries beyond the retained number; deliveries are in creation order. */
+  private forgetOldestFinished(): void {
+    let excess = this.deliveries.filter((d) => d.status !== 'PENDING').length - this.retainedFinished;
+    for (let index = 0; excess > 0 && index < this.deliveries.length; ) {
+      if (this.deliveries[index]!.status === 'PENDING') {
+        index += 1;
+      } else {
+        this.deliveries.splice(index, 1);
+        excess -= 1;
+      }
+    }
   }
 
   private async attempt(delivery: Delivery): Promise<void> {
@@ -234,6 +262,7 @@ export class Notifier {
     } else {
       delivery.nextAttemptAt = clock.now() + (this.schedule[number] ?? 0);
     }
+    if (delivery.status !== 'PENDING') this.forgetOldestFinished();
     this.options.logger.info(
       { notification: delivery.id, type: delivery.type, attempt: number, httpStatus, error, acknowledged },
       'notification attempt',

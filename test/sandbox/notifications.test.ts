@@ -9,8 +9,11 @@ import { verifyParts } from '../../src/antom/signing';
 import { parseSignatureHeader } from '../../src/antom/signatureHeader';
 import { validateAntomAuthorizationNotification, validateAlipayPlusAuthNotification } from '../../src/antom/notifications';
 import { NOTIFICATION_ACK_BODY } from '../../src/antom/notificationAck';
-import { ANTOM_RESEND_SCHEDULE_MS, type RunningSandbox } from '../../src/sandbox';
-import { merchantKeys } from '../support/fixtureKeys';
+import { ANTOM_RESEND_SCHEDULE_MS, DEFAULT_RETAINED_FINISHED_NOTIFICATIONS, type RunningSandbox } from '../../src/sandbox';
+import { Notifier } from '../../src/sandbox/notifier';
+import { SandboxClock } from '../../src/sandbox/clock';
+import { createLogger } from '../../src/logger';
+import { antomKeys, merchantKeys } from '../support/fixtureKeys';
 import { MERCHANT, clientFor, linkAlipayPlus, linkAntom, startTestSandbox } from './harness';
 
 interface Received {
@@ -216,4 +219,45 @@ test('Antom: a consult made for a secondary merchant (authClientId) names it in 
     return [parsed.value.authorizationNotifyType, parsed.value.authClientId];
   });
   t.deepEqual(types, [['AUTHCODE_CREATED', 'SECONDARY_1'], ['TOKEN_CANCELED', 'SECONDARY_1']]);
+});
+
+test('only the most recent finished notifications are kept (retainedFinishedNotifications); pending ones always are', async (t) => {
+  const receiver = await startReceiver(t, () => ({ status: 200, body: NOTIFICATION_ACK_BODY }));
+  const sandbox = await startTestSandbox(t, { retainedFinishedNotifications: 3 });
+  const client = clientFor(t, sandbox);
+  // The oldest one stays pending: its receiver is unreachable, so it still has resends due.
+  await linkAntom(sandbox, client, 'GCASH', { authNotifyUrl: 'http://127.0.0.1:9/notify' });
+  const ids: number[] = [];
+  for (let i = 0; i < 5; i += 1) {
+    const { authState } = await linkAntom(sandbox, client, 'GCASH', { authNotifyUrl: receiver.url });
+    await sandbox.admin.flushNotifications();
+    const delivered = sandbox.admin.notifications().find((n) => (n.body as { authState?: string }).authState === authState);
+    ids.push(delivered?.id ?? -1);
+  }
+  t.is(receiver.received.length, 5, 'all five were delivered');
+  const listed = sandbox.admin.notifications();
+  t.deepEqual(
+    listed.map((n) => n.status),
+    ['PENDING', 'ACKNOWLEDGED', 'ACKNOWLEDGED', 'ACKNOWLEDGED'],
+  );
+  t.deepEqual(listed.slice(1).map((n) => n.id), ids.slice(2), 'the three most recent acknowledged ones');
+});
+
+test('by default the last 1,000 finished notifications are kept', async (t) => {
+  t.timeout(60_000);
+  const receiver = await startReceiver(t, () => ({ status: 200, body: NOTIFICATION_ACK_BODY }));
+  const notifier = new Notifier({ clock: new SandboxClock(), privateKey: antomKeys.privateKey, logger: createLogger({ level: 'silent' }), timeOffsetMinutes: 480 });
+  t.teardown(() => notifier.close());
+  const total = DEFAULT_RETAINED_FINISHED_NOTIFICATIONS + 5;
+  for (let sent = 0; sent < total; sent += 10) {
+    for (let i = sent; i < Math.min(total, sent + 10); i += 1) {
+      notifier.enqueue({ type: 'AUTHCODE_CREATED', url: receiver.url, clientId: MERCHANT, body: { n: i } });
+    }
+    await notifier.idle();
+  }
+  t.is(receiver.received.length, total);
+  const listed = notifier.list();
+  t.is(DEFAULT_RETAINED_FINISHED_NOTIFICATIONS, 1_000);
+  t.is(listed.length, 1_000);
+  t.deepEqual([listed[0]?.body, listed.at(-1)?.body], [{ n: 5 }, { n: total - 1 }], 'the oldest five were forgotten');
 });

@@ -4,23 +4,20 @@
  * arrives signed and stops once acknowledged. Deny and a reused link are checked the same way.
  */
 import test from 'ava';
-import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { verifyParts } from '../../src/antom/signing';
 import { parseSignatureHeader } from '../../src/antom/signatureHeader';
 import { NOTIFICATION_ACK_BODY } from '../../src/antom/notificationAck';
 import { ANTOM_RESEND_SCHEDULE_MS } from '../../src/sandbox';
 import { clientFor, startTestSandbox, uniqueAuthState } from './harness';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { launchChromium } from '../support/chromium';
 
 let browser: Browser | undefined;
 
 test.before(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  browser = await launchChromium();
 });
 
 test.after.always(async () => {

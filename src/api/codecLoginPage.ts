@@ -5,6 +5,7 @@
  * clickjacking).
  */
 import { createHash } from 'node:crypto';
+import { escapeHtml } from '../html';
 
 const STYLE = `
   body { font-family: system-ui, sans-serif; max-width: 42rem; margin: 2rem auto; padding: 0 1rem; color: #1d2433; }
@@ -23,12 +24,6 @@ export const CODEC_LOGIN_PAGE_CSP = [
   "frame-ancestors 'none'",
   "base-uri 'none'",
 ].join('; ');
-
-const ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ENTITIES[c]!);
-}
 
 export interface CodecLoginPageModel {
   /** What the operator enters as the UI's codec server endpoint: <public base URL>/codec. */

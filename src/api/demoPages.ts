@@ -3,6 +3,7 @@
  * a wallet, enter a customer id, Link → QR + "Open wallet") and the result page the wallet redirect lands on (state,
  * masked account, next refresh, Cancel). Plain HTML and a little script; every value is inserted as text.
  */
+import { escapeHtml } from '../html';
 
 const STYLE = `
   body { font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; color: #1d2433; }
@@ -16,7 +17,7 @@ const STYLE = `
 `;
 
 export function demoLinkPage(wallets: readonly string[]): string {
-  const options = wallets.map((w) => `<option value="${w}">${w}</option>`).join('');
+  const options = wallets.map((w) => `<option value="${escapeHtml(w)}">${escapeHtml(w)}</option>`).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>antom-auth demo</title><style>${STYLE}</style></head>
 <body>

@@ -2,11 +2,8 @@
  * The wallet's consent page at a consult's normalUrl: who asks, for which scopes, and Approve / Deny buttons that
  * POST a form back to the sandbox. Plain HTML without scripts so it works in any browser, headless or not.
  */
+import { escapeHtml } from '../html';
 import type { AuthorizationRecord } from './state';
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 const STYLE = `
   body { font-family: system-ui, sans-serif; max-width: 28rem; margin: 3rem auto; padding: 0 1rem; color: #1a1a1a; }

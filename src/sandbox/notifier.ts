@@ -6,6 +6,7 @@
  * attempts in milliseconds.
  */
 import type { KeyObject } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { request } from 'undici';
 import type { Logger } from 'pino';
 import { signParts } from '../antom/signing';
@@ -115,7 +116,13 @@ export class Notifier {
   private readonly retainedFinished: number;
   private readonly timer: NodeJS.Timeout;
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly abort = new AbortController();
+  // One signal cancels every in-flight delivery on close(); each attempt listens on it, so the listener count is
+  // the number of deliveries in flight, not a leak.
+  private readonly abort = (() => {
+    const controller = new AbortController();
+    setMaxListeners(0, controller.signal);
+    return controller;
+  })();
   private closed = false;
 
   constructor(private readonly options: NotifierOptions) {

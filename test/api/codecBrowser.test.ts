@@ -6,28 +6,15 @@
  * read the answer even while the operator is signed in. Screenshot of the signed-in login page in test-results/.
  */
 import test from 'ava';
-import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { CODEC_SESSION_COOKIE } from '../../src/api/codecSession';
 import { freePort } from '../../src/embeddedTemporal';
 import { API_KEY, bearer, startApiHarness } from './apiHarness';
-import { launchChromium } from '../support/chromium';
+import { screenshotPath, useChromium } from '../support/chromium';
 
-const RESULTS = join(__dirname, '..', '..', 'test-results');
-
-let browser: Browser | undefined;
-
-test.before(async () => {
-  browser = await launchChromium();
-  mkdirSync(RESULTS, { recursive: true });
-});
-
-test.after.always(async () => {
-  await browser?.close();
-});
+const browser = useChromium(test);
 
 /**
  * A page standing in for a web UI on its own origin: `decode(payloads)` posts to the codec as the Temporal UI does
@@ -75,7 +62,7 @@ test('the UI origin decodes with the operator\'s session cookie only after sign-
   const plain = { payloads: [{ metadata: { encoding: b64('json/plain') }, data: b64('{"accessToken":"AT-browser-codec-01"}') }] };
   const encrypted = (await h.app.inject({ method: 'POST', url: '/codec/encode', headers: bearer, payload: plain })).json<unknown>();
 
-  const context = await (browser as Browser).newContext();
+  const context = await browser().newContext();
   t.teardown(() => context.close());
   const uiTab = await context.newPage();
   await uiTab.goto(`${ui.origin}/`);
@@ -97,7 +84,7 @@ test('the UI origin decodes with the operator\'s session cookie only after sign-
   await login.fill('#api-key', API_KEY);
   await Promise.all([login.waitForURL(`${apiUrl}/codec/login`), login.click('#sign-in')]);
   t.regex((await login.textContent('#status')) ?? '', /^Signed in until \d{4}-/);
-  await login.screenshot({ path: join(RESULTS, 'codec-login-signed-in.png'), fullPage: true });
+  await login.screenshot({ path: screenshotPath('codec-login-signed-in.png'), fullPage: true });
   t.deepEqual(cspViolations, [], 'the page renders within its own CSP');
 
   const [cookie, ...others] = await context.cookies(`${apiUrl}/codec/decode`);

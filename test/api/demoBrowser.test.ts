@@ -4,28 +4,15 @@
  * showing ACTIVE, the masked userLoginId and the next refresh → Cancel → REVOKED. Screenshots go to test-results/.
  */
 import test from 'ava';
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
+import { existsSync } from 'node:fs';
 import { startService } from './serviceHarness';
-import { launchChromium } from '../support/chromium';
+import { screenshotPath, useChromium } from '../support/chromium';
 
-const RESULTS = join(__dirname, '..', '..', 'test-results');
-
-let browser: Browser | undefined;
-
-test.before(async () => {
-  browser = await launchChromium();
-  mkdirSync(RESULTS, { recursive: true });
-});
-
-test.after.always(async () => {
-  await browser?.close();
-});
+const browser = useChromium(test);
 
 test('demo: link GCASH in the browser, approve on the consent page, see ACTIVE with the masked account, cancel → REVOKED', async (t) => {
   const s = await startService(t);
-  const page = await (browser as Browser).newPage();
+  const page = await browser().newPage();
   t.teardown(() => page.close());
   const pageErrors: string[] = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -41,7 +28,7 @@ test('demo: link GCASH in the browser, approve on the consent page, see ACTIVE w
   await page.waitForFunction("(() => { const img = document.querySelector('#qr img'); return img !== null && img.complete && img.naturalWidth > 0; })()");
   const walletHref = await page.getAttribute('#open-wallet', 'href');
   t.true(walletHref?.startsWith(s.sandbox.url), 'Open wallet leads to the (sandbox) wallet consent page');
-  await page.screenshot({ path: join(RESULTS, 'demo-1-link.png'), fullPage: true });
+  await page.screenshot({ path: screenshotPath('demo-1-link.png'), fullPage: true });
 
   await page.click('#open-wallet');
   await page.waitForURL(`${s.sandbox.url}/**`);
@@ -58,14 +45,14 @@ test('demo: link GCASH in the browser, approve on the consent page, see ACTIVE w
   const userLoginId = (await page.textContent('#user-login-id')) ?? '';
   t.regex(userLoginId, /\*/, 'the linked account is shown masked');
   t.notRegex((await page.textContent('#next-refresh')) ?? '', /^—$/, 'the next refresh time is shown');
-  await page.screenshot({ path: join(RESULTS, 'demo-2-active.png'), fullPage: true });
+  await page.screenshot({ path: screenshotPath('demo-2-active.png'), fullPage: true });
 
   await page.click('#cancel');
   await page.waitForFunction("document.querySelector('#state')?.textContent === 'REVOKED'", undefined, { timeout: 20_000 });
-  await page.screenshot({ path: join(RESULTS, 'demo-3-revoked.png'), fullPage: true });
+  await page.screenshot({ path: screenshotPath('demo-3-revoked.png'), fullPage: true });
   t.is(((await (await s.api('/authorizations/GCASH/browser-customer-1')).json()) as { state: string }).state, 'REVOKED');
   t.deepEqual(pageErrors, []);
-  for (const name of ['demo-1-link.png', 'demo-2-active.png', 'demo-3-revoked.png']) t.true(existsSync(join(RESULTS, name)));
+  for (const name of ['demo-1-link.png', 'demo-2-active.png', 'demo-3-revoked.png']) t.true(existsSync(screenshotPath(name)));
 });
 
 test('the demo is not served when DEMO_ENABLED is off', async (t) => {

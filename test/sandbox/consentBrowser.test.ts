@@ -6,23 +6,14 @@
 import test from 'ava';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser } from 'playwright-core';
 import { verifyParts } from '../../src/antom/signing';
 import { parseSignatureHeader } from '../../src/antom/signatureHeader';
 import { NOTIFICATION_ACK_BODY } from '../../src/antom/notificationAck';
 import { ANTOM_RESEND_SCHEDULE_MS } from '../../src/sandbox';
 import { clientFor, startTestSandbox, uniqueAuthState } from './harness';
-import { launchChromium } from '../support/chromium';
+import { useChromium } from '../support/chromium';
 
-let browser: Browser | undefined;
-
-test.before(async () => {
-  browser = await launchChromium();
-});
-
-test.after.always(async () => {
-  await browser?.close();
-});
+const browser = useChromium(test);
 
 interface Hit {
   method: string;
@@ -67,7 +58,7 @@ test('approve in the browser: redirect with authCode + authState, signed AUTHCOD
     terminalType: 'WEB',
   });
 
-  const page = await (browser as Browser).newPage();
+  const page = await browser().newPage();
   t.teardown(() => page.close());
   await page.goto(consult.normalUrl ?? '');
   t.is(await page.textContent('.wallet'), 'GCASH');
@@ -128,7 +119,7 @@ test('the authCode from a browser approval exchanges for tokens within its minut
     authState: uniqueAuthState('browser'),
     terminalType: 'WEB',
   });
-  const page = await (browser as Browser).newPage();
+  const page = await browser().newPage();
   t.teardown(() => page.close());
   await page.goto(consult.normalUrl ?? '');
   await Promise.all([page.waitForURL(`${merchant.origin}/return**`), page.click('#approve')]);
@@ -149,7 +140,7 @@ test('deny in the browser: no authCode, no notification, link spent', async (t) 
     authState: uniqueAuthState('deny'),
     terminalType: 'WEB',
   });
-  const page = await (browser as Browser).newPage();
+  const page = await browser().newPage();
   t.teardown(() => page.close());
   await page.goto(consult.normalUrl ?? '');
   await Promise.all([page.waitForSelector('#declined'), page.click('#deny')]);

@@ -1,29 +1,14 @@
 // Inbound notifications (src/antom/notifications.ts): per-type required fields, named-field rejections, and the
 // leniency a long-lived receiver needs (unknown fields, null/"" optionals).
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import {
   validateAlipayPlusAuthNotification,
   validateAntomAuthorizationNotification,
   validateConsultUnbindingRequest,
 } from '../../src/antom/notifications';
-import { formatIssues, type Validation } from '../../src/antom/validation';
+import { okResult, rejects, value } from './validationAssertions';
 
-const ok = { resultStatus: 'S', resultCode: 'SUCCESS', resultMessage: 'success' };
-
-function rejects<T>(t: ExecutionContext, validation: Validation<T>, expected: string): void {
-  if (validation.ok) {
-    t.fail(`expected rejection "${expected}", but it was accepted`);
-    return;
-  }
-  const text = formatIssues(validation.messageName, validation.issues);
-  t.true(text.includes(expected), `expected "${expected}" in "${text}"`);
-}
-
-function value<T>(t: ExecutionContext, validation: Validation<T>): T {
-  if (!validation.ok) throw new Error(`expected acceptance, got ${formatIssues(validation.messageName, validation.issues)}`);
-  t.pass();
-  return validation.value;
-}
+const ok = okResult;
 
 test('Antom AUTHCODE_CREATED carries authCode and authState, narrowed by type', (t) => {
   const notification = value(

@@ -1,6 +1,6 @@
 // Received response bodies (src/antom/responses.ts): the envelope every response has, and the success bodies with
 // their required fields and parsed expiry times. Wrong shapes are rejected naming the field.
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import {
   validateAlipayPlusApplyTokenResponse,
   validateAntomApplyTokenResponse,
@@ -10,24 +10,9 @@ import {
   validateResponseEnvelope,
   validateRevokeResponse,
 } from '../../src/antom/responses';
-import { formatIssues, type Validation } from '../../src/antom/validation';
+import { okResult, rejects, value } from './validationAssertions';
 
-const ok = { resultStatus: 'S', resultCode: 'SUCCESS', resultMessage: 'success' };
-
-function rejects<T>(t: ExecutionContext, validation: Validation<T>, expected: string): void {
-  if (validation.ok) {
-    t.fail(`expected rejection "${expected}", but it was accepted`);
-    return;
-  }
-  const text = formatIssues(validation.messageName, validation.issues);
-  t.true(text.includes(expected), `expected "${expected}" in "${text}"`);
-}
-
-function value<T>(t: ExecutionContext, validation: Validation<T>): T {
-  if (!validation.ok) throw new Error(`expected acceptance, got ${formatIssues(validation.messageName, validation.issues)}`);
-  t.pass();
-  return validation.value;
-}
+const ok = okResult;
 
 test('envelope: result with S/F/U and a code is read; resultMessage may be missing', (t) => {
   t.deepEqual(value(t, validateResponseEnvelope({ result: ok, extra: 1 })), { result: ok });

@@ -1,15 +1,17 @@
 /**
  * The Temporal dev server `npm start` embeds when TEMPORAL_ADDRESS is unset: @temporalio/testing's createLocal with
  * the Web UI, a SQLite file under TEMPORAL_DATA_DIR (authorizations survive restarts) and our search attributes
- * registered. The CLI binary is downloaded (and cached) by the SDK, or taken from TEMPORAL_CLI_PATH.
+ * registered. The CLI binary is TEMPORAL_CLI_PATH, else the one `scripts/provision-temporal.sh` installed into
+ * .temporal/bin (npm start runs it first), else the SDK's download (which needs internet access).
  *
- * Where it cannot start (typically: no internet access for the download), startEmbeddedTemporal throws
- * EmbeddedTemporalUnavailableError whose message is one line naming the two ways out.
+ * Where it cannot start, startEmbeddedTemporal throws EmbeddedTemporalUnavailableError whose message is one line
+ * naming the ways out.
  */
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { locateTemporalBinary, PROVISION_COMMAND } from './temporalBinaries';
 import { SEARCH_ATTRIBUTES } from './workflows/definitions';
 
 export class EmbeddedTemporalUnavailableError extends Error {
@@ -51,13 +53,13 @@ export async function freePort(preferred: number, host = '127.0.0.1'): Promise<n
 function reasonOf(error: unknown, cliPath: string | undefined): string {
   const message = error instanceof Error ? error.message : String(error);
   // With a local binary nothing is downloaded, whatever the SDK's message chain says.
-  if (cliPath) return `TEMPORAL_CLI_PATH=${cliPath} could not be started`;
-  if (/download/i.test(message)) return 'the Temporal CLI could not be downloaded (no internet access?)';
+  if (cliPath) return `the Temporal CLI at ${cliPath} could not be started (${message.split('\n')[0]!.slice(0, 120)})`;
+  if (/download/i.test(message)) return `no Temporal CLI in .temporal/bin (run \`${PROVISION_COMMAND}\`) and the SDK could not download one`;
   return message.split('\n')[0]!.slice(0, 160);
 }
 
 export function unavailableMessage(reason: string): string {
-  return `antom-auth: cannot start the embedded Temporal dev server: ${reason}. Either set TEMPORAL_ADDRESS=host:port to use a running Temporal server, or set TEMPORAL_CLI_PATH=/path/to/temporal to use a local Temporal CLI binary.`;
+  return `antom-auth: cannot start the embedded Temporal dev server: ${reason}. Run \`${PROVISION_COMMAND}\`, or set TEMPORAL_ADDRESS=host:port to use a running Temporal server, or TEMPORAL_CLI_PATH=/path/to/temporal to use a local Temporal CLI binary.`;
 }
 
 export async function startEmbeddedTemporal(options: EmbeddedTemporalOptions): Promise<EmbeddedTemporal> {
@@ -65,6 +67,8 @@ export async function startEmbeddedTemporal(options: EmbeddedTemporalOptions): P
   mkdirSync(dataDir, { recursive: true });
   const port = await freePort(7233);
   const uiPort = await freePort(8233);
+  // Only the provisioned copy here: TEMPORAL_CLI_PATH arrives as options.cliPath through the validated config.
+  const cliPath = options.cliPath ?? locateTemporalBinary('cli', {})?.path;
   let env: TestWorkflowEnvironment;
   try {
     env = await TestWorkflowEnvironment.createLocal({
@@ -75,12 +79,12 @@ export async function startEmbeddedTemporal(options: EmbeddedTemporalOptions): P
         namespace: options.namespace,
         dbFilename: join(dataDir, 'temporal.sqlite'),
         searchAttributes: Object.values(SEARCH_ATTRIBUTES),
-        ...(options.cliPath ? { executable: { type: 'existing-path', path: options.cliPath } } : {}),
+        ...(cliPath ? { executable: { type: 'existing-path', path: cliPath } } : {}),
         ...(options.uiCodecEndpoint ? { extraArgs: ['--ui-codec-endpoint', options.uiCodecEndpoint] } : {}),
       },
     });
   } catch (error) {
-    throw new EmbeddedTemporalUnavailableError(unavailableMessage(reasonOf(error, options.cliPath)));
+    throw new EmbeddedTemporalUnavailableError(unavailableMessage(reasonOf(error, cliPath)));
   }
   return {
     env,

@@ -12,8 +12,8 @@
  *     metrics               where Antom calls (clients built here; given ones carry their own onCall) and the refresh
  *                           lead time of each projection are recorded (src/metrics.ts ServiceMetrics)
  *
- * Start-up checks, each failing with one line naming the setting: the key ring, the Antom key files, Redis (PING)
- * and Temporal (connect), with short timeouts. Workflow code comes from WORKFLOW_BUNDLE_PATH when set (production,
+ * Start-up checks, each failing with one line naming the setting: the key ring, the Antom key files, Redis (PING),
+ * Temporal (connect) and the namespace's search attributes (present, with the right types), with short timeouts. Workflow code comes from WORKFLOW_BUNDLE_PATH when set (production,
  * built by `tsx src/worker.ts --bundle <out.js>`), else it is bundled at start from src/workflows. Payloads and
  * failures are encrypted by the shared data converter. Shutdown: the Temporal runtime turns SIGINT/SIGTERM into a
  * graceful worker shutdown (in-flight activities get the grace time), then Redis and the Antom pools are closed.
@@ -38,6 +38,7 @@ import { installTemporalRuntimeWithMetrics, startMetricsServer, type MetricsServ
 import { workerMetricsHooks, type WorkerMetrics } from './worker/metricsHooks';
 import {
   checkRedis,
+  checkSearchAttributes,
   connectTemporal,
   DEFAULT_STARTUP_TIMEOUT_MS,
   loadAntomKeys,
@@ -45,6 +46,7 @@ import {
   WorkerStartupError,
 } from './worker/startupChecks';
 import { buildWorkflowBundle, WORKFLOWS_PATH } from './worker/workflowBundle';
+import { SEARCH_ATTRIBUTES } from './workflows/definitions';
 
 export { buildWorkflowBundle } from './worker/workflowBundle';
 export { WorkerStartupError } from './worker/startupChecks';
@@ -120,6 +122,12 @@ export async function createWorker(config: Config, deps: WorkerDeps = {}): Promi
     throw new WorkerStartupError('unreachable', problems);
   }
   const connection = (temporal as { connection: NativeConnection }).connection;
+  const searchAttributeProblem = await checkSearchAttributes(connection, config.temporal.namespace, Object.values(SEARCH_ATTRIBUTES), timeoutMs);
+  if (searchAttributeProblem) {
+    if (!deps.connection) await connection.close();
+    await closeOwnedClients();
+    throw new WorkerStartupError('configuration', [searchAttributeProblem]);
+  }
   const redis = deps.redis ?? new Redis(config.redis.url, { maxRetriesPerRequest: 3 });
   redis.on('error', (error: Error) => logger.warn({ err: error }, 'Redis connection error'));
 

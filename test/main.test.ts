@@ -1,13 +1,16 @@
 /**
  * `npm start` and `npm run api` as a user runs them (a child process): start-up failures are one clear line on
- * stderr with a non-zero exit, never a stack trace. Where the embedded Temporal dev server can be had (internet
- * access), the same test checks the happy path instead: it prints its URLs and Ctrl-C stops it cleanly.
+ * stderr with a non-zero exit, never a stack trace. The happy path runs the provisioned Temporal dev server (pretest
+ * installs it): the banner's UI answers, the search attributes are registered, and Ctrl-C stops everything.
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { freePort } from '../src/embeddedTemporal';
+import { SEARCH_ATTRIBUTES } from '../src/workflows/definitions';
 
 const ROOT = join(__dirname, '..');
 
@@ -48,26 +51,37 @@ function dataDir(t: import('ava').ExecutionContext): string {
   return dir;
 }
 
-test('npm start without TEMPORAL_ADDRESS: one line naming both ways out when the dev server cannot be downloaded (or runs and stops on Ctrl-C)', async (t) => {
+test('npm start without TEMPORAL_ADDRESS runs the provisioned dev server: banner, a Temporal UI that answers, Ctrl-C stops it', async (t) => {
+  const apiPort = await freePort(0);
   let sentSigint = false;
-  const outcome = await run('src/main.ts', { TEMPORAL_DATA_DIR: dataDir(t) }, (stdout, child) => {
-    if (!sentSigint && stdout.includes('Press Ctrl-C to stop.')) {
-      sentSigint = true;
-      child.kill('SIGINT');
-    }
+  let uiStatus: number | undefined;
+  let searchAttributesListed = false;
+  const outcome = await run('src/main.ts', { TEMPORAL_DATA_DIR: dataDir(t), API_PORT: String(apiPort) }, (stdout, child) => {
+    if (sentSigint || !stdout.includes('Press Ctrl-C to stop.')) return;
+    sentSigint = true;
+    const ui = /Temporal UI\s+(http:\/\/localhost:\d+)/.exec(stdout)?.[1];
+    const address = /Temporal\s+(127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
+    void (async () => {
+      try {
+        if (ui) uiStatus = (await fetch(`${ui}/namespaces/default/workflows`)).status;
+        if (address) {
+          // The banner's server is the real one, with our search attributes registered.
+          const connection = await Connection.connect({ address });
+          const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
+          searchAttributesListed = Object.values(SEARCH_ATTRIBUTES).every((key) => customAttributes?.[key.name] !== undefined);
+          await connection.close();
+        }
+      } finally {
+        child.kill('SIGINT');
+      }
+    })();
   });
-  if (sentSigint) {
-    t.log('the dev server could be downloaded here: checked start-up and Ctrl-C instead');
-    t.regex(outcome.stdout, /Temporal UI\s+http:\/\/localhost:\d+/);
-    t.regex(outcome.stdout, /demo\s+http:\/\/127\.0\.0\.1:8080\/demo/);
-    t.is(outcome.code, 0);
-    return;
-  }
-  t.is(outcome.code, 1);
-  t.deepEqual(lines(outcome.stderr), [
-    'antom-auth: cannot start the embedded Temporal dev server: the Temporal CLI could not be downloaded (no internet access?). Either set TEMPORAL_ADDRESS=host:port to use a running Temporal server, or set TEMPORAL_CLI_PATH=/path/to/temporal to use a local Temporal CLI binary.',
-  ]);
-  t.is(outcome.stdout, '');
+  t.true(sentSigint, `no banner; stderr: ${outcome.stderr}`);
+  t.regex(outcome.stdout, /Temporal UI\s+http:\/\/localhost:\d+/);
+  t.regex(outcome.stdout, new RegExp(`demo\\s+http://127\\.0\\.0\\.1:${apiPort}/demo`));
+  t.is(uiStatus, 200, 'the Temporal UI URL in the banner answers');
+  t.true(searchAttributesListed, 'the embedded server has the search attributes');
+  t.is(outcome.code, 0, outcome.stderr);
 });
 
 test('npm start with a TEMPORAL_CLI_PATH that cannot run: one line naming it, exit 1', async (t) => {
@@ -80,7 +94,8 @@ test('npm start with a TEMPORAL_CLI_PATH that cannot run: one line naming it, ex
     t.is(outcome.code, 1);
     const errors = lines(outcome.stderr);
     t.is(errors.length, 1, outcome.stderr);
-    t.true(errors[0]!.startsWith(`antom-auth: cannot start the embedded Temporal dev server: TEMPORAL_CLI_PATH=${cliPath} could not be started.`));
+    t.true(errors[0]!.startsWith(`antom-auth: cannot start the embedded Temporal dev server: the Temporal CLI at ${cliPath} could not be started (`), errors[0]);
+    t.regex(errors[0]!, /Run `bash scripts\/provision-temporal.sh`/);
     t.notRegex(outcome.stderr, /\n\s+at /, 'no stack trace');
   }
 });

@@ -4,6 +4,14 @@
  * so an operator reading a crash-looping container's log sees at once what to fix.
  */
 import type { KeyObject } from 'node:crypto';
+import type { SearchAttributeType } from '@temporalio/common';
+
+/** The shape defineSearchAttributeKey returns (the SDK does not export the type by name). */
+interface SearchAttributeKey<T extends SearchAttributeType> {
+  readonly name: string;
+  readonly type: T;
+}
+import { temporal } from '@temporalio/proto';
 import { NativeConnection } from '@temporalio/worker';
 import { Redis } from 'ioredis';
 import { KeyConfigurationError, loadPrivateKeyFile, loadPublicKeyFile } from '../antom/keys';
@@ -133,4 +141,63 @@ export async function connectTemporal(
     connecting.then((late) => late.close()).catch(() => undefined);
     return { problem: `TEMPORAL_ADDRESS: Temporal at ${address} is unreachable (${reason(error)})` };
   }
+}
+
+/** What listSearchAttributes needs: both the worker's NativeConnection and the client's Connection have it. */
+export interface OperatorServiceLike {
+  readonly operatorService: {
+    listSearchAttributes(request: { namespace: string }): Promise<{ customAttributes?: Record<string, unknown> | null }>;
+  };
+}
+
+/** Titled like `temporal operator search-attribute create --type` spells them. */
+const TYPE_NAMES: Record<string, string> = {
+  TEXT: 'Text',
+  KEYWORD: 'Keyword',
+  INT: 'Int',
+  DOUBLE: 'Double',
+  BOOL: 'Bool',
+  DATETIME: 'Datetime',
+  KEYWORD_LIST: 'KeywordList',
+};
+
+/**
+ * Undefined when the namespace has every search attribute the workflow upserts, with the right type; otherwise one
+ * line naming what is missing or mistyped and the command that registers it. Without them the server fails every
+ * workflow task (BAD_SEARCH_ATTRIBUTES), the SDK retries the task forever, and a link never answers.
+ */
+export async function checkSearchAttributes(
+  connection: OperatorServiceLike,
+  namespace: string,
+  required: readonly SearchAttributeKey<SearchAttributeType>[],
+  timeoutMs: number = DEFAULT_STARTUP_TIMEOUT_MS,
+): Promise<string | undefined> {
+  let registered: Record<string, unknown>;
+  try {
+    const response = await withTimeout(connection.operatorService.listSearchAttributes({ namespace }), timeoutMs, () => undefined);
+    registered = response.customAttributes ?? {};
+  } catch (error) {
+    return `TEMPORAL_NAMESPACE: cannot list the search attributes of namespace ${namespace} (${reason(error)})`;
+  }
+  const missing: SearchAttributeKey<SearchAttributeType>[] = [];
+  const mistyped: string[] = [];
+  for (const key of required) {
+    const have = registered[key.name];
+    if (have === undefined) {
+      missing.push(key);
+      continue;
+    }
+    // The proto enum arrives as a number from gRPC; its name, e.g. INDEXED_VALUE_TYPE_KEYWORD, ends in our type.
+    const haveType = (typeof have === 'number' ? (temporal.api.enums.v1.IndexedValueType[have] ?? String(have)) : String(have)).replace(/^INDEXED_VALUE_TYPE_/, '');
+    if (haveType !== key.type) mistyped.push(`${key.name} is ${TYPE_NAMES[haveType] ?? haveType} (needs ${TYPE_NAMES[key.type]})`);
+  }
+  if (missing.length === 0 && mistyped.length === 0) return undefined;
+  const parts = [
+    ...(missing.length > 0 ? [`lacks ${missing.map((k) => `${k.name} (${TYPE_NAMES[k.type]})`).join(', ')}`] : []),
+    ...(mistyped.length > 0 ? [`has ${mistyped.join(', ')}`] : []),
+  ];
+  const fix = missing.map((k) => `temporal operator search-attribute create --namespace ${namespace} --name ${k.name} --type ${TYPE_NAMES[k.type]}`);
+  return `TEMPORAL_NAMESPACE: namespace ${namespace} ${parts.join(' and ')}${
+    fix.length > 0 ? `; register: ${fix.join(' && ')}` : ''
+  }${mistyped.length > 0 ? '; a mistyped attribute must be removed and re-created by an operator (or use another namespace)' : ''}`;
 }

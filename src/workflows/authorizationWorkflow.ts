@@ -126,6 +126,9 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
   let refreshCount = resume?.refreshCount ?? 0;
   let reconsults = resume?.reconsults ?? 0;
   const runCount = (resume?.runCount ?? 0) + 1;
+  /** Long waits end here and continue as new (policy.maxRunMs). */
+  const runDeadline = Date.now() + policy.maxRunMs;
+  const runExpired = (): boolean => Date.now() >= runDeadline;
   let runRefreshes = 0;
   let lastError: AuthorizationError | undefined = resume?.lastError;
   let attention: AttentionInfo | undefined = resume?.attention;
@@ -396,12 +399,14 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
     publishedSearchAttributes: publishedKey,
   });
 
-  /** Continue-as-new once no handler is mid-flight; returns (stays in this run) when a cancel came first. */
-  const continueAsNewIfQuiet = async (): Promise<void> => {
-    await condition(() => allHandlersFinished() || cancelRequested || walletCanceled);
-    if (cancelRequested || walletCanceled) return;
+  /** Continue-as-new once no handler is mid-flight; returns (stays in this run) when `interrupted` turns true first. */
+  const continueAsNewUnless = async (interrupted: () => boolean): Promise<void> => {
+    await condition(() => allHandlersFinished() || interrupted());
+    if (interrupted()) return;
     await continueAsNewWith(snapshot());
   };
+  /** Continue-as-new unless a cancel came first (the loop handles it in this run). */
+  const continueAsNewIfQuiet = (): Promise<void> => continueAsNewUnless(() => cancelRequested || walletCanceled);
 
   // ---- main loop ----
   const mainLoop = async (): Promise<void> => {
@@ -486,16 +491,20 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
           plan = plan ?? computePlan();
           if (!refreshAllowed()) refreshNowRequested = false;
           publish();
-          if (workflowInfo().continueAsNewSuggested) {
+          if (workflowInfo().continueAsNewSuggested || runExpired()) {
             await continueAsNewIfQuiet();
             break;
           }
           const at = plan!.at;
           const woken = remainingMs(at) > 0
-            && (await condition(() => cancelRequested || walletCanceled || (refreshNowRequested && refreshAllowed()), remainingMs(at), {
+            && (await condition(() => cancelRequested || walletCanceled || (refreshNowRequested && refreshAllowed()), Math.min(remainingMs(at), remainingMs(runDeadline)), {
               summary: plan!.kind === 'refresh' ? 'sleep until the refresh time' : 'sleep until the reauthorization notice',
             }));
           if (cancelRequested || walletCanceled) break;
+          if (!woken && remainingMs(at) > 0 && runExpired()) {
+            await continueAsNewIfQuiet();
+            break;
+          }
           if (woken || plan!.kind === 'refresh') {
             refreshNowRequested = false;
             enter('REFRESHING');
@@ -540,10 +549,13 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
 
         case 'NEEDS_ATTENTION': {
           const parkedPhase = attention?.phase ?? 'consult';
-          await condition(
-            () => operatorRetryRequested || walletCanceled || (cancelRequested && parkedPhase !== 'revoke'),
-            // No timeout: parked until a human acts. The wait adds no history, so it may last as long as needed.
-          );
+          // Parked until a human acts; the run itself still turns over every policy.maxRunMs. A cancel parked in its
+          // revoke is carried by attention.phase, so it does not keep the run from turning over.
+          const acted = () => operatorRetryRequested || walletCanceled || (cancelRequested && parkedPhase !== 'revoke');
+          if (runExpired() || !(await condition(acted, remainingMs(runDeadline)))) {
+            await continueAsNewUnless(acted);
+            break;
+          }
           if (operatorRetryRequested) {
             operatorRetryRequested = false;
             attention = undefined;
@@ -556,10 +568,18 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
           plan = undefined;
           publish();
           const expiry = tokens ? Date.parse(tokens.accessTokenExpiry) : Date.now();
+          if (remainingMs(expiry) > 0 && runExpired()) {
+            await continueAsNewUnless(() => relinkRequested || cancelRequested || walletCanceled);
+            break;
+          }
           const woken = remainingMs(expiry) > 0
-            && (await condition(() => relinkRequested || cancelRequested || walletCanceled, remainingMs(expiry), {
+            && (await condition(() => relinkRequested || cancelRequested || walletCanceled, Math.min(remainingMs(expiry), remainingMs(runDeadline)), {
               summary: 'wait for the customer to relink before the access token expires',
             }));
+          if (!woken && remainingMs(expiry) > 0 && runExpired()) {
+            await continueAsNewUnless(() => relinkRequested || cancelRequested || walletCanceled);
+            break;
+          }
           if (relinkRequested) {
             relinkRequested = false;
             reconsults = 0;

@@ -35,6 +35,12 @@ export interface AuthorizationPolicy {
   readonly retryMaximumIntervalMs: number;
   /** INVALID_AUTHCODE re-runs consult at most this many times per authorization attempt, then FAILED. */
   readonly maxReconsults: number;
+  /**
+   * A waiting run (asleep until a refresh, parked, awaiting a relink) continues as new at least this often, so every
+   * open authorization runs the current workflow code's start path, re-seals its state with the current encryption
+   * key, and keeps its update count and history small within a bounded time, however long its token lives.
+   */
+  readonly maxRunMs: number;
 }
 
 export type PolicyOverrides = Partial<AuthorizationPolicy>;
@@ -55,6 +61,9 @@ export const DEFAULT_POLICY: AuthorizationPolicy = Object.freeze({
   retryInitialIntervalMs: 1 * SECOND,
   retryMaximumIntervalMs: 5 * MINUTE,
   maxReconsults: 3,
+  // 90 days: a retired encryption key or workflow patch leaves every open run within a quarter; costs ~16 history
+  // events per authorization per quarter.
+  maxRunMs: 90 * DAY,
 });
 
 /** The hard ceiling for the authorization-code applyToken budget: the code is dead after a minute anyway. */
@@ -93,7 +102,7 @@ export function resolvePolicy(overrides: PolicyOverrides | undefined): Authoriza
   if (merged.authCodeApplyBudgetMs <= 0 || merged.authCodeApplyBudgetMs > AUTH_CODE_LIFETIME_MS) {
     throw new InvalidPolicyError('policy authCodeApplyBudgetMs must be in (0, 60000]: the authCode lives one minute');
   }
-  for (const key of ['authorizationWaitMs', 'refreshLeadMs', 'consultBudgetMs', 'refreshBudgetMs', 'revokeBudgetMs', 'projectionBudgetMs', 'retryInitialIntervalMs'] as const) {
+  for (const key of ['authorizationWaitMs', 'maxRunMs', 'refreshLeadMs', 'consultBudgetMs', 'refreshBudgetMs', 'revokeBudgetMs', 'projectionBudgetMs', 'retryInitialIntervalMs'] as const) {
     if (merged[key] <= 0) throw new InvalidPolicyError(`policy ${key} must be positive`);
   }
   if (merged.retryMaximumIntervalMs < merged.retryInitialIntervalMs) {

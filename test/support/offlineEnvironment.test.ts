@@ -51,8 +51,12 @@ scenario('a retried activity succeeds with backoff applied in virtual time', () 
   const attempts = calls.filter((c) => c.key === 'retry-ok');
   t.deepEqual(attempts.map((c) => c.attempt), [1, 2, 3]);
   const gaps = attempts.slice(1).map((c, i) => c.attemptScheduledMs - (attempts[i]?.attemptScheduledMs ?? 0));
+  // The offline driver follows the Temporal server (1 s, then 2 s; checked on the dev server in
+  // test/realServer/devServerFidelity.test.ts). The Java time-skipping server retries the first failure at once and
+  // backs off one step late (0, then 1 s): a known difference (test/support/README.md), pinned here so a test
+  // server that changes is noticed.
   if (env.offline) t.deepEqual(gaps, [1000, 2000]);
-  else t.true((gaps[0] ?? 0) >= 1000 && (gaps[1] ?? 0) >= 2000);
+  else t.true((gaps[0] ?? 0) < 1000 && (gaps[1] ?? 0) >= 1000, `gaps ${gaps.join(', ')}`);
 });
 
 scenario('maximumAttempts ends retries with ActivityFailure carrying the cause', () => withActivities(), async (t, env, calls) => {
@@ -90,7 +94,12 @@ scenario('ApplicationFailure nextRetryDelay overrides the backoff', () => withAc
   });
   t.deepEqual(outcome, { result: 'ok after 2 attempts' });
   const [first, second] = calls.filter((c) => c.key === 'next-delay');
-  t.true((second?.attemptScheduledMs ?? 0) - (first?.attemptScheduledMs ?? 0) >= 3_600_000);
+  const gap = (second?.attemptScheduledMs ?? 0) - (first?.attemptScheduledMs ?? 0);
+  // The Temporal server honours nextRetryDelay (so does the offline driver); the Java time-skipping server ignores it
+  // and retries at once (test/support/README.md). The product's only use is the rate limiter's wait, which a too-early
+  // retry simply meets again.
+  if (env.offline) t.true(gap >= 3_600_000, `gap ${gap}`);
+  else t.true(gap < 1000, `gap ${gap}`);
 });
 
 scenario('startToClose timeouts are retried and then reach the workflow as TimeoutFailure', () => withActivities(), async (t, env, calls) => {

@@ -1,13 +1,14 @@
 /**
  * One small interface over the offline environment and Temporal's real time-skipping test server, so the same
- * scenario code runs on both: offline always (CI), on the server wherever one can be had
- * (TEMPORAL_TEST_SERVER_PATH, or the SDK's download when temporal.download is reachable).
+ * scenario code runs on both: offline (the fast tier) and Temporal's time-skipping test server (the authority),
+ * provisioned by scripts/provision-temporal.sh or given by TEMPORAL_TEST_SERVER_PATH.
  */
-import { execFileSync } from 'node:child_process';
 import type { WorkflowClient } from '@temporalio/client';
-import type { DataConverter } from '@temporalio/common';
+import type { DataConverter, SearchAttributeType } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { locateTemporalBinary, missingBinaryMessage } from '../../src/temporalBinaries';
 import { OfflineWorkflowEnvironment } from './offlineEnvironment';
 import type { OfflineWorkflowEnvironmentOptions } from './offlineEnvironment';
 import { bundleWorkflowsOnce } from './workflowBundleCache';
@@ -38,44 +39,28 @@ export interface ScenarioOptions {
   activities?: object;
   taskQueue?: string;
   dataConverter?: DataConverter;
+  /**
+   * Custom search attributes the workflows upsert, registered on the namespace as an operator (or `npm start`) would.
+   * A server fails every workflow task that upserts an unregistered one; the offline environment does the same.
+   */
+  searchAttributes?: readonly { name: string; type: SearchAttributeType }[];
   /** Offline-only knobs (ignored on a server). */
   offline?: Omit<OfflineWorkflowEnvironmentOptions, 'workflowsPath' | 'activities' | 'taskQueue' | 'dataConverter'>;
 }
 
 export type ServerAvailability =
-  | { available: true; executable: { type: 'existing-path'; path: string } | { type: 'cached-download' } }
+  | { available: true; executable: { type: 'existing-path'; path: string } }
   | { available: false; reason: string };
 
-let availability: ServerAvailability | undefined;
-
 /**
- * Decided synchronously (ava registers tests synchronously) and once per process: an explicit server binary, else
- * the SDK download if its host resolves, else unavailable with the reason. TEMPORAL_TEST_SERVER_DOWNLOAD=0 skips
- * the download probe.
+ * TEMPORAL_TEST_SERVER_PATH, else the binary `npm test`'s pretest provisioned into .temporal/bin. There is no skip:
+ * without a binary the server variants fail with the line that says how to install it.
  */
 export function timeSkippingServerAvailability(): ServerAvailability {
-  if (availability) return availability;
-  const path = process.env.TEMPORAL_TEST_SERVER_PATH;
-  if (path) {
-    availability = { available: true, executable: { type: 'existing-path', path } };
-  } else if (process.env.TEMPORAL_TEST_SERVER_DOWNLOAD === '0') {
-    availability = { available: false, reason: 'TEMPORAL_TEST_SERVER_PATH is not set and TEMPORAL_TEST_SERVER_DOWNLOAD=0' };
-  } else {
-    try {
-      // A DNS lookup in a child process keeps this synchronous and bounded; offline machines fail in milliseconds.
-      execFileSync(process.execPath, ['-e', "require('node:dns').lookup('temporal.download', (e) => process.exit(e ? 1 : 0))"], {
-        timeout: 3000,
-        stdio: 'ignore',
-      });
-      availability = { available: true, executable: { type: 'cached-download' } };
-    } catch {
-      availability = {
-        available: false,
-        reason: 'TEMPORAL_TEST_SERVER_PATH is not set and temporal.download is unreachable (no download possible)',
-      };
-    }
-  }
-  return availability;
+  const located = locateTemporalBinary('test-server');
+  return located
+    ? { available: true, executable: { type: 'existing-path', path: located.path } }
+    : { available: false, reason: missingBinaryMessage('test-server') };
 }
 
 export async function createOfflineScenarioEnvironment(options: ScenarioOptions): Promise<ScenarioEnvironment> {
@@ -105,6 +90,15 @@ export async function createServerScenarioEnvironment(options: ScenarioOptions):
     server: { executable: server.executable },
     ...(options.dataConverter ? { client: { dataConverter: options.dataConverter } } : {}),
   });
+  if (options.searchAttributes?.length) {
+    // The test server implements AddSearchAttributes (not List): register once per (fresh) server.
+    await testEnv.connection.operatorService.addSearchAttributes({
+      namespace: testEnv.namespace ?? 'default',
+      searchAttributes: Object.fromEntries(
+        options.searchAttributes.map(({ name, type }) => [name, temporal.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${type}`]]),
+      ),
+    });
+  }
   const bundle = await bundleWorkflowsOnce(options.workflowsPath);
   const worker = await Worker.create({
     connection: testEnv.nativeConnection,

@@ -1,6 +1,5 @@
 /**
- * Registers one ava test per environment for a scenario: always offline, and on the time-skipping server when one
- * is available. Without a server, a single skipped test per file carries the reason in its title.
+ * Registers one ava test per environment for a scenario: offline and on the time-skipping server.
  */
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
@@ -10,8 +9,6 @@ import {
   timeSkippingServerAvailability,
 } from './scenarioEnvironment';
 import type { ScenarioEnvironment, ScenarioOptions } from './scenarioEnvironment';
-
-let skipNoticeRegistered = false;
 
 export type ScenarioBody<C> = (t: ExecutionContext, env: ScenarioEnvironment, context: C) => Promise<void>;
 
@@ -36,11 +33,10 @@ export function scenario<C>(
     }
   };
   test(`${title} [offline]`, run(createOfflineScenarioEnvironment));
-  const server = timeSkippingServerAvailability();
-  if (server.available) {
-    test.serial(`${title} [time-skipping server]`, run(createServerScenarioEnvironment));
-  } else if (!skipNoticeRegistered) {
-    skipNoticeRegistered = true;
-    test.skip(`time-skipping server variants of this file skipped: ${server.reason}`, () => undefined);
-  }
+  // Never skipped: without a server binary the variant fails and says how to install one.
+  test.serial(`${title} [time-skipping server]`, async (t) => {
+    const server = timeSkippingServerAvailability();
+    if (!server.available) return t.fail(server.reason);
+    return run(createServerScenarioEnvironment)(t);
+  });
 }

@@ -1,6 +1,7 @@
 /**
- * The service end to end over real HTTP: real workflows (offline environment), real activities, the sandbox as
- * Antom (it posts real signed notifications to the API), real Redis.
+ * The service end to end over real HTTP: real workflows, real activities, the sandbox as Antom (it posts real signed
+ * notifications to the API), real Redis. Every test runs twice: on the offline environment (fast tier) and on the
+ * real Temporal dev server with a real Worker on the prebundled workflow code (the authority).
  *   link → consent → redirect + AUTHCODE_CREATED → ACTIVE → token read → cancel → REVOKED;
  *   duplicate and forged notifications; wallet cancel; auth failures.
  */
@@ -9,7 +10,14 @@ import { NOTIFICATION_ACK_BODY } from '../../src/antom/notificationAck';
 import { formatSignatureHeader } from '../../src/antom/signatureHeader';
 import { signParts } from '../../src/antom/signing';
 import { antomKeys, unrelatedKeys } from '../support/fixtureKeys';
-import { MERCHANT, startService, type Service } from './serviceHarness';
+import { MERCHANT, SERVICE_ENGINES, startService, stopSharedDevServer, type Service, type ServiceEngine } from './serviceHarness';
+
+test.after.always(stopSharedDevServer);
+
+/** Registers `title [engine]` for each engine. */
+function serviceTest(title: string, body: (t: import('ava').ExecutionContext, engine: ServiceEngine) => Promise<void>): void {
+  for (const engine of SERVICE_ENGINES) test(`${title} [${engine}]`, (t) => body(t, engine));
+}
 
 interface LinkAnswer {
   workflowId: string;
@@ -53,8 +61,8 @@ async function notificationOutcomes(s: Service): Promise<Record<string, number>>
   return outcomes;
 }
 
-test('link → wallet consent → redirect and notification → ACTIVE → token → cancel → REVOKED, over HTTP', async (t) => {
-  const s = await startService(t);
+serviceTest('link → wallet consent → redirect and notification → ACTIVE → token → cancel → REVOKED, over HTTP', async (t, engine) => {
+  const s = await startService(t, { engine });
   const answer = await link(s, 'GCASH', 'cust-1');
   t.is(answer.workflowId, 'authorization:GCASH:cust-1');
   t.is(answer.state, 'AWAITING_AUTH_CODE');
@@ -101,8 +109,8 @@ test('link → wallet consent → redirect and notification → ACTIVE → token
   t.is((await s.api('/authorizations/GCASH/cust-1/token')).status, 404);
 });
 
-test('a resent AUTHCODE_CREATED is acknowledged and applied once; a forged one is refused and changes nothing', async (t) => {
-  const s = await startService(t);
+serviceTest('a resent AUTHCODE_CREATED is acknowledged and applied once; a forged one is refused and changes nothing', async (t, engine) => {
+  const s = await startService(t, { engine });
   const answer = await link(s, 'TNG', 'cust-2');
   const authState = authStateOf(answer);
 
@@ -125,8 +133,8 @@ test('a resent AUTHCODE_CREATED is acknowledged and applied once; a forged one i
   t.is(((await (await s.api('/authorizations/TNG/cust-2')).json()) as { state: string }).state, 'ACTIVE');
 });
 
-test('the customer unlinks in the wallet: TOKEN_CANCELED ends the authorization CANCELED_BY_WALLET without a revoke', async (t) => {
-  const s = await startService(t);
+serviceTest('the customer unlinks in the wallet: TOKEN_CANCELED ends the authorization CANCELED_BY_WALLET without a revoke', async (t, engine) => {
+  const s = await startService(t, { engine });
   const answer = await link(s, 'GCASH', 'cust-3');
   s.sandbox.admin.approve({ authState: authStateOf(answer), clientId: MERCHANT });
   await s.sandbox.admin.flushNotifications();
@@ -141,8 +149,8 @@ test('the customer unlinks in the wallet: TOKEN_CANCELED ends the authorization 
   t.is((await s.api('/authorizations/GCASH/cust-3/token')).status, 404);
 });
 
-test('auth failures over HTTP: no key, wrong key → 401 and nothing started', async (t) => {
-  const s = await startService(t);
+serviceTest('auth failures over HTTP: no key, wrong key → 401 and nothing started', async (t, engine) => {
+  const s = await startService(t, { engine });
   for (const authorization of [undefined, 'Bearer wrong-key-0123456789abcdef']) {
     const response = await fetch(`${s.url}/authorizations`, {
       method: 'POST',
@@ -156,8 +164,8 @@ test('auth failures over HTTP: no key, wrong key → 401 and nothing started', a
   t.is(s.sandbox.admin.requests().length, 0);
 });
 
-test('a Redis flush loses nothing: the token read rebuilds the projection from the workflow', async (t) => {
-  const s = await startService(t);
+serviceTest('a Redis flush loses nothing: the token read rebuilds the projection from the workflow', async (t, engine) => {
+  const s = await startService(t, { engine });
   const answer = await link(s, 'DANA', 'cust-4');
   s.sandbox.admin.approve({ authState: authStateOf(answer), clientId: MERCHANT });
   await s.sandbox.admin.flushNotifications();

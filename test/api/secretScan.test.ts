@@ -55,7 +55,7 @@ test('after a full run, logs, Redis and workflow history hold no plaintext authC
       t.false(stored.includes(form), 'a secret appears in Redis');
     }
     for (const workflowId of ['authorization:GCASH:scan-1', 'authorization:TNG:scan-2']) {
-      t.false(s.env.runs(workflowId).some((run) => run.containsPlaintext(secret)), 'a secret appears in workflow history');
+      t.false(s.env!.runs(workflowId).some((run) => run.containsPlaintext(secret)), 'a secret appears in workflow history');
     }
   }
 });

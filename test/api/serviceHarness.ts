@@ -1,10 +1,13 @@
 /**
- * The whole service for integration tests, wired like `npm start` (createApiService) but on the offline workflow
- * environment: the real workflow bundle, the real activities against the real sandbox, real Redis (own prefix,
- * cleaned up), the encrypting data converter, and the API listening on a real port the sandbox notifies.
- *
- * The offline environment only runs workflow work when something waits on it; `pump` keeps it moving in the
- * background (like a worker polling) so HTTP clients such as a browser see progress on their own.
+ * The whole service for integration tests, wired like `npm start` (createApiService): the real workflow bundle, the
+ * real activities against the real sandbox, real Redis (own prefix, cleaned up), the encrypting data converter, and
+ * the API listening on a real port the sandbox notifies. Two engines:
+ *   'offline'     the offline workflow environment (fast tier, virtual clock). It only runs workflow work when
+ *                 something waits on it; `pump` keeps it moving in the background (like a worker polling) so HTTP
+ *                 clients such as a browser see progress on their own.
+ *   'dev server'  the real Temporal dev server (one per test file, shared) with a real Worker from src/worker.ts
+ *                 (createWorker: start-up checks, the prebundled workflow code, the real activities) on its own
+ *                 task queue, and a real Client. Real time.
  */
 import type { ExecutionContext } from 'ava';
 import { randomBytes } from 'node:crypto';
@@ -24,12 +27,46 @@ import { defaultWalletPolicies, startSandbox, type RunningSandbox } from '../../
 import { allKeys, REDIS_URL } from '../store/redisTestContext';
 import { antomKeys, merchantKeys } from '../support/fixtureKeys';
 import { OfflineWorkflowEnvironment } from '../support/offlineEnvironment';
+import { Client } from '@temporalio/client';
+import { loadConfig } from '../../src/config';
+import { buildWorkflowBundle, createWorker } from '../../src/worker';
+import { startDevServer, type DevServer } from '../support/devServer';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const MERCHANT = 'SANDBOX_API_TEST_MERCHANT';
 export const SERVICE_API_KEY = 'service-test-api-key-0123456789';
 
+export type ServiceEngine = 'offline' | 'dev server';
+export const SERVICE_ENGINES: readonly ServiceEngine[] = ['offline', 'dev server'];
+
+let sharedDevServer: Promise<DevServer> | undefined;
+let sharedBundlePath: Promise<string> | undefined;
+
+/** One dev server per test process (file), torn down when the process's tests end. */
+function devServerForThisFile(): Promise<DevServer> {
+  sharedDevServer ??= startDevServer();
+  return sharedDevServer;
+}
+
+/** The production prebundle (WORKFLOW_BUNDLE_PATH), built once per process. */
+function workflowBundlePath(): Promise<string> {
+  sharedBundlePath ??= buildWorkflowBundle(join(mkdtempSync(join(tmpdir(), 'antom-auth-bundle-')), 'workflow-bundle.js')).then((b) => b.path);
+  return sharedBundlePath;
+}
+
+/** Call from a test file's `test.after.always` when it used the dev server engine. */
+export async function stopSharedDevServer(): Promise<void> {
+  const server = await sharedDevServer?.catch(() => undefined);
+  sharedDevServer = undefined;
+  await server?.teardown();
+}
+
 export interface Service {
-  env: OfflineWorkflowEnvironment;
+  engine: ServiceEngine;
+  /** The offline environment (engine 'offline' only). */
+  env: OfflineWorkflowEnvironment | undefined;
   sandbox: RunningSandbox;
   redis: Redis;
   prefix: string;
@@ -40,7 +77,7 @@ export interface Service {
   metrics: ServiceMetrics;
   /** Every log line of the API, the activities and the sandbox (JSON text). */
   logs: string[];
-  /** Every authCode, access token and refresh token that passed through the activities (for secrecy scans). */
+  /** Every authCode, access token and refresh token that passed through the activities (for secrecy scans; offline engine). */
   secrets: Set<string>;
   /** fetch against the API with the bearer key. */
   api(path: string, init?: RequestInit): Promise<Response>;
@@ -50,7 +87,11 @@ export interface Service {
   waitForState(wallet: string, customerId: string, state: string, timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
-export async function startService(t: ExecutionContext, options: { pump?: boolean; settings?: Partial<ApiSettings> } = {}): Promise<Service> {
+export async function startService(
+  t: ExecutionContext,
+  options: { pump?: boolean; settings?: Partial<ApiSettings>; engine?: ServiceEngine } = {},
+): Promise<Service> {
+  const engine = options.engine ?? 'offline';
   const keyRing = parseKeyRingSpec(`k1:${generateEncryptionKey()}`);
   const prefix = `test:service:${randomBytes(6).toString('hex')}:`;
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
@@ -92,12 +133,47 @@ export async function startService(t: ExecutionContext, options: { pump?: boolea
       return tokens;
     },
   };
-  const env = await OfflineWorkflowEnvironment.create({
-    workflowsPath: require.resolve('../../src/workflows'),
-    activities,
-    dataConverter: createEncryptingDataConverter(keyRing),
-  });
-  virtual.env = env;
+  const taskQueue = `service-test-${randomBytes(4).toString('hex')}`;
+  let env: OfflineWorkflowEnvironment | undefined;
+  let workflowClient: import('@temporalio/client').WorkflowClient | OfflineWorkflowEnvironment['client']['workflow'];
+  let stopEngine: () => Promise<void>;
+  if (engine === 'offline') {
+    env = await OfflineWorkflowEnvironment.create({
+      workflowsPath: require.resolve('../../src/workflows'),
+      activities,
+      taskQueue,
+      dataConverter: createEncryptingDataConverter(keyRing),
+    });
+    virtual.env = env;
+    workflowClient = env.client.workflow;
+    const offline = env;
+    stopEngine = () => offline.teardown();
+  } else {
+    const server = await devServerForThisFile();
+    const config = loadConfig({
+      TEMPORAL_ADDRESS: server.address,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      REDIS_URL,
+      REDIS_KEY_PREFIX: prefix,
+      WORKFLOW_BUNDLE_PATH: await workflowBundlePath(),
+      LOG_LEVEL: 'debug',
+    });
+    const worker = await createWorker(config, {
+      connection: server.env.nativeConnection,
+      antom: { antom, alipayplus },
+      keyRing,
+      redis,
+      logger: logger.child({ component: 'worker' }),
+      alipayPlusAuthClient: { name: 'antom-auth test merchant' },
+    });
+    const running = worker.run();
+    const client = new Client({ connection: server.env.connection, namespace: server.namespace, dataConverter: createEncryptingDataConverter(keyRing) });
+    workflowClient = client.workflow;
+    stopEngine = async () => {
+      worker.shutdown();
+      await running;
+    };
+  }
   const metrics = createServiceMetrics({ defaultMetrics: false });
   const settings: ApiSettings = {
     host: '127.0.0.1',
@@ -110,11 +186,11 @@ export async function startService(t: ExecutionContext, options: { pump?: boolea
     ...options.settings,
   };
   const app = await createApiService({
-    config: { redis: { url: REDIS_URL, keyPrefix: prefix }, temporal: { namespace: 'default', taskQueue: env.taskQueue, dataDir: 'unused' }, api: settings },
+    config: { redis: { url: REDIS_URL, keyPrefix: prefix }, temporal: { namespace: 'default', taskQueue, dataDir: 'unused' }, api: settings },
     logger: logger.child({ component: 'api' }),
     keyRing,
     redis,
-    workflowClient: env.client.workflow,
+    workflowClient,
     temporalReady: async () => undefined,
     notificationKeys: {
       publicKey: sandbox.publicKey,
@@ -126,9 +202,12 @@ export async function startService(t: ExecutionContext, options: { pump?: boolea
   });
   await app.listen({ host: '127.0.0.1', port });
 
-  let pumping = options.pump ?? true;
+  let pumping = (options.pump ?? true) && env !== undefined;
   let settling: Promise<void> | undefined;
-  const settle = () => (settling ??= env.runUntilIdle().finally(() => (settling = undefined)));
+  // A real worker polls by itself: settling there is giving it a moment (only used before asserting an absence).
+  const offlineEnv = env;
+  const settle = () =>
+    (settling ??= (offlineEnv ? offlineEnv.runUntilIdle() : new Promise<void>((resolve) => setTimeout(resolve, 500))).finally(() => (settling = undefined)));
   const pump = (async () => {
     while (pumping) {
       await settle().catch(() => undefined);
@@ -140,7 +219,7 @@ export async function startService(t: ExecutionContext, options: { pump?: boolea
     pumping = false;
     await pump;
     await app.close();
-    await env.teardown();
+    await stopEngine();
     await antom.close();
     await alipayplus.close();
     await sandbox.close();
@@ -167,5 +246,5 @@ export async function startService(t: ExecutionContext, options: { pump?: boolea
     throw new Error(`${wallet}/${customerId} did not reach ${state} (last: ${String(last?.state)})`);
   };
 
-  return { env, sandbox, redis, prefix, keyRing, app, url, metrics, logs, secrets, api, settle, waitForState };
+  return { engine, env, sandbox, redis, prefix, keyRing, app, url, metrics, logs, secrets, api, settle, waitForState };
 }

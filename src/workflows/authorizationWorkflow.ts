@@ -306,7 +306,10 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
   const linkResponse = (): LinkResponse => ({
     workflowId,
     state,
-    alreadyLinked: tokens !== undefined && state !== 'AWAITING_AUTH_CODE' && state !== 'CONSULTING' && !isTerminalState(state),
+    // A token that is being revoked (or that the wallet canceled) is no link to report.
+    alreadyLinked:
+      tokens !== undefined && !cancelRequested && !walletCanceled
+      && state !== 'AWAITING_AUTH_CODE' && state !== 'CONSULTING' && state !== 'REVOKING' && !isTerminalState(state),
     ...(link && (state === 'AWAITING_AUTH_CODE' || (state === 'APPLYING_TOKEN' && !tokens))
       ? { link, authorizationDeadline: iso(authorizationDeadline) }
       : {}),
@@ -316,11 +319,16 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
   // ---- handlers (registered before the first await so update-with-start finds them) ----
   setHandler(publicStateQuery, view);
 
-  setHandler(linkUpdate, async () => {
-    if (state === 'REAUTH_REQUIRED') relinkRequested = true;
-    await condition(() => isTerminalState(state) || (!relinkRequested && state !== 'CONSULTING'));
-    return linkResponse();
-  });
+  // Update handlers run in the root scope, which a Temporal cancel request (the UI's Cancel button) cancels; a
+  // Temporal cancel means the same as the merchant's cancel, so the handlers that wait do so non-cancellably and keep
+  // answering (tested on both servers: serverFidelity / cancellation scenarios).
+  setHandler(linkUpdate, () =>
+    CancellationScope.nonCancellable(async () => {
+      if (state === 'REAUTH_REQUIRED') relinkRequested = true;
+      await condition(() => isTerminalState(state) || (!relinkRequested && state !== 'CONSULTING'));
+      return linkResponse();
+    }),
+  );
 
   setHandler(
     deliverAuthCodeUpdate,
@@ -345,21 +353,25 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
     },
   );
 
-  setHandler(cancelUpdate, async () => {
-    if (!isTerminalState(state)) cancelRequested = true;
-    await condition(() => isTerminalState(state) || (state === 'NEEDS_ATTENTION' && attention?.phase === 'revoke'));
-    return view();
-  });
+  setHandler(cancelUpdate, () =>
+    CancellationScope.nonCancellable(async () => {
+      if (!isTerminalState(state)) cancelRequested = true;
+      await condition(() => isTerminalState(state) || (state === 'NEEDS_ATTENTION' && attention?.phase === 'revoke'));
+      return view();
+    }),
+  );
 
-  setHandler(reprojectUpdate, async () => {
-    if (!tokens || isTerminalState(state) || state === 'REVOKING' || cancelRequested || walletCanceled) {
-      return { projected: false, state };
-    }
-    if (!(await project())) {
-      throw ApplicationFailure.create({ type: 'PROJECTION_FAILED', message: 'the token projection could not be written', nonRetryable: true });
-    }
-    return { projected: true, state };
-  });
+  setHandler(reprojectUpdate, () =>
+    CancellationScope.nonCancellable(async () => {
+      if (!tokens || isTerminalState(state) || state === 'REVOKING' || cancelRequested || walletCanceled) {
+        return { projected: false, state };
+      }
+      if (!(await project())) {
+        throw ApplicationFailure.create({ type: 'PROJECTION_FAILED', message: 'the token projection could not be written', nonRetryable: true });
+      }
+      return { projected: true, state };
+    }),
+  );
 
   setHandler(walletCanceledSignal, () => {
     if (!isTerminalState(state)) walletCanceled = true;

@@ -11,6 +11,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
 } from '@temporalio/common';
+import { ServiceError } from '@temporalio/client';
 import { loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
 import { msToTs, tsToMs } from '@temporalio/common/lib/time';
 import { coresdk, temporal } from '@temporalio/proto';
@@ -40,6 +41,10 @@ import { VirtualClock } from './virtualClock';
 import { bundleWorkflowsOnce } from './workflowBundleCache';
 import { deferred, WorkflowRun } from './workflowRun';
 import type { Deferred, RunClose, TimerRecord, UpdateWaiter } from './workflowRun';
+
+/** The Temporal server's per-run update limits (dynamic config history.maxInFlightUpdates / history.maxTotalUpdates). */
+export const MAX_IN_FLIGHT_UPDATES_PER_RUN = 10;
+export const MAX_TOTAL_UPDATES_PER_RUN = 2000;
 
 type Job = coresdk.workflow_activation.IWorkflowActivationJob;
 type Command = coresdk.workflow_commands.IWorkflowCommand;
@@ -337,6 +342,7 @@ export class OfflineWorkflowEnvironment {
     const existing = this.latestRun(start.workflowId);
     if (existing?.isRunning) {
       if (start.conflictPolicy === 'USE_EXISTING') {
+        if (firstJobs.some((job) => job.doUpdate)) this.admitUpdate(existing);
         for (const job of firstJobs) this.deliver(existing, job);
         return { run: existing, started: false };
       }
@@ -390,6 +396,7 @@ export class OfflineWorkflowEnvironment {
   deliverUpdate(run: WorkflowRun, updateId: string, name: string, input: Payload[]): UpdateWaiter {
     const existing = run.updates.get(updateId) ?? run.finishedUpdates.get(updateId);
     if (existing) return existing; // the server dedupes updates by id within a run
+    this.admitUpdate(run);
     const waiter: UpdateWaiter = { updateId, name, accepted: deferred(), outcome: deferred() };
     run.updates.set(updateId, waiter);
     this.deliver(run, this.updateJob(updateId, name, input));
@@ -409,6 +416,21 @@ export class OfflineWorkflowEnvironment {
         runValidator: true,
       },
     };
+  }
+
+  /**
+   * The server's per-run update limits (history.maxInFlightUpdates = 10, history.maxTotalUpdates = 2000): beyond
+   * them it refuses the request with RESOURCE_EXHAUSTED, which the client reports as a ServiceError (after retrying
+   * for ~40 s; refused at once here).
+   */
+  private admitUpdate(run: WorkflowRun): void {
+    const inFlight = run.updates.size;
+    let reason: string | undefined;
+    if (inFlight >= MAX_IN_FLIGHT_UPDATES_PER_RUN) reason = `limit on number of concurrent in-flight updates has been reached (${MAX_IN_FLIGHT_UPDATES_PER_RUN})`;
+    else if (run.acceptedUpdateCount + inFlight >= MAX_TOTAL_UPDATES_PER_RUN) reason = `limit on number of total updates has been reached (${MAX_TOTAL_UPDATES_PER_RUN})`;
+    if (reason) {
+      throw new ServiceError('Workflow Update failed', { cause: Object.assign(new Error(`8 RESOURCE_EXHAUSTED: ${reason}`), { code: 8, details: reason }) });
+    }
   }
 
   /** @internal */
@@ -716,9 +738,12 @@ export class OfflineWorkflowEnvironment {
       jobs.every((job) => job.doUpdate) &&
       commands.every((command) => command.updateResponse?.rejected) &&
       commands.length === jobs.length;
+    const acceptedHere = new Set(commands.filter((c) => c.updateResponse?.accepted).map((c) => c.updateResponse?.protocolInstanceId ?? ''));
     for (const command of commands) {
-      if (command.updateResponse?.rejected && command.updateResponse.protocolInstanceId) {
-        rejectedUpdateIds.push(command.updateResponse.protocolInstanceId);
+      const id = command.updateResponse?.protocolInstanceId;
+      // Only a validator's rejection leaves history untouched; a rejection after acceptance is a completion.
+      if (command.updateResponse?.rejected && id && !run.updates.get(id)?.wasAccepted && !acceptedHere.has(id)) {
+        rejectedUpdateIds.push(id);
       }
     }
     // A speculative workflow task that only rejected updates leaves no trace in history (and is not replayed).
@@ -958,7 +983,14 @@ export class OfflineWorkflowEnvironment {
     const now = this.clock.nowMs;
     if (response.accepted) {
       run.history.add(HistoryEventType.WorkflowExecutionUpdateAccepted, now, waiter?.name);
+      run.acceptedUpdateCount += 1;
+      if (waiter) waiter.wasAccepted = true;
       waiter?.accepted.resolve();
+    } else if (response.rejected && waiter?.wasAccepted) {
+      // A handler failing after acceptance (e.g. its scope was cancelled) completes the update with that failure.
+      run.history.add(HistoryEventType.WorkflowExecutionUpdateCompleted, now, waiter.name);
+      waiter.outcome.resolve({ failure: response.rejected });
+      this.finishUpdate(run, id);
     } else if (response.rejected) {
       if (waiter) waiter.rejection = response.rejected;
       waiter?.accepted.resolve();
@@ -1005,7 +1037,8 @@ export class OfflineWorkflowEnvironment {
       args: (command.arguments ?? []) as Payload[],
       memo: memoFields,
       searchAttributes: saFields,
-      userMetadata: run.userMetadata,
+      // The server does not carry the static summary/details (user metadata) across continue-as-new.
+      userMetadata: undefined,
       retryPolicy: command.retryPolicy ?? undefined,
       firstJobs: [],
     });

@@ -3,12 +3,13 @@
  * scenario code runs on both: offline (the fast tier) and Temporal's time-skipping test server (the authority),
  * provisioned by scripts/provision-temporal.sh or given by TEMPORAL_TEST_SERVER_PATH.
  */
-import type { WorkflowClient } from '@temporalio/client';
+import { Client, type WorkflowClient } from '@temporalio/client';
 import type { DataConverter, SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { locateTemporalBinary, missingBinaryMessage } from '../../src/temporalBinaries';
+import { startDevServer } from './devServer';
 import { OfflineWorkflowEnvironment } from './offlineEnvironment';
 import type { OfflineWorkflowEnvironmentOptions } from './offlineEnvironment';
 import { bundleWorkflowsOnce } from './workflowBundleCache';
@@ -19,7 +20,7 @@ export type ScenarioWorkflowClient = Pick<
   'start' | 'execute' | 'signalWithStart' | 'executeUpdateWithStart' | 'startUpdateWithStart' | 'getHandle' | 'result'
 >;
 
-export type ScenarioEnvironmentKind = 'offline' | 'time-skipping server';
+export type ScenarioEnvironmentKind = 'offline' | 'time-skipping server' | 'dev server';
 
 export interface ScenarioEnvironment {
   readonly kind: ScenarioEnvironmentKind;
@@ -27,7 +28,7 @@ export interface ScenarioEnvironment {
   readonly client: { readonly workflow: ScenarioWorkflowClient };
   /** Current (virtual or skipped) time in ms since epoch. */
   now(): Promise<number>;
-  /** Advance time by `ms` (time-skipping). */
+  /** Advance time by `ms` (time-skipping; on the dev server real time passes, so keep it short). */
   sleep(ms: number): Promise<void>;
   teardown(): Promise<void>;
   /** Present on the offline kind: the run logs, determinism replay, history estimates. */
@@ -119,6 +120,47 @@ export async function createServerScenarioEnvironment(options: ScenarioOptions):
       worker.shutdown();
       await running;
       await testEnv.teardown();
+    },
+    offline: undefined,
+  };
+}
+
+/**
+ * The real Temporal dev server (the same server as production, SQLite in memory) with a real Worker: real time, so
+ * only for short scenarios — the authority where the Java time-skipping server differs (test/support/README.md).
+ */
+export async function createDevServerScenarioEnvironment(options: ScenarioOptions): Promise<ScenarioEnvironment> {
+  const server = await startDevServer({ searchAttributes: false });
+  if (options.searchAttributes?.length) {
+    await server.env.connection.operatorService.addSearchAttributes({
+      namespace: server.namespace,
+      searchAttributes: Object.fromEntries(
+        options.searchAttributes.map(({ name, type }) => [name, temporal.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${type}`]]),
+      ),
+    });
+  }
+  const taskQueue = options.taskQueue ?? 'offline-test';
+  const client = new Client({ connection: server.env.connection, namespace: server.namespace, ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}) });
+  const bundle = await bundleWorkflowsOnce(options.workflowsPath);
+  const worker = await Worker.create({
+    connection: server.env.nativeConnection,
+    namespace: server.namespace,
+    taskQueue,
+    workflowBundle: { code: bundle.code },
+    ...(options.activities ? { activities: options.activities } : {}),
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+  });
+  const running = worker.run();
+  return {
+    kind: 'dev server',
+    taskQueue,
+    client,
+    now: async () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    teardown: async () => {
+      worker.shutdown();
+      await running;
+      await server.teardown();
     },
     offline: undefined,
   };

@@ -1,10 +1,12 @@
 /**
- * Registers one ava test per environment for a scenario: offline and on the time-skipping server.
+ * Registers one ava test per environment for a scenario: offline and on the time-skipping server, and with
+ * `{ devServer: true }` on the real dev server too.
  */
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import {
   createOfflineScenarioEnvironment,
+  createDevServerScenarioEnvironment,
   createServerScenarioEnvironment,
   timeSkippingServerAvailability,
 } from './scenarioEnvironment';
@@ -20,6 +22,7 @@ export function scenario<C>(
   title: string,
   setup: () => { options: ScenarioOptions; context: C },
   body: ScenarioBody<C>,
+  variants: { devServer?: boolean } = {},
 ): void {
   const run = (create: (o: ScenarioOptions) => Promise<ScenarioEnvironment>) => async (t: ExecutionContext) => {
     const { options, context } = setup();
@@ -39,4 +42,6 @@ export function scenario<C>(
     if (!server.available) return t.fail(server.reason);
     return run(createServerScenarioEnvironment)(t);
   });
+  // Real time: only for short scenarios that check the authority where the time-skipping server differs.
+  if (variants.devServer) test.serial(`${title} [dev server]`, run(createDevServerScenarioEnvironment));
 }

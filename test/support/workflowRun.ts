@@ -84,6 +84,8 @@ export interface UpdateWaiter {
   name: string;
   /** Settles when the update is accepted or rejected (then `rejection` is set). */
   accepted: Deferred<void>;
+  /** The workflow accepted it (UpdateAccepted is in history): a later rejection is a failed completion. */
+  wasAccepted?: boolean;
   rejection?: IFailure;
   outcome: Deferred<{ success: Payload | undefined } | { failure: IFailure }>;
 }
@@ -104,6 +106,8 @@ export class WorkflowRun {
   readonly updates = new Map<string, UpdateWaiter>();
   /** Answered updates, kept so getUpdateHandle() and update-id dedupe still find them. */
   readonly finishedUpdates = new Map<string, UpdateWaiter>();
+  /** Updates of this run that reached history (accepted): the server refuses more than MAX_TOTAL_UPDATES_PER_RUN. */
+  acceptedUpdateCount = 0;
   readonly queries = new Map<string, Deferred<{ response: Payload | undefined } | { failure: IFailure }>>();
   /** The initializeWorkflow job this run started with (payloads encoded). */
   initialize: coresdk.workflow_activation.IInitializeWorkflow | undefined;

@@ -6,7 +6,7 @@
 import { redisKeys } from '../../../src/store/redisKeys';
 import { TokenProjectionStore } from '../../../src/store/tokenProjection';
 import type { ProjectTokenInput } from '../../../src/workflows/activityContract';
-import { cancelUpdate, type AuthorizationView } from '../../../src/workflows/definitions';
+import { cancelUpdate, linkUpdate, type AuthorizationView } from '../../../src/workflows/definitions';
 import { DAY, SCENARIO_KEY_RING, authorizationScenario, type LinkedCustomer, type ScenarioHarness } from './harness';
 
 async function activate(h: ScenarioHarness, wallet = 'GCASH'): Promise<LinkedCustomer> {
@@ -74,5 +74,27 @@ authorizationScenario('TOKEN_CANCELED → no revoke', { deliverNotifications: tr
   t.is(final.state, 'CANCELED_BY_WALLET');
   t.is(h.requests('revoke').length, 0);
   t.is(h.callsOf('revoke').length, 0);
+  t.is(await h.projection(customer.workflowId), undefined, 'projection gone');
+});
+
+authorizationScenario('a Temporal cancel request (the UI Cancel button) while a cancel update waits for the revoke: both end REVOKED, a link still answers', { notifications: false }, async (t, h) => {
+  const customer = await activate(h);
+  const token = heldToken(h);
+  // The wallet takes 1.5 s to answer the revoke, so both requests meet it in flight.
+  h.sandbox.admin.addFault({ endpoint: 'revoke', times: 1, delayMs: 1500 });
+  let revokeStarted!: () => void;
+  const revoking = new Promise<void>((resolve) => (revokeStarted = resolve));
+  h.onActivityStart((c) => c.name === 'revoke', () => revokeStarted());
+  const canceling = customer.handle.executeUpdate(cancelUpdate, { args: [{ reason: 'merchant' }] });
+  await Promise.race([revoking, h.settle().then(() => revoking)]);
+  // The server cancels the root scope, where update handlers run: before the fix, both updates failed as cancelled.
+  await customer.handle.cancel();
+  const linkDuringRevoke = await customer.handle.executeUpdate(linkUpdate);
+  t.true(['REVOKING', 'REVOKED'].includes(linkDuringRevoke.state), linkDuringRevoke.state);
+  t.false(linkDuringRevoke.alreadyLinked, 'a token being revoked is not reported as linked');
+  t.is((await canceling).state, 'REVOKED');
+  t.is(((await h.client.result(customer.workflowId)) as AuthorizationView).state, 'REVOKED');
+  t.is(h.requests('revoke').length, 1, 'one revoke for the two cancels');
+  t.false(h.sandbox.admin.isAccessTokenUsable(token));
   t.is(await h.projection(customer.workflowId), undefined, 'projection gone');
 });

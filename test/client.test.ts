@@ -1,6 +1,7 @@
 // The merchant library on the offline workflow environment: the real workflow bundle, the real activities against
 // the real sandbox, real Redis, and the encrypting data converter — the client only sees a WorkflowClient-shaped
 // object, as it would with @temporalio/client.
+import { SEARCH_ATTRIBUTES } from '../src/workflows/definitions';
 import test, { type ExecutionContext } from 'ava';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -57,6 +58,7 @@ async function setUp(t: ExecutionContext): Promise<Setup> {
     workflowsPath: require.resolve('../src/workflows'),
     activities,
     dataConverter: createEncryptingDataConverter(keyRing),
+    searchAttributes: Object.values(SEARCH_ATTRIBUTES),
   });
   virtual.env = env;
   const client = new AuthorizationClient({ workflowClient: env.client.workflow, redis, keyRing, keyPrefix: prefix, taskQueue: env.taskQueue });

@@ -24,6 +24,7 @@ import {
   publicStateQuery,
   type AuthorizationInput,
   type AuthorizationView,
+  SEARCH_ATTRIBUTES,
   type LinkResponse,
 } from '../../src/workflows/definitions';
 import { merchantKeys } from '../../test/support/fixtureKeys';
@@ -112,6 +113,7 @@ export class LifecycleRig {
         activities: { ...product, ...baseline },
         dataConverter: createEncryptingDataConverter(keyRing),
         startTimeMs: options.startTimeMs,
+        searchAttributes: Object.values(SEARCH_ATTRIBUTES),
       });
     } catch (error) {
       await sandbox.close();

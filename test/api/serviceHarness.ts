@@ -31,6 +31,7 @@ import { Client } from '@temporalio/client';
 import { loadConfig } from '../../src/config';
 import { buildWorkflowBundle, createWorker } from '../../src/worker';
 import { startDevServer, type DevServer } from '../support/devServer';
+import { SEARCH_ATTRIBUTES } from '../../src/workflows/definitions';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -143,6 +144,7 @@ export async function startService(
       activities,
       taskQueue,
       dataConverter: createEncryptingDataConverter(keyRing),
+      searchAttributes: Object.values(SEARCH_ATTRIBUTES),
     });
     virtual.env = env;
     workflowClient = env.client.workflow;

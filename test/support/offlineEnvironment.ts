@@ -80,7 +80,24 @@ export interface OfflineWorkflowEnvironmentOptions {
   maxRunsPerInstant?: number;
   /** History length from which `workflowInfo().continueAsNewSuggested` becomes true (server default: 4K events). */
   continueAsNewSuggestedAtEvents?: number;
+  /**
+   * Custom search attributes registered on the namespace, besides the dev server's predefined Custom* ones. A server
+   * fails every workflow task that upserts (or continues as new with) an unregistered or mistyped one
+   * (BAD_SEARCH_ATTRIBUTES) and the SDK retries it forever; here the run breaks with WorkflowTaskFailedError.
+   */
+  searchAttributes?: readonly { name: string; type: string }[];
 }
+
+/** The custom search attributes `temporal server start-dev` registers in every namespace. */
+export const DEV_SERVER_PREDEFINED_SEARCH_ATTRIBUTES: readonly { name: string; type: string }[] = [
+  { name: 'CustomKeywordField', type: 'KEYWORD' },
+  { name: 'CustomStringField', type: 'TEXT' },
+  { name: 'CustomTextField', type: 'TEXT' },
+  { name: 'CustomIntField', type: 'INT' },
+  { name: 'CustomDatetimeField', type: 'DATETIME' },
+  { name: 'CustomDoubleField', type: 'DOUBLE' },
+  { name: 'CustomBoolField', type: 'BOOL' },
+];
 
 /** Options of a workflow start as the client passes them, after encoding. */
 export interface EncodedStart {
@@ -155,6 +172,8 @@ export class OfflineWorkflowEnvironment {
   private readonly idleTimeoutMs: number;
   private readonly continueAsNewSuggestedAtEvents: number;
   private readonly maxRunsPerInstant: number;
+  /** Registered custom search attributes: name → type (KEYWORD, DATETIME, …). */
+  private readonly registeredSearchAttributes: ReadonlyMap<string, string>;
   private readonly activityHost: ActivityHost;
   private readonly activityOwners = new WeakMap<ActivityExecution, WorkflowRun>();
 
@@ -176,6 +195,9 @@ export class OfflineWorkflowEnvironment {
     this.idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
     this.continueAsNewSuggestedAtEvents = options.continueAsNewSuggestedAtEvents ?? 4096;
     this.maxRunsPerInstant = options.maxRunsPerInstant ?? 100;
+    this.registeredSearchAttributes = new Map(
+      [...DEV_SERVER_PREDEFINED_SEARCH_ATTRIBUTES, ...(options.searchAttributes ?? [])].map(({ name, type }) => [name, type.toUpperCase()]),
+    );
     this.client = { workflow: new OfflineWorkflowClient(this) };
     this.activityHost = this.makeActivityHost();
   }
@@ -814,6 +836,23 @@ export class OfflineWorkflowEnvironment {
     }
   }
 
+  /**
+   * The server's check of search attributes in a completion: each must be registered with a matching type (the SDK
+   * writes the type into the payload's metadata). Undefined when all pass, else the server's message.
+   */
+  private badSearchAttribute(fields: Record<string, unknown>): string | undefined {
+    for (const [name, payload] of Object.entries(fields)) {
+      const registered = this.registeredSearchAttributes.get(name);
+      if (registered === undefined) return `BadSearchAttributes: search attribute ${name} is not defined`;
+      const typeBytes = (payload as Payload | undefined)?.metadata?.type;
+      const declared = typeBytes ? Buffer.from(typeBytes).toString().toUpperCase() : undefined;
+      if (declared && declared !== registered.replace('_', '') && !isEmptySearchAttributeValue(payload as Payload)) {
+        return `BadSearchAttributes: invalid value for search attribute ${name} of type ${registered}: declared ${declared}`;
+      }
+    }
+    return undefined;
+  }
+
   private breakRun(run: WorkflowRun, err: Error): void {
     run.brokenBy = err;
     for (const activity of run.activities.values()) activity.abandon();
@@ -862,8 +901,13 @@ export class OfflineWorkflowEnvironment {
     } else if (command.updateResponse) {
       this.applyUpdateResponse(run, command.updateResponse);
     } else if (command.upsertWorkflowSearchAttributes) {
-      run.history.add(HistoryEventType.UpsertWorkflowSearchAttributes, now);
       const fields = command.upsertWorkflowSearchAttributes.searchAttributes?.indexedFields ?? {};
+      const bad = this.badSearchAttribute(fields);
+      if (bad) {
+        this.breakRun(run, new WorkflowTaskFailedError(run.workflowId, run.runId, bad, undefined));
+        return;
+      }
+      run.history.add(HistoryEventType.UpsertWorkflowSearchAttributes, now);
       for (const [key, payload] of Object.entries(fields)) {
         if (isEmptySearchAttributeValue(payload)) delete run.searchAttributes[key];
         else run.searchAttributes[key] = payload as Payload;
@@ -1016,6 +1060,11 @@ export class OfflineWorkflowEnvironment {
     const saFields = command.searchAttributes?.indexedFields
       ? (command.searchAttributes.indexedFields as Record<string, Payload>)
       : run.searchAttributes;
+    const bad = command.searchAttributes?.indexedFields ? this.badSearchAttribute(command.searchAttributes.indexedFields) : undefined;
+    if (bad) {
+      this.breakRun(run, new WorkflowTaskFailedError(run.workflowId, run.runId, bad, undefined));
+      return;
+    }
     const chain = this.runs(run.workflowId);
     let sameInstant = 0;
     for (let i = chain.length - 1; i >= 0 && chain[i]?.startTimeMs === now; i--) sameInstant++;

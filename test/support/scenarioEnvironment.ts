@@ -71,6 +71,7 @@ export async function createOfflineScenarioEnvironment(options: ScenarioOptions)
     ...(options.activities ? { activities: options.activities } : {}),
     ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    ...(options.searchAttributes ? { searchAttributes: options.searchAttributes } : {}),
   });
   return {
     kind: 'offline',

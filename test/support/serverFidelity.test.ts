@@ -6,6 +6,8 @@
  */
 import path from 'node:path';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { WorkflowTaskFailedError } from './errors';
 import { createFixtureActivities } from './fixtures/activities';
 import { finishSignal, holdUpdate, pingUpdate, releaseSignal } from './fixtures/workflows';
 import type * as fixtures from './fixtures/workflows';
@@ -91,3 +93,35 @@ scenario('updates per run: at most 2,000 in all', setup, async (t, env) => {
   if (env.kind === 'time-skipping server') t.is(beyond, 'ok:2001', 'the Java test server has no update limits');
   else t.is(beyond, 'error:ServiceError::Workflow Update failed');
 }, { devServer: true });
+
+for (const [workflowType, message] of [
+  ['upsertsUnregistered', 'BadSearchAttributes: search attribute NotRegisteredAnywhere is not defined'],
+  ['upsertsMistyped', 'BadSearchAttributes: invalid value for search attribute CustomKeywordField of type KEYWORD: declared DATETIME'],
+] as const) {
+  scenario(`${workflowType}: a bad search attribute fails every workflow task (the workflow hangs; offline reports it at once)`, setup, async (t, env) => {
+    const workflowId = `bad-sa-${workflowType}`;
+    const handle = await env.client.workflow.start<() => Promise<string>>(workflowType, { workflowId, taskQueue: env.taskQueue });
+    if (env.offline) {
+      const error = await t.throwsAsync(handle.result(), { instanceOf: WorkflowTaskFailedError });
+      t.is(error!.failureMessage, message);
+      return;
+    }
+    if (env.kind === 'time-skipping server' && workflowType === 'upsertsMistyped') {
+      // The Java test server checks names, not types: the mistyped upsert goes through.
+      t.is(await handle.result(), 'unreachable on a server');
+      return;
+    }
+    // A server keeps the run open and records the failed task with the cause; the SDK retries it forever.
+    let cause: string | undefined;
+    for (let i = 0; i < 60 && cause === undefined; i++) {
+      const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+      const failed = history.events?.find((e) => e.workflowTaskFailedEventAttributes);
+      if (failed) cause = String(temporal.api.enums.v1.WorkflowTaskFailedCause[failed.workflowTaskFailedEventAttributes!.cause ?? 0]);
+      else await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    t.is((await env.client.workflow.getHandle(workflowId).describe()).status.name, 'RUNNING');
+    if (env.kind === 'dev server') t.is(cause, 'WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES');
+    else t.truthy(cause, 'the time-skipping server fails the task too');
+    await env.client.workflow.getHandle(workflowId).terminate('test over');
+  }, { devServer: true });
+}

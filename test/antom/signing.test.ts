@@ -253,6 +253,33 @@ test('property: parsing is lenient about spaces after commas (Antom docs) versus
   );
 });
 
+test('property: the parameters parse in any order (issue 15: nothing fixes their order)', (t) => {
+  fc.assert(
+    fc.property(
+      headerToken,
+      fc.oneof(fc.nat().map(String), headerToken),
+      signatureValue,
+      fc.constantFrom(',', ', '),
+      fc.nat(5),
+      (algorithm, keyVersion, signature, separator, rotation) => {
+        const parameters = [`algorithm=${algorithm}`, `keyVersion=${keyVersion}`, `signature=${signature}`];
+        const orders = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+        const header = (orders[rotation] ?? [0, 1, 2]).map((index) => parameters[index]).join(separator);
+        t.deepEqual(parseSignatureHeader(header), { algorithm, keyVersion, signature }, header);
+      },
+    ),
+    { numRuns: 200 },
+  );
+});
+
+test('signature header: signature first, names in any case, a repeated parameter is ambiguous and rejected', (t) => {
+  t.deepEqual(parseSignatureHeader('signature=KEh%2B%3D,keyVersion=2,algorithm=RSA256'), { algorithm: 'RSA256', keyVersion: '2', signature: 'KEh%2B%3D' });
+  t.deepEqual(parseSignatureHeader('Signature=abc, KeyVersion=3'), { algorithm: 'RSA256', keyVersion: '3', signature: 'abc' });
+  t.deepEqual(parseSignatureHeader('signature=abc==,keyVersion=1'), { algorithm: 'RSA256', keyVersion: '1', signature: 'abc==' }, 'a raw = inside the value is kept');
+  t.is(parseSignatureHeader('signature=abc,signature=def'), undefined);
+  t.is(parseSignatureHeader('keyVersion=1,signature=abc,keyVersion=2'), undefined);
+});
+
 test('signature header: defaults, documented example forms, and unusable headers', (t) => {
   t.is(formatSignatureHeader({ signature: 'abc%3D' }), 'algorithm=RSA256,keyVersion=1,signature=abc%3D');
   t.deepEqual(parseSignatureHeader('algorithm=RSA256, keyVersion=2, signature=KEh%2B%2F%3D'), {

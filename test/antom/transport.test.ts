@@ -4,7 +4,7 @@ import { createServer as createTcpServer, type AddressInfo, type Socket } from '
 import { AntomTransport, TransportFailureCause, type TransportOptions } from '../../src/antom/transport';
 import { AntomTransportError, AntomUnverifiableResponseError } from '../../src/antom/errors';
 import { antomKeys, merchantKeys, unrelatedKeys } from '../support/fixtureKeys';
-import { startFakeAntom, type FakeAntom, type SignedReplyOptions } from '../support/fakeAntomServer';
+import { rsaSignForTest, startFakeAntom, type FakeAntom, type SignedReplyOptions } from '../support/fakeAntomServer';
 import type { ServerResponse } from 'node:http';
 
 const CLIENT_ID = 'SANDBOX_5YBZ1A2X3C';
@@ -121,6 +121,18 @@ test('an unsigned INVALID_SIGNATURE is not trusted as final but keeps its code f
   t.is(err!.claimedResultCode, 'INVALID_SIGNATURE');
   t.is(err!.outcome, 'unknown-retry');
   t.true(err!.retryable);
+});
+
+test('a response whose signature header lists its parameters in another order verifies (issue 15 item 7)', async (t) => {
+  const { fake, transport } = await setup(t);
+  const responseTime = '2024-05-01T12:00:00+08:00';
+  const text = JSON.stringify(SUCCESS);
+  const value = rsaSignForTest(antomKeys.privateKey, PATH, CLIENT_ID, responseTime, text);
+  fake.respondWith((_req, res) =>
+    fake.reply(res, PATH, text, { responseTime, headers: { signature: `signature=${value},keyVersion=1,algorithm=RSA256` } }),
+  );
+  const response = await transport.post(PATH, body);
+  t.deepEqual(response.result, SUCCESS.result);
 });
 
 test('a response signed over a different path is rejected (the path is part of what is signed)', async (t) => {

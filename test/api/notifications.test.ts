@@ -76,6 +76,19 @@ test('forged, tampered, unsigned or foreign-client notifications get 401 and del
   t.is(await metricValue(h, 'platform="antom",type="unknown",outcome="unverified"'), cases.length);
 });
 
+test('the signature header parses with its parameters in any order (issue 15 item 7)', async (t) => {
+  const h = await startApiHarness(t);
+  await h.authStates.put('state-O', WORKFLOW_ID);
+  const notification = signedNotification(ANTOM, authCodeCreated('state-O'));
+  const value = parseSignatureHeader(notification.headers.signature)?.signature ?? '';
+  for (const signature of [`signature=${value},algorithm=RSA256,keyVersion=1`, `keyVersion=1, signature=${value}, algorithm=RSA256`]) {
+    const response = await post(h, ANTOM, { headers: { ...notification.headers, signature }, body: notification.body });
+    t.is(response.statusCode, 200, signature.slice(0, 24));
+    t.is(response.body, NOTIFICATION_ACK_BODY);
+  }
+  t.is(h.operations.callsTo('deliverAuthCode').length, 1, 'delivered once, the second was a duplicate');
+});
+
 test('the raw body is verified whatever the content-type says', async (t) => {
   const h = await startApiHarness(t);
   await h.authStates.put('state-T', WORKFLOW_ID);

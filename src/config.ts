@@ -51,6 +51,7 @@ export const KNOBS = {
   CODEC_CORS_ORIGIN: { default: 'http://localhost:8233', why: 'the Temporal UI\'s origin in development, allowed to call the codec endpoint' },
   DEMO_ENABLED: { default: 'false', why: 'the demo page is for development; `npm start` turns it on' },
   LOG_LEVEL: { default: 'info', why: 'pino level; info logs lifecycle events without per-request noise' },
+  SANDBOX_ADMIN_TOKEN: { why: 'unset: the sandbox admin API (loopback only; JSON content type, loopback Host and Origin required) takes no token; set it (≥ 16 characters) to also require `Authorization: Bearer <token>`, e.g. on a shared machine', secret: true },
 } as const satisfies Record<string, Knob>;
 
 export type KnobName = keyof typeof KNOBS;
@@ -101,6 +102,8 @@ const schema = z.object({
   CODEC_CORS_ORIGIN: z.string().refine(isSerializedOrigin, 'must be an origin like http://localhost:8233 (scheme://host[:port], no path)'),
   DEMO_ENABLED: z.enum(['true', 'false']),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  // Read by the sandbox's admin API itself (src/sandbox/adminApi.ts); validated here so `npm start` names a bad one.
+  SANDBOX_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export interface AntomConnection {

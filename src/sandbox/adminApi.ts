@@ -1,7 +1,17 @@
 /**
  * The admin API over HTTP: the SandboxAdmin operations as JSON, on its own server bound to loopback only (it can
  * approve consents and cancel tokens, so it must never face a network). Bodies are JSON; errors are
- * `{"error": {"code", "message"}}` with HTTP 400/404.
+ * `{"error": {"code", "message"}}` with HTTP 400/401/403/404/415.
+ *
+ * Loopback is not enough against the developer's own browser: a page they visit can send simple cross-site requests
+ * to 127.0.0.1, and DNS rebinding lets a page read answers under its own host name. So every request must:
+ *   - name a loopback Host (127.0.0.1, localhost, [::1], any port) — a rebound name is refused (403);
+ *   - carry no Origin, or a loopback one — a page from anywhere else is refused (403);
+ *   - for POST, say `content-type: application/json` (even with no body) — a form or no-cors fetch cannot, without
+ *     a CORS preflight that this server never grants (415);
+ *   - with a token configured (`new AdminApiServer(admin, { token })`, else SANDBOX_ADMIN_TOKEN), carry
+ *     `Authorization: Bearer <token>` (401).
+ * No CORS headers are ever sent.
  *
  *   POST /admin/reset
  *   GET  /admin/clock                     POST /admin/clock/advance {ms}      POST /admin/clock/set {epochMs}
@@ -14,8 +24,9 @@
  *   POST /admin/rate-limit {endpoint?, requestsPerSecond}   DELETE /admin/rate-limit
  *   GET  /admin/requests   GET /admin/notifications   POST /admin/notifications/flush
  */
-import { listenOn } from './listenOn';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { listenOn } from './listenOn';
 import { KeyConfigurationError } from '../antom/keys';
 import { SandboxAdmin, SandboxAdminError, type SandboxBehaviour } from './admin';
 import type { FaultScript, RateLimit } from './faults';
@@ -26,6 +37,70 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
 const MAX_ADMIN_BODY = 256 * 1024;
 
 class BadRequest extends Error {}
+
+/** A request refused before routing (foreign Host/Origin, wrong content type, missing token). */
+class Refused extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The host name of a Host header or an origin's authority, without port and brackets; undefined when malformed. */
+function hostnameOf(authority: string): string | undefined {
+  try {
+    return new URL(`http://${authority}`).hostname.replace(/^\[(.*)\]$/, '$1');
+  } catch {
+    return undefined;
+  }
+}
+
+function isLoopbackOrigin(origin: string): boolean {
+  try {
+    const url = new URL(origin);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && LOOPBACK_HOSTS.has(url.hostname.replace(/^\[(.*)\]$/, '$1'));
+  } catch {
+    return false;
+  }
+}
+
+const sha256 = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
+
+/** Throws Refused unless the request may reach the admin operations (see the header comment). */
+function admit(req: IncomingMessage, tokenDigest: Buffer | undefined): void {
+  const host = req.headers.host;
+  const hostname = typeof host === 'string' ? hostnameOf(host) : undefined;
+  if (hostname === undefined || !LOOPBACK_HOSTS.has(hostname)) {
+    throw new Refused(403, 'FORBIDDEN_HOST', 'the admin API answers only a loopback Host (127.0.0.1, localhost, [::1])');
+  }
+  const origin = req.headers.origin;
+  if (origin !== undefined && !isLoopbackOrigin(origin)) {
+    throw new Refused(403, 'FORBIDDEN_ORIGIN', 'the admin API refuses requests from web pages of other hosts');
+  }
+  if (tokenDigest) {
+    const presented = /^Bearer[ ]+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (presented === undefined || !timingSafeEqual(sha256(presented), tokenDigest)) {
+      throw new Refused(401, 'UNAUTHENTICATED', 'send Authorization: Bearer <admin token> (the sandbox was started with an admin token)');
+    }
+  }
+  if (req.method === 'POST') {
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/json') {
+      throw new Refused(415, 'UNSUPPORTED_MEDIA_TYPE', 'POST requests need content-type: application/json (also with no body)');
+    }
+  }
+}
+
+export interface AdminApiOptions {
+  /**
+   * When set, every request needs `Authorization: Bearer <token>`. Default: SANDBOX_ADMIN_TOKEN from the
+   * environment, else none (the loopback, Host, Origin and content-type rules always apply).
+   */
+  readonly token?: string;
+}
 
 type Json = Record<string, unknown>;
 
@@ -72,16 +147,26 @@ function selectorOf(body: Json): { authorizationId?: string; authState?: string;
 
 export class AdminApiServer {
   private readonly server: Server;
+  private readonly tokenDigest: Buffer | undefined;
 
-  constructor(private readonly admin: SandboxAdmin) {
+  constructor(
+    private readonly admin: SandboxAdmin,
+    options: AdminApiOptions = {},
+  ) {
+    const token = options.token ?? process.env.SANDBOX_ADMIN_TOKEN;
+    this.tokenDigest = token ? sha256(token) : undefined;
     this.server = createServer((req, res) => {
-      this.route(req)
+      new Promise<void>((resolve) => resolve(admit(req, this.tokenDigest)))
+        .then(() => this.route(req))
         .then((payload) => {
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(payload ?? { ok: true }));
         })
         .catch((err: unknown) => {
+          if (err instanceof Refused) req.resume();
           const [status, code, message] =
-            err instanceof BadRequest
+            err instanceof Refused
+              ? [err.status, err.code, err.message]
+              : err instanceof BadRequest
               ? [400, 'BAD_REQUEST', err.message]
               : err instanceof SandboxAdminError
                 ? [err.code === 'NOT_FOUND' ? 404 : 400, err.code, err.message]

@@ -3,6 +3,7 @@
  * sandbox lists or logs contains a full token, refresh token or authCode.
  */
 import test from 'ava';
+import { request as httpRequest } from 'node:http';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { AdminApiServer } from '../../src/sandbox/adminApi';
@@ -13,7 +14,9 @@ import { REDIRECT_URL, YEAR_MS, clientFor, startTestSandbox, uniqueAuthState } f
 async function admin<T>(adminUrl: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
   const response = await fetch(`${adminUrl}${path}`, {
     method,
-    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    // Every POST says JSON, also with no body: the admin API refuses any other (a cross-site form could send those).
+    ...(method === 'POST' ? { headers: { 'content-type': 'application/json' } } : {}),
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return { status: response.status, json: (await response.json()) as T };
 }
@@ -64,7 +67,7 @@ test('over HTTP: register a merchant, approve a consult, advance the clock, scri
 test('admin errors are JSON with a status: unknown route 404, bad body 400, nothing to approve 404', async (t) => {
   const sandbox = await startTestSandbox(t);
   t.is((await admin(sandbox.adminUrl, 'GET', '/nothing-here')).status, 404);
-  const bad = await fetch(`${sandbox.adminUrl}/clock/advance`, { method: 'POST', body: 'not json' });
+  const bad = await fetch(`${sandbox.adminUrl}/clock/advance`, { method: 'POST', body: 'not json', headers: { 'content-type': 'application/json' } });
   t.is(bad.status, 400);
   t.is((await admin(sandbox.adminUrl, 'POST', '/clock/advance', { ms: -5 })).status, 400);
   t.is((await admin(sandbox.adminUrl, 'POST', '/authorizations/approve', { authState: 'nope' })).status, 404);
@@ -100,4 +103,66 @@ test('the sandbox log never contains a full token, refresh token or authCode', a
   for (const secret of [authCode, tokens.accessToken, tokens.refreshToken ?? '-', refreshed.accessToken, refreshed.refreshToken ?? '-']) {
     t.false(logged.includes(secret));
   }
+});
+
+/** A raw request, so Host and Origin can be anything (fetch does not let a caller set Host). */
+function rawAdmin(adminUrl: string, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; json: { error?: { code: string } } ; cors: boolean }> {
+  const url = new URL(`${adminUrl}${path}`);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('end', () => {
+        resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as { error?: { code: string } }, cors: 'access-control-allow-origin' in res.headers });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+test('a cross-site page cannot drive the admin API: text/plain, form and bodyless POSTs without a JSON content type are refused (415)', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const before = sandbox.admin.clock().now;
+  for (const headers of [{ 'content-type': 'text/plain' }, { 'content-type': 'application/x-www-form-urlencoded' }, { 'content-type': 'multipart/form-data; boundary=x' }, {}] as Record<string, string>[]) {
+    const answer = await rawAdmin(sandbox.adminUrl, 'POST', '/clock/advance', headers, headers['content-type'] ? '{"ms":3600000}' : undefined);
+    t.is(answer.status, 415, JSON.stringify(headers));
+    t.is(answer.json.error?.code, 'UNSUPPORTED_MEDIA_TYPE');
+  }
+  t.is((await rawAdmin(sandbox.adminUrl, 'POST', '/reset', {})).status, 415, 'a no-cors fetch with no body');
+  t.true(sandbox.admin.clock().now - before < 60_000, 'nothing moved the clock an hour');
+  t.is((await rawAdmin(sandbox.adminUrl, 'POST', '/clock/advance', { 'content-type': 'application/json; charset=utf-8' }, '{"ms":1000}')).status, 200);
+});
+
+test('DNS rebinding and other origins: a foreign Host or Origin is refused (403), loopback ones pass, and no CORS headers are sent', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const port = new URL(sandbox.adminUrl).port;
+  const rebound = await rawAdmin(sandbox.adminUrl, 'GET', '/tokens', { host: `evil.example:${port}` });
+  t.is(rebound.status, 403);
+  t.is(rebound.json.error?.code, 'FORBIDDEN_HOST');
+  for (const origin of ['https://evil.example', 'null', 'http://127.0.0.1.evil.example']) {
+    const answer = await rawAdmin(sandbox.adminUrl, 'POST', '/reset', { 'content-type': 'application/json', origin });
+    t.is(answer.status, 403, origin);
+    t.is(answer.json.error?.code, 'FORBIDDEN_ORIGIN');
+    t.false(answer.cors);
+  }
+  for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, 'localhost']) {
+    t.is((await rawAdmin(sandbox.adminUrl, 'GET', '/clock', { host })).status, 200, host);
+  }
+  const local = await rawAdmin(sandbox.adminUrl, 'GET', '/clock', { origin: 'http://localhost:8080' });
+  t.is(local.status, 200, 'a page served from loopback (e.g. the demo) may call it');
+  t.false(local.cors);
+});
+
+test('with a token configured, requests need Authorization: Bearer <token> (401 otherwise)', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const server = new AdminApiServer(sandbox.admin, { token: 'admin-token-0123456789' });
+  const port = await server.listen(0);
+  t.teardown(() => server.close());
+  const adminUrl = `http://127.0.0.1:${port}/admin`;
+  const missing = await rawAdmin(adminUrl, 'GET', '/clock', {});
+  t.is(missing.status, 401);
+  t.is(missing.json.error?.code, 'UNAUTHENTICATED');
+  t.is((await rawAdmin(adminUrl, 'GET', '/clock', { authorization: 'Bearer wrong-token-0123456789' })).status, 401);
+  t.is((await rawAdmin(adminUrl, 'GET', '/clock', { authorization: 'Bearer admin-token-0123456789' })).status, 200);
+  t.is((await rawAdmin(adminUrl, 'POST', '/reset', { authorization: 'Bearer admin-token-0123456789', 'content-type': 'application/json' })).status, 200);
 });

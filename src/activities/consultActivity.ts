@@ -3,7 +3,7 @@
  * workflowId mapping is written to Redis BEFORE Antom is called, so an authCode that arrives (redirect or
  * AUTHCODE_CREATED notification) however fast can always be routed to its workflow.
  */
-import type { AlipayPlusPrepareRequest, AntomConsultRequest, AuthorizationLinks, AuthScope, MerchantRegion } from '../antom/models';
+import type { AlipayPlusAuthScope, AlipayPlusPrepareRequest, AntomConsultRequest, AuthorizationLinks, AuthScope, MerchantRegion } from '../antom/models';
 import type { ConsultInput, ConsultOptions, LinkResult } from '../workflows/activityContract';
 import { currentActivityIdentity } from './activityIdentity';
 import { callAntom } from './antomCall';
@@ -13,6 +13,12 @@ import { withoutUndefined } from './withoutUndefined';
 
 /** Auto debit: the scope the whole product exists for. */
 export const DEFAULT_SCOPES: readonly AuthScope[] = ['AGREEMENT_PAY'];
+
+/**
+ * Alipay+ returns the masked userLoginId (the linked account shown to the customer) only when prepare asked for
+ * USER_LOGIN_ID (alipayplus-applyToken-acqp.txt); Antom's AGREEMENT_PAY alone does that on /ams.
+ */
+export const DEFAULT_ALIPAY_PLUS_SCOPES: readonly AlipayPlusAuthScope[] = ['AGREEMENT_PAY', 'USER_LOGIN_ID'];
 
 /** Alipay+ identity fields a caller may put in the consult options; they win over the worker's configured ones. */
 interface AlipayPlusIdentityOptions {
@@ -54,7 +60,7 @@ function alipayPlusPrepareRequest(input: ConsultInput, deps: ActivityDependencie
     authClientDisplayName: o.authClientDisplayName ?? deps.alipayPlusAuthClient?.displayName,
     referenceMerchantId: o.referenceMerchantId ?? deps.alipayPlusAuthClient?.referenceMerchantId,
     authRedirectUrl: o.authRedirectUrl,
-    scopes: (o.scopes ?? DEFAULT_SCOPES) as AuthScope[],
+    scopes: (o.scopes ?? DEFAULT_ALIPAY_PLUS_SCOPES) as AlipayPlusAuthScope[],
     authState: input.authState,
     // prepare has no env object: the legacy placement is the only one.
     terminalType: o.terminalType ?? o.env?.terminalType,

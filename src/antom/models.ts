@@ -49,9 +49,16 @@ export const TERMINAL_TYPES_NEEDING_OS: readonly TerminalType[] = ['APP', 'WAP',
 export const OS_TYPES = ['IOS', 'ANDROID'] as const;
 export type OsType = (typeof OS_TYPES)[number];
 
-/** The scopes antom-api.md documents; auto debit uses AGREEMENT_PAY. At most 4 per request. */
+/** The consult scopes antom-api.md documents; auto debit uses AGREEMENT_PAY. At most 4 per request. */
 export const AUTH_SCOPES = ['BASE_USER_INFO', 'USER_INFO', 'AGREEMENT_PAY'] as const;
 export type AuthScope = (typeof AUTH_SCOPES)[number];
+
+/**
+ * Alipay+ prepare scopes: Antom's plus USER_LOGIN_ID, which makes applyToken return `userLoginId`
+ * (alipayplus-applyToken-acqp.txt: "returned … if … the scopes parameter of the prepare API contains USER_LOGIN_ID").
+ */
+export const ALIPAY_PLUS_AUTH_SCOPES = [...AUTH_SCOPES, 'USER_LOGIN_ID'] as const;
+export type AlipayPlusAuthScope = (typeof ALIPAY_PLUS_AUTH_SCOPES)[number];
 
 export const GRANT_TYPES = ['AUTHORIZATION_CODE', 'REFRESH_TOKEN'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
@@ -143,7 +150,7 @@ interface AntomApplyTokenCommon {
 
 export interface AntomAuthorizationCodeGrantRequest extends AntomApplyTokenCommon {
   readonly grantType: 'AUTHORIZATION_CODE';
-  /** ≤128 (≤64 in the seed; newer docs allow 128). Single-use, expires a minute after issue. */
+  /** ≤64 documented (antom-applyToken.txt); our client lets ≤128 through (requests.ts CLIENT_LENIENCY). Single-use, expires a minute after issue. */
   readonly authCode: string;
   readonly refreshToken?: never;
 }
@@ -249,7 +256,8 @@ export interface AlipayPlusPrepareRequest {
   readonly referenceMerchantId?: string;
   /** ≤1024. */
   readonly authRedirectUrl: string;
-  readonly scopes: readonly AuthScope[];
+  /** Add USER_LOGIN_ID to get the masked `userLoginId` back from applyToken. */
+  readonly scopes: readonly AlipayPlusAuthScope[];
   /** ≤256. */
   readonly authState: string;
   readonly terminalType: TerminalType;

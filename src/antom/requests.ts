@@ -15,10 +15,18 @@
  *
  * The returned value is a fresh object (null optionals become undefined and disappear from JSON); send that one.
  * Use `requireValid` (validation.ts) to throw a RequestValidationError instead.
+ *
+ * Two directions, one set of rules:
+ *   requestValidators          — what OUR client sends: the documented rules, plus CLIENT_LENIENCY.
+ *   receivedRequestValidators  — what the sandbox accepts: the documented limits exactly (so it answers PARAM_ILLEGAL
+ *                                where Antom would), plus SDK_LENIENCY: optional fields Antom's official SDKs send that
+ *                                antom-api.md does not list, so an SDK user can use the sandbox.
  */
 import { z } from 'zod';
 import {
+  ALIPAY_PLUS_AUTH_SCOPES,
   AUTH_SCOPES,
+  BOOLEAN_STRINGS,
   GRANT_TYPES,
   MERCHANT_REGIONS,
   OS_TYPES,
@@ -58,22 +66,51 @@ export const LIMITS = {
   authClientDisplayName: 64,
   referenceMerchantId: 32,
   merchantAccountId: 64,
-  antomAuthCode: 128,
+  /** antom-applyToken.txt: "authCode … Maximum length: 64 characters". */
+  antomAuthCode: 64,
   alipayPlusAuthCode: 64,
+  extendInfo: 2048,
   refreshToken: 128,
   accessToken: 128,
   passThroughInfo: 20000,
   scopes: 4,
 } as const;
 
+/**
+ * Where our client is deliberately more permissive than the documents. The authCode is not ours: the wallet issues it
+ * and we only pass it on. Older Antom pages gave its limit as 128; refusing a 65–128 character code locally would
+ * strand that customer without Antom ever being asked, whereas sending it lets Antom decide (PARAM_ILLEGAL at worst,
+ * which parks the authorization for an operator). The sandbox enforces the documented 64.
+ */
+export const CLIENT_LENIENCY = { antomAuthCode: 128 } as const;
+
 /** Two letters, and only the four regions Antom accepts ("must be one of US|JP|PK|SG"). */
 const merchantRegion = optionalEnum(MERCHANT_REGIONS);
 
-const scopes = z
-  .array(requiredEnum(AUTH_SCOPES))
-  .min(1)
-  .max(LIMITS.scopes)
-  .refine((values) => new Set(values).size === values.length, { error: 'must not repeat a scope' });
+function scopeList<const V extends readonly [string, ...string[]]>(values: V) {
+  return z
+    .array(requiredEnum(values))
+    .min(1)
+    .max(LIMITS.scopes)
+    .refine((list) => new Set(list).size === list.length, { error: 'must not repeat a scope' });
+}
+
+const scopes = scopeList(AUTH_SCOPES);
+const alipayPlusScopes = scopeList(ALIPAY_PLUS_AUTH_SCOPES);
+
+/**
+ * SDK_LENIENCY — fields Antom's official SDKs (e.g. the Python SDK's AlipayAuthConsultRequest) send that antom-api.md
+ * does not list, accepted by the sandbox only:
+ *   extendInfo        consult/applyToken/revoke: a free-form string (≤2048, the size of the response's extendInfo).
+ *   authMetaData      consult: an object (accountHolderName, accountHolderCertNo, …) — kept, not interpreted.
+ *   recurringPayment  consult: the SDK models it as a bool and sends JSON `true`/`false`; read as "true"/"false".
+ */
+const sdkExtendInfo = optionalText(LIMITS.extendInfo);
+const sdkAuthMetaData = optionalObject(z.record(z.string(), z.unknown()));
+const sdkRecurringPayment = z.preprocess(
+  (value) => (typeof value === 'boolean' ? String(value) : value),
+  optionalEnum(BOOLEAN_STRINGS),
+);
 
 const consultEnv = z
   .object({
@@ -95,8 +132,7 @@ function checkOsType(
   }
 }
 
-const consultSchema = z
-  .strictObject({
+const consultFields = {
     customerBelongsTo: requiredText(LIMITS.customerBelongsTo),
     authRedirectUrl: requiredUrl(LIMITS.authRedirectUrl),
     scopes,
@@ -108,24 +144,35 @@ const consultSchema = z
     authClientId: optionalText(LIMITS.authClientId),
     authNotifyUrl: optionalUrl(LIMITS.authNotifyUrl, ['https', 'http']),
     merchantRegion,
-    recurringPayment: optionalEnum(['true', 'false']),
+    recurringPayment: optionalEnum(BOOLEAN_STRINGS),
     merchantAccountId: optionalText(LIMITS.merchantAccountId),
-  })
-  .superRefine((request, ctx) => {
+};
+
+type ConsultShape = { terminalType?: TerminalType | undefined; osType?: OsType | undefined; env?: z.infer<typeof consultEnv> | undefined };
+
+function refineConsult(request: ConsultShape, ctx: z.core.$RefinementCtx): void {
     // Older docs put terminalType/osType at the top level, newer ones in env; accept either, not both differing.
-    const env = request.env;
-    if (request.terminalType !== undefined && env?.terminalType !== undefined && request.terminalType !== env.terminalType) {
-      ctx.addIssue({ code: 'custom', path: ['terminalType'], message: 'contradicts env.terminalType' });
-    }
-    if (request.osType !== undefined && env?.osType !== undefined && request.osType !== env.osType) {
-      ctx.addIssue({ code: 'custom', path: ['osType'], message: 'contradicts env.osType' });
-    }
-    const terminalType = request.terminalType ?? env?.terminalType;
-    if (terminalType === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['terminalType'], message: 'required (here or as env.terminalType)' });
-    }
-    checkOsType(ctx, terminalType, request.osType ?? env?.osType, ' (here or as env.osType)');
-  });
+  const env = request.env;
+  if (request.terminalType !== undefined && env?.terminalType !== undefined && request.terminalType !== env.terminalType) {
+    ctx.addIssue({ code: 'custom', path: ['terminalType'], message: 'contradicts env.terminalType' });
+  }
+  if (request.osType !== undefined && env?.osType !== undefined && request.osType !== env.osType) {
+    ctx.addIssue({ code: 'custom', path: ['osType'], message: 'contradicts env.osType' });
+  }
+  const terminalType = request.terminalType ?? env?.terminalType;
+  if (terminalType === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['terminalType'], message: 'required (here or as env.terminalType)' });
+  }
+  checkOsType(ctx, terminalType, request.osType ?? env?.osType, ' (here or as env.osType)');
+}
+
+const consultSchema = z.strictObject(consultFields).superRefine(refineConsult);
+
+const receivedConsultSchema = z
+  .strictObject({ ...consultFields, recurringPayment: sdkRecurringPayment, extendInfo: sdkExtendInfo, authMetaData: sdkAuthMetaData })
+  .superRefine(refineConsult)
+  // The SDK extras stay in the value (they are part of what was asked); the typed fields are AntomConsultRequest's.
+  .transform((request) => request as AntomConsultRequest);
 
 /** authCode goes with AUTHORIZATION_CODE and refreshToken with REFRESH_TOKEN — each required there, absent otherwise. */
 function checkGrant(
@@ -142,23 +189,31 @@ function checkGrant(
   }
 }
 
-const antomApplyTokenSchema = z
-  .strictObject({
-    grantType: requiredEnum(GRANT_TYPES),
-    customerBelongsTo: requiredText(LIMITS.customerBelongsTo),
-    authCode: optionalText(LIMITS.antomAuthCode),
-    refreshToken: optionalText(LIMITS.refreshToken),
-    merchantRegion,
-    merchantAccountId: optionalText(LIMITS.merchantAccountId),
-  })
-  .superRefine((request, ctx) => checkGrant(ctx, request))
-  // Only reached when the grant check passed, so the union member is guaranteed.
-  .transform((request) => request as AntomApplyTokenRequest);
+function antomApplyTokenSchema(authCodeLimit: number, extras: { extendInfo?: typeof sdkExtendInfo } = {}) {
+  return z
+    .strictObject({
+      grantType: requiredEnum(GRANT_TYPES),
+      customerBelongsTo: requiredText(LIMITS.customerBelongsTo),
+      authCode: optionalText(authCodeLimit),
+      refreshToken: optionalText(LIMITS.refreshToken),
+      merchantRegion,
+      merchantAccountId: optionalText(LIMITS.merchantAccountId),
+      ...extras,
+    })
+    .superRefine((request, ctx) => checkGrant(ctx, request))
+    // Only reached when the grant check passed, so the union member is guaranteed.
+    .transform((request) => request as AntomApplyTokenRequest);
+}
 
-const revokeSchema = z.strictObject({
+const clientAntomApplyTokenSchema = antomApplyTokenSchema(CLIENT_LENIENCY.antomAuthCode);
+const receivedAntomApplyTokenSchema = antomApplyTokenSchema(LIMITS.antomAuthCode, { extendInfo: sdkExtendInfo });
+
+const revokeFields = {
   accessToken: requiredText(LIMITS.accessToken),
   merchantAccountId: optionalText(LIMITS.merchantAccountId),
-});
+};
+const revokeSchema = z.strictObject(revokeFields);
+const receivedRevokeSchema = z.strictObject({ ...revokeFields, extendInfo: sdkExtendInfo }).transform((request) => request as AntomRevokeRequest);
 
 const prepareSchema = z
   .strictObject({
@@ -168,7 +223,7 @@ const prepareSchema = z
     authClientDisplayName: optionalText(LIMITS.authClientDisplayName),
     referenceMerchantId: optionalText(LIMITS.referenceMerchantId),
     authRedirectUrl: requiredUrl(LIMITS.authRedirectUrl),
-    scopes,
+    scopes: alipayPlusScopes,
     authState: requiredText(LIMITS.authState),
     terminalType: requiredEnum(TERMINAL_TYPES),
     osType: optionalEnum(OS_TYPES),
@@ -198,8 +253,9 @@ export function validateConsultRequest(input: unknown): Validation<AntomConsultR
   return runSchema('consult', consultSchema, input);
 }
 
+/** What our client sends: authCode up to CLIENT_LENIENCY.antomAuthCode. */
 export function validateAntomApplyTokenRequest(input: unknown): Validation<AntomApplyTokenRequest> {
-  return runSchema('applyToken', antomApplyTokenSchema, input);
+  return runSchema('applyToken', clientAntomApplyTokenSchema, input);
 }
 
 export function validateRevokeRequest(input: unknown): Validation<AntomRevokeRequest> {
@@ -218,7 +274,7 @@ export function validateCancelTokenRequest(input: unknown): Validation<AlipayPlu
   return runSchema('cancelToken', cancelTokenSchema, input);
 }
 
-/** Keyed like endpoints.ts (`Platform` → endpoint name), for the transport and the sandbox. */
+/** Keyed like endpoints.ts (`Platform` → endpoint name): what our client sends. */
 export const requestValidators = {
   antom: {
     consult: validateConsultRequest,
@@ -230,4 +286,14 @@ export const requestValidators = {
     applyToken: validateAlipayPlusApplyTokenRequest,
     cancelToken: validateCancelTokenRequest,
   },
+} as const;
+
+/** What the sandbox accepts: documented limits exactly (authCode ≤64) plus SDK_LENIENCY on the Antom endpoints. */
+export const receivedRequestValidators = {
+  antom: {
+    consult: (input: unknown): Validation<AntomConsultRequest> => runSchema('consult', receivedConsultSchema, input),
+    applyToken: (input: unknown): Validation<AntomApplyTokenRequest> => runSchema('applyToken', receivedAntomApplyTokenSchema, input),
+    revoke: (input: unknown): Validation<AntomRevokeRequest> => runSchema('revoke', receivedRevokeSchema, input),
+  },
+  alipayplus: requestValidators.alipayplus,
 } as const;

@@ -3,6 +3,8 @@
 import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
 import {
+  CLIENT_LENIENCY,
+  receivedRequestValidators,
   LIMITS,
   validateAlipayPlusApplyTokenRequest,
   validateAntomApplyTokenRequest,
@@ -296,7 +298,8 @@ const lengthLimits: [string, (input: unknown) => Validation<unknown>, Record<str
   ['consult', validateConsultRequest, consult, 'osVersion', LIMITS.osVersion],
   ['consult', validateConsultRequest, consult, 'authClientId', LIMITS.authClientId],
   ['consult', validateConsultRequest, consult, 'merchantAccountId', LIMITS.merchantAccountId],
-  ['applyToken', validateAntomApplyTokenRequest, codeGrant, 'authCode', LIMITS.antomAuthCode],
+  ['applyToken', validateAntomApplyTokenRequest, codeGrant, 'authCode', CLIENT_LENIENCY.antomAuthCode],
+  ['applyToken', receivedRequestValidators.antom.applyToken, codeGrant, 'authCode', LIMITS.antomAuthCode],
   ['applyToken', validateAntomApplyTokenRequest, refreshGrant, 'refreshToken', LIMITS.refreshToken],
   ['applyToken', validateAntomApplyTokenRequest, codeGrant, 'customerBelongsTo', LIMITS.customerBelongsTo],
   ['revoke', validateRevokeRequest, revoke, 'accessToken', LIMITS.accessToken],
@@ -310,8 +313,9 @@ const lengthLimits: [string, (input: unknown) => Validation<unknown>, Record<str
   ['cancelToken', validateCancelTokenRequest, cancelToken, 'accessToken', LIMITS.accessToken],
 ];
 
-test('the documented limits: Antom authCode ≤128, Alipay+ authCode ≤64, tokens ≤128, authState ≤256', (t) => {
-  t.is(LIMITS.antomAuthCode, 128);
+test('the documented limits: Antom authCode ≤64 (our client lets ≤128 through), Alipay+ authCode ≤64, tokens ≤128, authState ≤256', (t) => {
+  t.is(LIMITS.antomAuthCode, 64);
+  t.is(CLIENT_LENIENCY.antomAuthCode, 128);
   t.is(LIMITS.alipayPlusAuthCode, 64);
   t.is(LIMITS.accessToken, 128);
   t.is(LIMITS.refreshToken, 128);
@@ -375,4 +379,31 @@ test('property: a rejected secret (authCode, refreshToken, accessToken) never ap
     { numRuns: 50 },
   );
   t.pass();
+});
+
+// ---------- issue 15: the published documents and the official SDKs ----------
+
+test('Alipay+ prepare accepts the USER_LOGIN_ID scope (alipayplus-applyToken-acqp.txt); Antom consult does not list it', (t) => {
+  t.deepEqual(accepts(t, validatePrepareRequest({ ...prepare, scopes: ['AGREEMENT_PAY', 'USER_LOGIN_ID'] }))?.scopes, ['AGREEMENT_PAY', 'USER_LOGIN_ID']);
+  t.regex(errorText(validateConsultRequest({ ...consult, scopes: ['AGREEMENT_PAY', 'USER_LOGIN_ID'] })) ?? '', /consult\.scopes\[1\]/);
+});
+
+test('Antom authCode: the sandbox enforces the documented 64, our client lets up to 128 through', (t) => {
+  const codeGrant = { grantType: 'AUTHORIZATION_CODE', customerBelongsTo: 'GCASH' };
+  accepts(t, validateAntomApplyTokenRequest({ ...codeGrant, authCode: 'c'.repeat(100) }));
+  t.regex(errorText(receivedRequestValidators.antom.applyToken({ ...codeGrant, authCode: 'c'.repeat(65) })) ?? '', /applyToken\.authCode: must be at most 64 characters/);
+  accepts(t, receivedRequestValidators.antom.applyToken({ ...codeGrant, authCode: 'c'.repeat(64) }));
+});
+
+test('the sandbox accepts the optional fields the official SDKs send; our client still refuses them (never sent by us)', (t) => {
+  const sdkConsult = { ...consult, extendInfo: '{"k":"v"}', authMetaData: { accountHolderName: 'A. Holder' }, recurringPayment: true };
+  const received = accepts(t, receivedRequestValidators.antom.consult(sdkConsult));
+  t.is(received?.recurringPayment, 'true', 'a JSON boolean is read as its string form');
+  t.is(accepts(t, receivedRequestValidators.antom.consult({ ...consult, recurringPayment: false }))?.recurringPayment, 'false');
+  t.regex(errorText(receivedRequestValidators.antom.consult({ ...consult, recurringPayment: 1 })) ?? '', /recurringPayment/);
+  accepts(t, receivedRequestValidators.antom.applyToken({ grantType: 'REFRESH_TOKEN', customerBelongsTo: 'GCASH', refreshToken: 'r', extendInfo: 'x' }));
+  accepts(t, receivedRequestValidators.antom.revoke({ accessToken: 'a', extendInfo: 'x' }));
+  const strict = errorText(validateConsultRequest(sdkConsult)) ?? '';
+  t.regex(strict, /consult\.extendInfo: unknown field/);
+  t.regex(strict, /consult\.recurringPayment/);
 });

@@ -10,7 +10,7 @@ import { FaultBook } from './faults';
 import { MerchantRegistry } from './merchants';
 import { Notifier, NOTIFICATION_ACK } from './notifier';
 import { RequestLog } from './requestLog';
-import { SandboxState, type AuthorizationRecord, type Outcome, type StateSettings } from './state';
+import { SandboxState, disclosesUserLoginId, type AuthorizationRecord, type Outcome, type StateSettings } from './state';
 import type { WalletPolicy } from './walletPolicies';
 import { maskSecret } from './secretMask';
 
@@ -119,7 +119,7 @@ export class SandboxCore {
           authorizationNotifyType: 'AUTHCODE_CREATED',
           authCode,
           authState: authorization.authState,
-          userLoginId: authorization.userLoginId,
+          ...(disclosesUserLoginId(authorization) ? { userLoginId: authorization.userLoginId } : {}),
           ...notificationIdentity(authorization),
           result: SUCCESS_RESULT,
         },
@@ -164,7 +164,7 @@ export class SandboxCore {
           accessToken,
           authState: authorization.authState,
           reason,
-          userLoginId: authorization.userLoginId,
+          ...(disclosesUserLoginId(authorization) ? { userLoginId: authorization.userLoginId } : {}),
           ...notificationIdentity(authorization),
           result: SUCCESS_RESULT,
         },

@@ -6,12 +6,22 @@
  * Every API answer is HTTP 200 with a signed `result` (antom-api.md §1: business errors are 200 + F/U), except a body
  * over the size limit (413, still Antom-shaped and signed) and scripted faults. Checks run in gateway order:
  * route → method → size → client-id / merchant → signature → request-time → media type → JSON → fields → operation.
+ *
+ * Conformance (issue 15, antom-api.md §7):
+ * - Every answer uses only result codes the platform's own table lists: /ams never answers MEDIA_TYPE_NOT_ACCEPTABLE
+ *   or METHOD_NOT_SUPPORTED (Alipay+-only codes); /aps answers INVALID_CLIENT for an unknown or suspended client.
+ * - Content-Type is optional (the overview's header table): a missing one is accepted; a present non-JSON one is
+ *   refused (PARAM_ILLEGAL on /ams, MEDIA_TYPE_NOT_ACCEPTABLE on /aps).
+ * - A request target in absolute form (`POST https://host/ams/... HTTP/1.1`, RFC 9112 §3.2.2; Antom's Python SDK
+ *   sends it) is routed, verified, logged and answered-and-signed on its path (+ query) alone, as the SDKs sign.
+ * - Every answer carries `client-id` (required by the overview), and header names are lowercase: the Python SDK
+ *   reads `signature`, `response-time` and `client-id` case-sensitively.
  */
 import { listenOn } from './listenOn';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { Platform } from '../antom/endpoints';
-import { requestValidators } from '../antom/requests';
+import { receivedRequestValidators as requestValidators } from '../antom/requests';
 import { formatIssues, type Validation } from '../antom/validation';
 import { signParts, verifyParts } from '../antom/signing';
 import { formatSignatureHeader, parseSignatureHeader } from '../antom/signatureHeader';
@@ -40,6 +50,43 @@ for (const prefix of ['/ams/api/v1/authorizations/', '/ams/sandbox/api/v1/author
 }
 for (const endpoint of ['prepare', 'applyToken', 'cancelToken'] as const) {
   API_ROUTES.set(`/aps/api/v1/authorizations/${endpoint}`, { platform: 'alipayplus', endpoint });
+}
+
+/**
+ * The path (+ query) of a request target, which is what Antom signs and routes on. Node hands an absolute-form target
+ * (`https://host/ams/...`) through as is; RFC 9112 §3.2.2 says a server must accept it, and Antom's Python SDK sends
+ * it, so its scheme and authority are dropped here. An unparsable target is kept as is (it routes nowhere).
+ */
+export function requestTargetPath(rawUrl: string): string {
+  if (rawUrl.startsWith('/')) return rawUrl;
+  if (!URL.canParse(rawUrl)) return rawUrl;
+  const url = new URL(rawUrl);
+  return `${url.pathname}${url.search}`;
+}
+
+/**
+ * The client-id a response carries when the request had none: the overview lists the response `client-id` as
+ * required, and a verifier without its own client-id signs over the one it receives. Not a registered client.
+ */
+export const ANONYMOUS_CLIENT_ID = 'anonymous';
+
+/** Alipay+'s table names these gateway refusals differently (alipayplus-applyToken-acqp.txt: INVALID_CLIENT "The client is invalid"). */
+const APS_GATEWAY_CODES: Readonly<Record<string, string>> = {
+  UNKNOWN_CLIENT: 'INVALID_CLIENT',
+  INVALID_CLIENT_STATUS: 'INVALID_CLIENT',
+  CLIENT_FORBIDDEN_ACCESS_API: 'ACCESS_DENIED',
+};
+
+/** Antom's tables list neither METHOD_NOT_SUPPORTED nor MEDIA_TYPE_NOT_ACCEPTABLE; these are its nearest codes. */
+const AMS_GATEWAY_CODES: Readonly<Record<string, string>> = {
+  METHOD_NOT_SUPPORTED: 'NO_INTERFACE_DEF',
+  MEDIA_TYPE_NOT_ACCEPTABLE: 'PARAM_ILLEGAL',
+};
+
+/** A gateway refusal in the code the platform's own table uses. */
+function gatewayFail(platform: Platform, code: string, message: string): Answer {
+  const table = platform === 'alipayplus' ? APS_GATEWAY_CODES : AMS_GATEWAY_CODES;
+  return fail(table[code] ?? code, message);
 }
 
 const CONSENT_PATH = /^\/wallet\/authorize\/([A-Za-z0-9_-]{1,64})$/;
@@ -106,8 +153,9 @@ function headerValue(req: IncomingMessage, name: string): string | undefined {
   return text === undefined || text === '' ? undefined : text;
 }
 
+/** Content-Type is optional (antom-api-overview: "Content-Type  No"); absent means the JSON body the API defines. */
 function isJsonMediaType(contentType: string | undefined): boolean {
-  if (contentType === undefined) return false;
+  if (contentType === undefined) return true;
   const [type, ...params] = contentType.split(';').map((p) => p.trim().toLowerCase());
   if (type !== 'application/json') return false;
   const charset = params.find((p) => p.startsWith('charset='));
@@ -132,7 +180,10 @@ export class AntomServer {
     this.server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, (req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         this.core.logger.error({ err }, 'sandbox request failed');
-        if (!res.headersSent) this.send(req, res, '', { httpStatus: 500, body: result('U', 'UNKNOWN_EXCEPTION', 'sandbox internal error') });
+        if (!res.headersSent) {
+          const clientId = headerValue(req, 'client-id') ?? '';
+          this.send(requestTargetPath(req.url ?? '/'), res, clientId, { httpStatus: 500, body: result('U', 'UNKNOWN_EXCEPTION', 'sandbox internal error') });
+        }
         else res.destroy();
       });
     });
@@ -161,8 +212,8 @@ export class AntomServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const rawUrl = req.url ?? '/';
-    const pathname = rawUrl.split('?')[0] ?? '/';
+    const target = requestTargetPath(req.url ?? '/');
+    const pathname = target.split('?')[0] ?? '/';
     const method = req.method ?? 'GET';
 
     if (pathname === PUBLIC_KEY_PATH && method === 'GET') {
@@ -181,20 +232,20 @@ export class AntomServer {
     const route = API_ROUTES.get(pathname);
     const clientId = headerValue(req, 'client-id') ?? '';
     const arrivedAt = this.core.clock.now();
-    const logBase = { at: arrivedAt, method, path: rawUrl, clientId, requestTime: headerValue(req, 'request-time') };
+    const logBase = { at: arrivedAt, method, path: target, clientId, requestTime: headerValue(req, 'request-time') };
     if (route === undefined) {
       req.resume();
       const answer = fail('NO_INTERFACE_DEF', 'no interface is defined for this path');
       this.core.requests.record({ ...logBase, bodyBytes: 0, httpStatus: 200, resultStatus: 'F', resultCode: 'NO_INTERFACE_DEF' });
-      this.send(req, res, clientId, answer);
+      this.send(target, res, clientId, answer);
       return;
     }
     const base = { ...logBase, platform: route.platform, endpoint: route.endpoint };
     if (method !== 'POST') {
       req.resume();
-      const answer = fail('METHOD_NOT_SUPPORTED', `${method} is not supported; use POST`);
-      this.core.requests.record({ ...base, bodyBytes: 0, httpStatus: 200, resultStatus: 'F', resultCode: 'METHOD_NOT_SUPPORTED' });
-      this.send(req, res, clientId, answer);
+      const answer = gatewayFail(route.platform, 'METHOD_NOT_SUPPORTED', `${method} is not supported; use POST`);
+      this.core.requests.record({ ...base, bodyBytes: 0, httpStatus: 200, resultStatus: 'F', resultCode: answer.body.result.resultCode });
+      this.send(target, res, clientId, answer);
       return;
     }
 
@@ -210,7 +261,7 @@ export class AntomServer {
       this.core.requests.record({ ...base, bodyBytes: -1, httpStatus: 413, resultStatus: 'F', resultCode: 'PARAM_ILLEGAL' });
       // The rest of the upload is not read; closing the connection is the only way to stop it.
       res.setHeader('connection', 'close');
-      this.send(req, res, clientId, answer);
+      this.send(target, res, clientId, answer);
       res.on('finish', () => req.destroy());
       return;
     }
@@ -227,10 +278,10 @@ export class AntomServer {
       });
     };
 
-    const rejection = this.authenticate(req, route, clientId, rawUrl, bodyText);
+    const rejection = this.authenticate(req, route, clientId, target, bodyText);
     if (rejection !== undefined) {
       record(rejection);
-      this.send(req, res, clientId, rejection);
+      this.send(target, res, clientId, rejection);
       return;
     }
 
@@ -238,7 +289,7 @@ export class AntomServer {
     if (decision.rateLimited) {
       const answer: Answer = { httpStatus: 200, body: result('U', 'REQUEST_TRAFFIC_EXCEED_LIMIT', 'request traffic exceeds the limit') };
       record(answer, { fault: 'rateLimit' });
-      this.send(req, res, clientId, answer);
+      this.send(target, res, clientId, answer);
       return;
     }
     if (decision.delayMs > 0) await this.delay(decision.delayMs);
@@ -249,7 +300,7 @@ export class AntomServer {
 
     if (effect === undefined) {
       record(processed, faultName === undefined ? {} : { fault: faultName });
-      this.send(req, res, clientId, processed as Answer);
+      this.send(target, res, clientId, processed as Answer);
       return;
     }
     switch (effect.type) {
@@ -259,7 +310,7 @@ export class AntomServer {
           body: result(effect.resultStatus, effect.resultCode, effect.resultMessage ?? `scripted ${effect.resultCode}`),
         };
         record(answer, { fault: 'result' });
-        this.send(req, res, clientId, answer);
+        this.send(target, res, clientId, answer);
         return;
       }
       case 'drop':
@@ -275,16 +326,16 @@ export class AntomServer {
       case 'malformedJson': {
         const text = JSON.stringify((processed ?? { body: SUCCESS() }).body);
         record(processed, { fault: 'malformedJson', httpStatus: 200 });
-        this.sendText(req, res, clientId, 200, text.slice(0, Math.max(1, Math.floor(text.length / 2))), 'own');
+        this.sendText(target, res, clientId, 200, text.slice(0, Math.max(1, Math.floor(text.length / 2))), 'own');
         return;
       }
       case 'unsigned':
         record(processed, { fault: 'unsigned' });
-        this.sendText(req, res, clientId, (processed as Answer).httpStatus, JSON.stringify((processed as Answer).body), 'none');
+        this.sendText(target, res, clientId, (processed as Answer).httpStatus, JSON.stringify((processed as Answer).body), 'none');
         return;
       case 'wrongSignature':
         record(processed, { fault: 'wrongSignature' });
-        this.sendText(req, res, clientId, (processed as Answer).httpStatus, JSON.stringify((processed as Answer).body), 'wrong');
+        this.sendText(target, res, clientId, (processed as Answer).httpStatus, JSON.stringify((processed as Answer).body), 'wrong');
         return;
     }
   }
@@ -301,17 +352,18 @@ export class AntomServer {
   }
 
   /** Gateway checks before the body is looked at; undefined = the caller is who it says and the request is fresh. */
-  private authenticate(req: IncomingMessage, route: Route, clientId: string, rawUrl: string, bodyText: string): Answer | undefined {
-    if (clientId === '') return fail('UNKNOWN_CLIENT', 'client-id header is missing');
+  private authenticate(req: IncomingMessage, route: Route, clientId: string, path: string, bodyText: string): Answer | undefined {
+    const refuse = (code: string, message: string): Answer => gatewayFail(route.platform, code, message);
+    if (clientId === '') return refuse('UNKNOWN_CLIENT', 'client-id header is missing');
     const merchant = this.core.merchants.get(clientId);
-    if (merchant === undefined) return fail('UNKNOWN_CLIENT', 'client-id is not registered');
+    if (merchant === undefined) return refuse('UNKNOWN_CLIENT', 'client-id is not registered');
     const requestTime = headerValue(req, 'request-time');
     if (requestTime === undefined) return fail('PARAM_ILLEGAL', 'request-time header is missing');
     const header = parseSignatureHeader(headerValue(req, 'signature'));
     if (header === undefined) return fail('INVALID_SIGNATURE', 'signature header is missing or has no signature value');
     const key = merchant.publicKeys.get(header.keyVersion);
     if (key === undefined) return fail('KEY_NOT_FOUND', `no public key registered for keyVersion ${header.keyVersion}`);
-    if (!verifyParts(key, { path: rawUrl, clientId, time: requestTime, body: bodyText }, header.signature)) {
+    if (!verifyParts(key, { path, clientId, time: requestTime, body: bodyText }, header.signature)) {
       return fail('INVALID_SIGNATURE', 'signature does not verify');
     }
     const sentAt = parseRequestTime(requestTime);
@@ -320,12 +372,12 @@ export class AntomServer {
     if (window !== null && Math.abs(this.core.clock.sourceNow() - sentAt) > window) {
       return fail('PARAM_ILLEGAL', 'request-time is outside the accepted window');
     }
-    if (merchant.status !== 'ACTIVE') return fail('INVALID_CLIENT_STATUS', 'the client is not active');
+    if (merchant.status !== 'ACTIVE') return refuse('INVALID_CLIENT_STATUS', 'the client is not active');
     if (merchant.allowedEndpoints !== undefined && !merchant.allowedEndpoints.includes(route.endpoint)) {
-      return fail('CLIENT_FORBIDDEN_ACCESS_API', 'the client may not call this API');
+      return refuse('CLIENT_FORBIDDEN_ACCESS_API', 'the client may not call this API');
     }
     if (!isJsonMediaType(headerValue(req, 'content-type'))) {
-      return fail('MEDIA_TYPE_NOT_ACCEPTABLE', 'Content-Type must be application/json; charset=UTF-8');
+      return refuse('MEDIA_TYPE_NOT_ACCEPTABLE', 'Content-Type, when sent, must be application/json (charset UTF-8)');
     }
     return undefined;
   }
@@ -430,7 +482,7 @@ export class AntomServer {
       ...(issued.refreshToken === undefined || issued.refreshTokenExpiresAt === undefined
         ? {}
         : { refreshToken: issued.refreshToken, refreshTokenExpiryTime: this.iso(issued.refreshTokenExpiresAt) }),
-      userLoginId: issued.userLoginId,
+      ...(issued.userLoginId === undefined ? {} : { userLoginId: issued.userLoginId }),
     };
   }
 
@@ -517,21 +569,25 @@ export class AntomServer {
   // Writing answers
   // -------------------------------------------------------------------------------------------------------------
 
-  private send(req: IncomingMessage, res: ServerResponse, clientId: string, answer: Answer): void {
-    this.sendText(req, res, clientId, answer.httpStatus, JSON.stringify(answer.body), 'own');
+  private send(path: string, res: ServerResponse, clientId: string, answer: Answer): void {
+    this.sendText(path, res, clientId, answer.httpStatus, JSON.stringify(answer.body), 'own');
   }
 
-  /** Signs with `response-time` over the request's path (antom-api.md §2) — or, for faults, not or wrongly. */
-  private sendText(req: IncomingMessage, res: ServerResponse, clientId: string, status: number, body: string, signing: 'own' | 'none' | 'wrong'): void {
+  /**
+   * Signs with `response-time` over the request's path (antom-api.md §2) — or, for faults, not or wrongly. Header
+   * names stay lowercase (the Python SDK matches them case-sensitively) and `client-id` is always present.
+   */
+  private sendText(path: string, res: ServerResponse, requestClientId: string, status: number, body: string, signing: 'own' | 'none' | 'wrong'): void {
     const responseTime = formatIsoWithOffset(this.core.clock.now(), this.core.settings.timeOffsetMinutes);
+    const clientId = requestClientId === '' ? ANONYMOUS_CLIENT_ID : requestClientId;
     const headers: Record<string, string> = {
       'content-type': 'application/json; charset=UTF-8',
       'response-time': responseTime,
+      'client-id': clientId,
     };
-    if (clientId !== '') headers['client-id'] = clientId;
     if (signing !== 'none') {
       const key = signing === 'own' ? this.core.privateKey : this.wrongSigningKey();
-      const signature = signParts(key, { path: req.url ?? '/', clientId, time: responseTime, body });
+      const signature = signParts(key, { path, clientId, time: responseTime, body });
       headers.signature = formatSignatureHeader({ signature });
     }
     res.writeHead(status, headers).end(body);

@@ -131,9 +131,21 @@ export interface IssuedTokens {
   readonly accessTokenExpiresAt: number;
   readonly refreshToken?: string;
   readonly refreshTokenExpiresAt?: number;
-  readonly userLoginId: string;
+  /** Only when the authorization's scopes ask for it (`disclosesUserLoginId`). */
+  readonly userLoginId?: string;
   readonly userId: string;
   readonly wallet: string;
+}
+
+/**
+ * The scope that makes each platform return `userLoginId`: Antom's applyToken returns it "when the value of the
+ * scopes field in the consult API is AGREEMENT_PAY"; Alipay+'s "when the scopes parameter of the prepare API contains
+ * USER_LOGIN_ID" (antom-applyToken.txt, alipayplus-applyToken-acqp.txt). Notifications follow the same rule.
+ */
+export const USER_LOGIN_ID_SCOPE: Readonly<Record<Platform, string>> = { antom: 'AGREEMENT_PAY', alipayplus: 'USER_LOGIN_ID' };
+
+export function disclosesUserLoginId(authorization: Pick<AuthorizationRecord, 'platform' | 'scopes'>): boolean {
+  return authorization.scopes.includes(USER_LOGIN_ID_SCOPE[authorization.platform]);
 }
 
 export interface Refusal {
@@ -449,7 +461,7 @@ export class SandboxState {
       accessToken: access.token,
       accessTokenExpiresAt: access.expiresAt,
       ...(refresh === undefined ? {} : { refreshToken: refresh.token, refreshTokenExpiresAt: refresh.expiresAt }),
-      userLoginId: authorization.userLoginId,
+      ...(disclosesUserLoginId(authorization) ? { userLoginId: authorization.userLoginId } : {}),
       userId: authorization.userId,
       wallet: authorization.wallet,
     };

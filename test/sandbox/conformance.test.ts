@@ -7,6 +7,11 @@ import test from 'ava';
 import { AntomBusinessError, type FinalOutcome, AntomTransportError, AntomUnknownResultError, AntomUnverifiableResponseError } from '../../src/antom/errors';
 import type { AntomClient } from '../../src/antom/client';
 import { merchantKeys, unrelatedKeys } from '../support/fixtureKeys';
+import type { RunningSandbox } from '../../src/sandbox';
+import { parseSignatureHeader } from '../../src/antom/signatureHeader';
+import { verifyParts } from '../../src/antom/signing';
+import { ALIPAY_PLUS_APPLY_TOKEN_CODES, ANTOM_APPLY_TOKEN_CODES } from '../fixtures/referenceResultCodes';
+import { rawExchange, signedHeaders, type RawExchange } from './rawSocket';
 import { DAY_MS, MERCHANT, REDIRECT_URL, YEAR_MS, clientFor, linkAlipayPlus, linkAntom, startTestSandbox, uniqueAuthState } from './harness';
 
 const MINUTE_MS = 60_000;
@@ -500,4 +505,146 @@ test('a consent link expires after 15 minutes of sandbox time', async (t) => {
   await sandbox.admin.advanceClock(15 * MINUTE_MS);
   t.throws(() => sandbox.admin.approve({ authState }), { message: /expired/ });
   t.is(sandbox.admin.authorizations()[0]?.status, 'EXPIRED');
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Issue 15: conformance to the published documents (../shared/reference/)
+// ---------------------------------------------------------------------------------------------------------------
+
+const AMS_APPLY = '/ams/api/v1/authorizations/applyToken';
+const APS_APPLY = '/aps/api/v1/authorizations/applyToken';
+const refreshBody = JSON.stringify({ grantType: 'REFRESH_TOKEN', customerBelongsTo: 'GCASH', refreshToken: 'r'.repeat(40) });
+const apsRefreshBody = JSON.stringify({ authClientId: 'SUB_MERCHANT_1', grantType: 'REFRESH_TOKEN', refreshToken: 'r'.repeat(40) });
+
+function verifiesOver(sandbox: RunningSandbox, path: string, answer: RawExchange): boolean {
+  const header = parseSignatureHeader(answer.headers.signature);
+  const clientId = answer.headers['client-id'] ?? '';
+  return header !== undefined && verifyParts(sandbox.publicKey, { path, clientId, time: answer.headers['response-time'] ?? '', body: answer.body }, header.signature);
+}
+
+function resultCode(answer: RawExchange): string | undefined {
+  return (JSON.parse(answer.body) as { result?: { resultCode?: string } }).result?.resultCode;
+}
+
+test('item 1: no Content-Type is accepted on /ams and /aps; /ams only ever answers codes Antom\'s table lists', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const ams = await rawExchange({ origin: sandbox.url, target: AMS_APPLY, headers: signedHeaders(merchantKeys.privateKey, { path: AMS_APPLY, clientId: MERCHANT, body: refreshBody }), body: refreshBody });
+  t.is(resultCode(ams), 'INVALID_REFRESH_TOKEN', 'processed: the refresh token is unknown, not the media type');
+  const aps = await rawExchange({ origin: sandbox.url, target: APS_APPLY, headers: signedHeaders(merchantKeys.privateKey, { path: APS_APPLY, clientId: MERCHANT, body: apsRefreshBody }), body: apsRefreshBody });
+  t.is(resultCode(aps), 'INVALID_REFRESH_TOKEN');
+  // Gateway refusals on /ams: each answer's code is in antom-applyToken.txt's table.
+  const signed = (body: string) => signedHeaders(merchantKeys.privateKey, { path: AMS_APPLY, clientId: MERCHANT, body });
+  const refusals = [
+    await rawExchange({ origin: sandbox.url, target: AMS_APPLY, headers: { ...signed(refreshBody), 'content-type': 'text/plain' }, body: refreshBody }),
+    await rawExchange({ origin: sandbox.url, target: AMS_APPLY, method: 'GET', headers: signed(''), body: '' }),
+    await rawExchange({ origin: sandbox.url, target: AMS_APPLY, headers: { ...signed(refreshBody), 'client-id': 'NOBODY' }, body: refreshBody }),
+    await rawExchange({ origin: sandbox.url, target: AMS_APPLY, headers: signed('not json'), body: 'not json' }),
+  ];
+  for (const answer of refusals) {
+    const code = resultCode(answer) ?? '';
+    t.true(Object.hasOwn(ANTOM_APPLY_TOKEN_CODES, code), `${code} is in Antom's applyToken table`);
+    t.not(code, 'MEDIA_TYPE_NOT_ACCEPTABLE');
+  }
+});
+
+test('item 2: an Antom authCode over 64 characters → PARAM_ILLEGAL (our client sends up to 128 and lets Antom decide)', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const client = clientFor(t, sandbox);
+  const long = await businessError(t, client.applyToken({ grantType: 'AUTHORIZATION_CODE', customerBelongsTo: 'GCASH', authCode: 'a'.repeat(65) }));
+  t.is(long.resultCode, 'PARAM_ILLEGAL');
+  t.is((await businessError(t, client.applyToken({ grantType: 'AUTHORIZATION_CODE', customerBelongsTo: 'GCASH', authCode: 'a'.repeat(128) }))).resultCode, 'PARAM_ILLEGAL');
+  t.is((await businessError(t, client.applyToken({ grantType: 'AUTHORIZATION_CODE', customerBelongsTo: 'GCASH', authCode: 'a'.repeat(64) }))).resultCode, 'INVALID_AUTHCODE', '64 is within the limit: just unknown');
+});
+
+test('items 3 and 5: Alipay+ prepare accepts USER_LOGIN_ID and only then returns userLoginId', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const client = clientFor(t, sandbox, { platform: 'alipayplus' });
+  const prepareAndApply = async (scopes: ('AGREEMENT_PAY' | 'USER_LOGIN_ID')[]) => {
+    const authState = uniqueAuthState('aps-scopes');
+    await client.prepare({ customerBelongsTo: 'GCASH', authClientId: 'SUB_MERCHANT_1', authClientName: 'Sub Merchant One Ltd', authRedirectUrl: REDIRECT_URL, scopes, authState, terminalType: 'WEB' });
+    const { authCode } = sandbox.admin.approve({ authState, clientId: MERCHANT });
+    return client.applyTokenAps({ authClientId: 'SUB_MERCHANT_1', grantType: 'AUTHORIZATION_CODE', authCode });
+  };
+  const withLoginId = await prepareAndApply(['AGREEMENT_PAY', 'USER_LOGIN_ID']);
+  t.regex(withLoginId.userLoginId ?? '', /\*\*\*\*/, 'masked login id');
+  t.is((await prepareAndApply(['AGREEMENT_PAY'])).userLoginId, undefined);
+});
+
+test('item 5: Antom returns userLoginId only when the consult scopes include AGREEMENT_PAY', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const client = clientFor(t, sandbox);
+  const consultAndApply = async (scopes: ('AGREEMENT_PAY' | 'BASE_USER_INFO')[]) => {
+    const authState = uniqueAuthState('ams-scopes');
+    await client.consult({ customerBelongsTo: 'GCASH', authRedirectUrl: REDIRECT_URL, scopes, authState, terminalType: 'WEB' });
+    const { authCode } = sandbox.admin.approve({ authState, clientId: MERCHANT });
+    return client.applyToken({ grantType: 'AUTHORIZATION_CODE', customerBelongsTo: 'GCASH', authCode });
+  };
+  t.truthy((await consultAndApply(['AGREEMENT_PAY'])).userLoginId);
+  const tokens = await consultAndApply(['BASE_USER_INFO']);
+  t.is(tokens.userLoginId, undefined);
+  // The refresh answer follows the same rule.
+  t.is((await client.applyToken({ grantType: 'REFRESH_TOKEN', customerBelongsTo: 'GCASH', refreshToken: tokens.refreshToken ?? '' })).userLoginId, undefined);
+});
+
+test('item 4: on /aps an unknown or suspended client-id → INVALID_CLIENT, a forbidden API → ACCESS_DENIED (Alipay+\'s table)', async (t) => {
+  const sandbox = await startTestSandbox(t, {
+    merchants: [
+      { clientId: MERCHANT, publicKey: merchantKeys.publicKey },
+      { clientId: 'SUSPENDED_ONE', publicKey: merchantKeys.publicKey, status: 'SUSPENDED' },
+      { clientId: 'PREPARE_ONLY', publicKey: merchantKeys.publicKey, allowedEndpoints: ['prepare'] },
+    ],
+  });
+  const cancel = (clientId: string) => clientFor(t, sandbox, { clientId, platform: 'alipayplus' }).cancelToken({ accessToken: 'some-access-token', authClientId: 'SUB_MERCHANT_1' });
+  for (const [clientId, code] of [['NOBODY', 'INVALID_CLIENT'], ['SUSPENDED_ONE', 'INVALID_CLIENT'], ['PREPARE_ONLY', 'ACCESS_DENIED']] as const) {
+    const error = await businessError(t, cancel(clientId));
+    t.is(error.resultCode, code, clientId);
+    t.is(error.outcome, 'systemic-final');
+    t.true(Object.hasOwn(ALIPAY_PLUS_APPLY_TOKEN_CODES, error.resultCode));
+  }
+  // /ams keeps Antom's own codes for the same situations.
+  t.is((await businessError(t, revokeSomething(clientFor(t, sandbox, { clientId: 'NOBODY' })))).resultCode, 'UNKNOWN_CLIENT');
+  t.is((await businessError(t, revokeSomething(clientFor(t, sandbox, { clientId: 'SUSPENDED_ONE' })))).resultCode, 'INVALID_CLIENT_STATUS');
+});
+
+test('item 6: a request without client-id still gets a client-id header, and the answer is signed over it', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const headers = signedHeaders(merchantKeys.privateKey, { path: AMS_APPLY, clientId: MERCHANT, body: refreshBody });
+  delete headers['client-id'];
+  const answer = await rawExchange({ origin: sandbox.url, target: AMS_APPLY, headers, body: refreshBody });
+  t.is(resultCode(answer), 'UNKNOWN_CLIENT');
+  t.truthy(answer.headers['client-id']);
+  t.true(verifiesOver(sandbox, AMS_APPLY, answer));
+});
+
+test('item 7: the sandbox parses the request signature header with its parameters in any order', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const headers = signedHeaders(merchantKeys.privateKey, { path: AMS_APPLY, clientId: MERCHANT, body: refreshBody, signatureOrder: 'reversed' });
+  const answer = await rawExchange({ origin: sandbox.url, target: AMS_APPLY, headers, body: refreshBody });
+  t.is(resultCode(answer), 'INVALID_REFRESH_TOKEN', 'the signature verified; the refresh token is what is unknown');
+});
+
+test('item 10: an absolute-form request target is routed, verified, logged and signed on its path alone; header names are lowercase', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const client = clientFor(t, sandbox);
+  const { authCode } = await linkAntom(sandbox, client, 'GCASH');
+  const path = '/ams/sandbox/api/v1/authorizations/applyToken';
+  const body = JSON.stringify({ grantType: 'AUTHORIZATION_CODE', customerBelongsTo: 'GCASH', authCode });
+  const headers = { 'Content-type': 'application/json; charset=UTF-8', ...signedHeaders(merchantKeys.privateKey, { path, clientId: MERCHANT, body }) };
+  const answer = await rawExchange({ origin: sandbox.url, target: `https://open-sea-global.alipay.com${path}`, headers, body });
+  t.is(answer.status, 200);
+  t.is(resultCode(answer), 'SUCCESS');
+  t.true(verifiesOver(sandbox, path, answer), 'signed over the path, as the SDK verifies');
+  t.is(sandbox.admin.requests().at(-1)?.path, path, 'logged as the path');
+  for (const name of ['signature', 'response-time', 'client-id']) t.true(answer.rawHeaders.some(([raw]) => raw === name), `${name} in lowercase`);
+});
+
+test('item 10: the optional fields the official SDKs send are accepted (extendInfo, authMetaData, recurringPayment as a boolean)', async (t) => {
+  const sandbox = await startTestSandbox(t);
+  const path = '/ams/api/v1/authorizations/consult';
+  const body = JSON.stringify({
+    customerBelongsTo: 'PAYPAY', authRedirectUrl: REDIRECT_URL, scopes: ['AGREEMENT_PAY'], authState: uniqueAuthState('sdk'), terminalType: 'WEB',
+    extendInfo: '{"note":"sdk"}', authMetaData: { accountHolderName: 'A. Holder' }, recurringPayment: true,
+  });
+  const answer = await rawExchange({ origin: sandbox.url, target: path, headers: signedHeaders(merchantKeys.privateKey, { path, clientId: MERCHANT, body }), body });
+  t.is(resultCode(answer), 'SUCCESS');
 });

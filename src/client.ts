@@ -11,7 +11,9 @@
  *   walletCanceled(wallet, customerId, reason?)      signal (TOKEN_CANCELED: no revoke call)
  *   walletCanceledByAccessToken(accessToken, reason?) → workflowId | undefined   TOKEN_CANCELED carries only the token
  *   refreshNow(wallet, customerId, reason?) / operatorRetry(wallet, customerId, note?)   signals
- *   getAccessToken(wallet, customerId)   → AccessToken | undefined   Redis projection; on a miss the workflow re-projects
+ *   getAccessToken(wallet, customerId)   → AccessToken | undefined   Redis projection, checked against tokenServing (state,
+ *                                          expiry, withdrawal); on a miss the workflow re-projects; on a Redis error or
+ *                                          an undecryptable value the workflow answers (accessToken query)
  *   expiringBefore(before, limit?)       → TokenMetadata[]       lifecycle index (metadata only)
  *
  * Failures: AuthorizationNotFoundError (no such workflow), UnknownAuthStateError (authState not in the index),
@@ -26,7 +28,8 @@ import { parseKeyRingSpec, type KeyRing } from './codec/keyRing';
 import type { Config } from './config';
 import { AuthStateIndex } from './store/authStateIndex';
 import { redisKeys } from './store/redisKeys';
-import { TokenProjectionStore, type TokenMetadata } from './store/tokenProjection';
+import { TokenProjectionStore, type ProjectedToken, type TokenMetadata } from './store/tokenProjection';
+import { isServable } from './workflows/tokenServing';
 import {
   TASK_QUEUE,
   WORKFLOW_TYPE,
@@ -37,6 +40,7 @@ import {
   linkUpdate,
   operatorRetrySignal,
   publicStateQuery,
+  accessTokenQuery,
   refreshNowSignal,
   reprojectUpdate,
   walletCanceledSignal,
@@ -46,6 +50,7 @@ import {
   type DeliverAuthCodeRequest,
   type DeliverAuthCodeResponse,
   type LinkResponse,
+  type ServedAccessToken,
 } from './workflows/definitions';
 
 /** What the merchant passes to link; `resume` is the workflow's own continue-as-new business. */
@@ -63,6 +68,8 @@ export interface AuthorizationClientOptions {
   keyPrefix?: string;
   /** config.temporal.taskQueue; default TASK_QUEUE. */
   taskQueue?: string;
+  /** Now in ms for the token-expiry check (tests with a virtual clock); default Date.now. */
+  clock?: () => number;
 }
 
 export interface DeliverAuthCodeResult extends DeliverAuthCodeResponse {
@@ -110,8 +117,10 @@ export class AuthorizationClient {
   readonly #workflows: AuthorizationWorkflowClient;
   readonly #tokens: TokenProjectionStore;
   readonly #authStates: AuthStateIndex;
+  readonly #now: () => number;
 
   constructor(options: AuthorizationClientOptions) {
+    this.#now = options.clock ?? Date.now;
     const keys = redisKeys(options.keyPrefix);
     this.taskQueue = options.taskQueue ?? TASK_QUEUE;
     this.#workflows = options.workflowClient;
@@ -140,12 +149,33 @@ export class AuthorizationClient {
     return this.#rejections(workflowId, 'getState', () => this.#handle(workflowId).query(publicStateQuery));
   }
 
-  /** Merchant cancel: the workflow revokes the token (non-cancellable) and ends REVOKED. */
+  /**
+   * Merchant cancel: the token leaves the payment path at once (withdrawn in Redis before the workflow is told, so
+   * nothing serves it from the moment the cancel is accepted), then the workflow revokes it and ends REVOKED. When
+   * Redis cannot withdraw it the cancel is not accepted (the error propagates; retry it).
+   */
   async cancel(wallet: string, customerId: string, reason?: string): Promise<AuthorizationView> {
     const workflowId = authorizationWorkflowId(wallet, customerId);
+    await this.#withdraw(workflowId);
     return this.#rejections(workflowId, 'cancel', () =>
       this.#handle(workflowId).executeUpdate(cancelUpdate, { args: [reason === undefined ? {} : { reason }] }),
     );
+  }
+
+  /**
+   * Withdraws the token of the workflow's current authorization. The authorization is named by the projection when
+   * there is one, else asked of the workflow (a token may be projected by a write already in flight).
+   */
+  async #withdraw(workflowId: string): Promise<void> {
+    if ((await this.#tokens.withdraw(workflowId)) === 'withdrawn') return;
+    let authorizationId: string | undefined;
+    try {
+      authorizationId = (await this.#handle(workflowId).query(publicStateQuery)).authorizationId;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return; // nothing to withdraw; the update below reports the absence
+      throw error;
+    }
+    if (authorizationId) await this.#tokens.withdraw(workflowId, authorizationId);
   }
 
   /**
@@ -172,17 +202,18 @@ export class AuthorizationClient {
     return workflowId;
   }
 
-  /** The wallet's TOKEN_CANCELED: drop the projection and end CANCELED_BY_WALLET without calling revoke. */
+  /** The wallet's TOKEN_CANCELED: withdraw the token at once, then end CANCELED_BY_WALLET without calling revoke. */
   async walletCanceled(wallet: string, customerId: string, reason?: string): Promise<void> {
-    await this.#signal(authorizationWorkflowId(wallet, customerId), 'walletCanceled', (handle) =>
-      handle.signal(walletCanceledSignal, reason === undefined ? {} : { reason }),
-    );
+    const workflowId = authorizationWorkflowId(wallet, customerId);
+    await this.#withdraw(workflowId);
+    await this.#signal(workflowId, 'walletCanceled', (handle) => handle.signal(walletCanceledSignal, reason === undefined ? {} : { reason }));
   }
 
   /** TOKEN_CANCELED identifies the authorization only by its access token: found via the token-digest index. */
   async walletCanceledByAccessToken(accessToken: string, reason?: string): Promise<string | undefined> {
     const workflowId = await this.#tokens.workflowIdForAccessToken(accessToken);
     if (workflowId === undefined) return undefined;
+    await this.#withdraw(workflowId);
     await this.#signal(workflowId, 'walletCanceled', (handle) => handle.signal(walletCanceledSignal, reason === undefined ? {} : { reason }));
     return workflowId;
   }
@@ -207,18 +238,50 @@ export class AuthorizationClient {
    */
   async getAccessToken(wallet: string, customerId: string): Promise<AccessToken | undefined> {
     const workflowId = authorizationWorkflowId(wallet, customerId);
-    const projected = await this.#tokens.get(workflowId);
-    if (projected) return accessTokenFrom(projected, 'redis');
+    let projected: ProjectedToken | undefined;
+    let withdrawn: boolean;
+    try {
+      projected = await this.#tokens.get(workflowId);
+      withdrawn = projected === undefined && (await this.#tokens.isWithdrawn(workflowId));
+    } catch {
+      // Redis down, or a value sealed with a key no longer in ENCRYPTION_KEYS: the workflow is the source of truth.
+      return this.#tokenFromWorkflow(workflowId);
+    }
+    if (withdrawn) return undefined;
+    if (projected) {
+      // The projection's state and expiry are checked on every read (tokenServing), not trusted to be current.
+      const servable = isServable({ state: projected.state, accessTokenExpiry: projected.accessTokenExpiry, withdrawn: false, nowMs: this.#now() });
+      return servable ? accessTokenFrom(projected, 'redis') : undefined;
+    }
     let reprojected: { projected: boolean; state: AuthorizationState };
     try {
       reprojected = await this.#rejections(workflowId, 'reproject', () => this.#handle(workflowId).executeUpdate(reprojectUpdate));
     } catch (error) {
       if (error instanceof AuthorizationNotFoundError) return undefined;
+      // The projection could not be written (Redis failing between the two calls): answer from the workflow.
+      if (error instanceof AuthorizationRequestRejectedError) return this.#tokenFromWorkflow(workflowId);
       throw error;
     }
     if (!reprojected.projected) return undefined;
-    const rebuilt = await this.#tokens.get(workflowId);
-    return rebuilt ? accessTokenFrom(rebuilt, 'workflow') : undefined;
+    const rebuilt = await this.#tokens.get(workflowId).catch(() => undefined);
+    if (!rebuilt) return this.#tokenFromWorkflow(workflowId);
+    const servable = isServable({ state: rebuilt.state, accessTokenExpiry: rebuilt.accessTokenExpiry, withdrawn: false, nowMs: this.#now() });
+    return servable ? accessTokenFrom(rebuilt, 'workflow') : undefined;
+  }
+
+  /** The token as the workflow holds it, when tokenServing allows it (its accessToken query); then re-projected. */
+  async #tokenFromWorkflow(workflowId: string): Promise<AccessToken | undefined> {
+    let served: ServedAccessToken | null;
+    try {
+      served = await this.#handle(workflowId).query(accessTokenQuery);
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      throw error;
+    }
+    if (!served) return undefined;
+    // Rebuild the projection in the background; the answer does not wait for (or depend on) Redis.
+    this.#handle(workflowId).executeUpdate(reprojectUpdate).catch(() => undefined);
+    return accessTokenFrom({ workflowId, ...served }, 'workflow');
   }
 
   /** Authorizations whose access token expires before `before`, earliest first (metadata, no tokens). */

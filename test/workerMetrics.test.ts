@@ -48,7 +48,7 @@ test('worker metrics endpoint: Antom calls by endpoint/outcome and the refresh l
   const workflowId = 'authorization:GCASH:customer-metrics';
   const leadSeconds = 10 * DAY_S;
   const nextRefreshAt = new Date(Date.parse(tokens.accessTokenExpiry) - leadSeconds * 1000).toISOString();
-  const project = { workflowId, wallet: 'GCASH', customerId: 'customer-metrics', tokens, state: 'ACTIVE' };
+  const project = { workflowId, wallet: 'GCASH', customerId: 'customer-metrics', tokens, state: 'ACTIVE', authorizationId: 'authorization-1' };
   await h.run('projectToken', { ...project, nextRefreshAt, version: 2 }, { activityId: '4' }, activities);
   // Not observed: a stale write (older version, the projection is unchanged) and one without a planned refresh.
   await h.run('projectToken', { ...project, nextRefreshAt: new Date(Date.parse(tokens.accessTokenExpiry) - 3_600_000).toISOString(), version: 1 }, { activityId: '5' }, activities);
@@ -75,7 +75,7 @@ test('a failing onProjected hook is logged and ignored: the projection is writte
   const tokens = await h.run('applyToken', { requestId: 'exchange-1', profile: 'antom', wallet: 'GCASH', grantType: 'AUTHORIZATION_CODE', authCode });
   const workflowId = 'authorization:GCASH:customer-hook';
   const nextRefreshAt = new Date(Date.parse(tokens.accessTokenExpiry) - DAY_S * 1000).toISOString();
-  await t.notThrowsAsync(h.run('projectToken', { workflowId, wallet: 'GCASH', customerId: 'customer-hook', tokens, nextRefreshAt, state: 'ACTIVE', version: 1 }, {}, activities));
+  await t.notThrowsAsync(h.run('projectToken', { workflowId, wallet: 'GCASH', customerId: 'customer-hook', tokens, nextRefreshAt, state: 'ACTIVE', version: 1, authorizationId: 'authorization-1' }, {}, activities));
   t.is((await h.store.tokenProjection.getMetadata(workflowId))?.nextRefreshAt, nextRefreshAt);
   t.true(h.logLines.some((line) => line.includes('onProjected hook failed')));
   t.false(h.logLines.join('\n').includes(tokens.accessToken));

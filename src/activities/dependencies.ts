@@ -69,12 +69,14 @@ export interface ActivityStoreOptions {
   requestsPerSecond?: number;
   /** Longest a call waits for a rate-limit slot before failing retryably (RATE_LIMITED). */
   rateLimitMaxWaitMs?: number;
+  /** Now in ms, for the projection's expiry check (tests with a virtual clock); default Date.now. */
+  clock?: () => number;
 }
 
 export function createActivityStore(options: ActivityStoreOptions): ActivityStore {
   const keys = redisKeys(options.keyPrefix);
   return {
-    tokenProjection: new TokenProjectionStore(options.redis, { keyRing: options.keyRing, keys }),
+    tokenProjection: new TokenProjectionStore(options.redis, { keyRing: options.keyRing, keys, ...(options.clock ? { clock: options.clock } : {}) }),
     authStateIndex: new AuthStateIndex(options.redis, { keys }),
     applyTokenJournal: new ApplyTokenJournal<TokenSet>(options.redis, { keyRing: options.keyRing, keys }),
     rateLimiter: new RateLimiter(options.redis, {

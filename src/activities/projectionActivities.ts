@@ -28,6 +28,7 @@ export function createProjectTokenActivity(deps: ActivityDependencies): (input: 
         state: input.state,
         updatedAt: new Date(now()).toISOString(),
         version: input.version,
+        authorizationId: input.authorizationId,
       });
     } catch (error) {
       throw toActivityFailure(error, 'projectToken', 'store');

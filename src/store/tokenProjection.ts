@@ -43,6 +43,11 @@ export interface TokenMetadata {
    * a write with a lower version than the stored one is ignored; an equal version rewrites (idempotent retry).
    */
   version: number;
+  /**
+   * Which authorization under this workflow id the token belongs to (the workflow chain's first run id): a withdrawal
+   * blocks further writes of that authorization only.
+   */
+  authorizationId?: string;
 }
 
 export interface ProjectedToken extends TokenMetadata {
@@ -56,6 +61,8 @@ export interface TokenProjectionOptions {
   keyRing: KeyRing;
   keys?: RedisKeys;
   tombstoneTtlMs?: number;
+  /** Now in ms (tests with a virtual clock); default Date.now. Decides whether a token is already expired. */
+  clock?: () => number;
 }
 
 const PUT_SCRIPT = new LuaScript(`
@@ -65,15 +72,40 @@ if stored then
   if storedVersion > version then return 0 end
   if storedVersion == version and redis.call('HEXISTS', KEYS[1], 'removed') == 1 then return 0 end
 end
+local withdrawn = redis.call('HGET', KEYS[1], 'withdrawn')
+if withdrawn and withdrawn == ARGV[6] then return 0 end
 local oldDigest = redis.call('HGET', KEYS[1], 'accessTokenDigest')
 if oldDigest and oldDigest ~= ARGV[5] then
   local oldKey = ARGV[4] .. oldDigest
   if redis.call('GET', oldKey) == ARGV[2] then redis.call('DEL', oldKey) end
 end
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 6))
+redis.call('HSET', KEYS[1], unpack(ARGV, 7))
+redis.call('PEXPIREAT', KEYS[1], ARGV[3])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
-redis.call('SET', KEYS[3], ARGV[2])
+redis.call('SET', KEYS[3], ARGV[2], 'PXAT', ARGV[3])
+return 1
+`);
+
+/**
+ * Withdraws the authorization's token from the payment path at once (merchant cancel accepted, TOKEN_CANCELED
+ * received), before the workflow acts: projection, lifecycle entry and lookup go, and a tombstone names the withdrawn
+ * authorization (ARGV[3], else the stored one) so no later write of that authorization — a refresh or reproject
+ * already in flight — can put a token back. A later authorization under the same workflow id is a new id.
+ */
+const WITHDRAW_SCRIPT = new LuaScript(`
+local stored = redis.call('HMGET', KEYS[1], 'version', 'authorizationId', 'accessTokenDigest', 'withdrawn')
+local authorizationId = ARGV[3]
+if authorizationId == '' then authorizationId = stored[2] or stored[4] or '' end
+if stored[3] then
+  local lookupKey = ARGV[2] .. stored[3]
+  if redis.call('GET', lookupKey) == ARGV[1] then redis.call('DEL', lookupKey) end
+end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HSET', KEYS[1], 'version', stored[1] or '0', 'removed', '1', 'withdrawn', authorizationId)
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+if authorizationId == '' then return 0 end
 return 1
 `);
 
@@ -97,7 +129,7 @@ return existed
 
 const METADATA_FIELDS = [
   'workflowId', 'wallet', 'customerId', 'accessTokenExpiry', 'refreshTokenExpiry', 'userLoginId', 'nextRefreshAt',
-  'state', 'updatedAt', 'version',
+  'state', 'updatedAt', 'version', 'authorizationId',
 ] as const;
 
 function epochMs(iso: string, field: string): number {
@@ -107,7 +139,7 @@ function epochMs(iso: string, field: string): number {
 }
 
 function metadataFromFields(values: readonly (string | null | undefined)[]): TokenMetadata | undefined {
-  const [workflowId, wallet, customerId, accessTokenExpiry, refreshTokenExpiry, userLoginId, nextRefreshAt, state, updatedAt, version] = values;
+  const [workflowId, wallet, customerId, accessTokenExpiry, refreshTokenExpiry, userLoginId, nextRefreshAt, state, updatedAt, version, authorizationId] = values;
   if (!workflowId || !wallet || !customerId || !accessTokenExpiry || !state || !updatedAt || !version) return undefined;
   return {
     workflowId, wallet, customerId, accessTokenExpiry,
@@ -115,6 +147,7 @@ function metadataFromFields(values: readonly (string | null | undefined)[]): Tok
     ...(userLoginId ? { userLoginId } : {}),
     ...(nextRefreshAt ? { nextRefreshAt } : {}),
     state, updatedAt, version: Number(version),
+    ...(authorizationId ? { authorizationId } : {}),
   };
 }
 
@@ -147,10 +180,12 @@ export class TokenProjectionStore {
       if (value !== undefined && value !== '') fields.push(field, String(value));
     }
     fields.push('accessToken', this.box.seal(accessToken, this.tokenContext(workflowId)), 'accessTokenDigest', digest);
+    if (expiryMs <= (this.options.clock ?? Date.now)()) return 'stale'; // an expired token is never projected (it would expire at once anyway)
+    // The value expires with the token (PEXPIREAT): a second guard behind the read path's own expiry check.
     const written = await PUT_SCRIPT.run(
       this.redis,
       [this.keys.tokenProjection(workflowId), this.keys.lifecycleIndex(), this.keys.accessTokenLookup(digest)],
-      [version, workflowId, expiryMs, this.keys.accessTokenLookupPrefix(), digest, ...fields],
+      [version, workflowId, expiryMs, this.keys.accessTokenLookupPrefix(), digest, projection.authorizationId ?? '', ...fields],
     );
     return written === 1 ? 'written' : 'stale';
   }
@@ -181,6 +216,25 @@ export class TokenProjectionStore {
       [workflowId, this.keys.accessTokenLookupPrefix(), options.version ?? '', this.tombstoneTtlMs],
     );
     return result === 1 ? 'removed' : result === -1 ? 'stale' : 'absent';
+  }
+
+  /**
+   * Takes the authorization's token out of the payment path now (see WITHDRAW_SCRIPT). `authorizationId` names the
+   * authorization when nothing is projected (else the stored one is used). 'withdrawn' when an authorization was
+   * named or found; 'absent' when neither (nothing was ever projected and no id was given).
+   */
+  async withdraw(workflowId: string, authorizationId?: string): Promise<'withdrawn' | 'absent'> {
+    const result = await WITHDRAW_SCRIPT.run(
+      this.redis,
+      [this.keys.tokenProjection(workflowId), this.keys.lifecycleIndex()],
+      [workflowId, this.keys.accessTokenLookupPrefix(), authorizationId ?? '', this.tombstoneTtlMs],
+    );
+    return result === 1 ? 'withdrawn' : 'absent';
+  }
+
+  /** Whether the workflow's token was withdrawn (a merchant cancel accepted, a TOKEN_CANCELED received). */
+  async isWithdrawn(workflowId: string): Promise<boolean> {
+    return (await this.redis.hexists(this.keys.tokenProjection(workflowId), 'withdrawn')) === 1;
   }
 
   /** Authorizations whose access token expires strictly before `before`, earliest first. Metadata only. */

@@ -117,6 +117,8 @@ export interface ProjectTokenInput {
   nextRefreshAt?: string;
   /** The workflow's public state at projection time (an AuthorizationState value). */
   state: string;
+  /** This authorization (the workflow chain's first run id): a withdrawal keeps its later writes out. */
+  authorizationId: string;
   /**
    * Monotonic per workflow id, across runs and across successive authorizations under that id (the workflow time of
    * the token's adoption, at least one above the previous version): the store ignores a write older than it holds.

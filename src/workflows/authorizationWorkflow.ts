@@ -32,6 +32,7 @@ import {
   linkUpdate,
   operatorRetrySignal,
   publicStateQuery,
+  accessTokenQuery,
   refreshNowSignal,
   reprojectUpdate,
   walletCanceledSignal,
@@ -49,6 +50,7 @@ import { decideOnFailure, type FailurePhase } from './failureDecision';
 import { summarizeActivityFailure } from './activityFailure';
 import { InvalidPolicyError, resolvePolicy, type AuthorizationPolicy } from './policy';
 import { planRefresh, type RefreshPlan } from './refreshSchedule';
+import { isServable } from './tokenServing';
 
 /** authStates remembered for duplicate detection; older ones can only come from long-dead consults. */
 const ACCEPTED_AUTH_STATES_KEPT = 8;
@@ -56,6 +58,7 @@ const ACCEPTED_AUTH_STATES_KEPT = 8;
 const ANTOM_ATTEMPT_TIMEOUT_MS = 30_000;
 const AUTH_CODE_ATTEMPT_TIMEOUT_MS = 15_000;
 const STORE_ATTEMPT_TIMEOUT_MS = 10_000;
+const REMOVAL_RETRY_MAXIMUM_INTERVAL_MS = 60_000;
 
 const RESUME_STATE_OF_PHASE: Record<AttentionPhase, AuthorizationState> = {
   consult: 'CONSULTING',
@@ -95,11 +98,12 @@ function activityProxies(policy: AuthorizationPolicy) {
       retry: standardRetry,
       summary: 'project the token to Redis',
     }).projectToken,
+    // No budget: a removal is retried until it succeeds (a token left in Redis could reach the payment path), with
+    // the backoff capped at a minute so Redis coming back is noticed quickly.
     removeProjection: proxyActivities<AuthorizationActivities>({
-      scheduleToCloseTimeout: policy.projectionBudgetMs,
-      startToCloseTimeout: Math.min(STORE_ATTEMPT_TIMEOUT_MS, policy.projectionBudgetMs),
-      retry: standardRetry,
-      summary: 'remove the Redis projection',
+      startToCloseTimeout: STORE_ATTEMPT_TIMEOUT_MS,
+      retry: retry(policy.retryInitialIntervalMs, REMOVAL_RETRY_MAXIMUM_INTERVAL_MS),
+      summary: 'remove the Redis projection (retried until it succeeds)',
     }).removeProjection,
   };
 }
@@ -150,6 +154,7 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
 
   const view = (): AuthorizationView => ({
     workflowId,
+    authorizationId: workflowInfo().firstExecutionRunId,
     wallet,
     customerId,
     profile,
@@ -223,6 +228,7 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
         ...(plan ? { nextRefreshAt: iso(plan.at) } : {}),
         state,
         version: tokenVersion,
+        authorizationId: workflowInfo().firstExecutionRunId,
       });
       return true;
     } catch (error) {
@@ -232,12 +238,9 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
     }
   };
 
+  /** Returns only once the projection is gone: the activity retries without a budget, and nothing swallows it. */
   const removeProjection = async (): Promise<void> => {
-    try {
-      await acts.removeProjection({ workflowId, wallet, customerId, ...(tokens ? { version: tokenVersion } : {}) });
-    } catch (error) {
-      recordError(summarizeActivityFailure(error).code, 'projection');
-    }
+    await acts.removeProjection({ workflowId, wallet, customerId, ...(tokens ? { version: tokenVersion } : {}) });
   };
 
   const computePlan = (): RefreshPlan | undefined => {
@@ -318,6 +321,12 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
 
   // ---- handlers (registered before the first await so update-with-start finds them) ----
   setHandler(publicStateQuery, view);
+  // The payment path's fallback when Redis cannot answer: the token, only while tokenServing allows it.
+  setHandler(accessTokenQuery, () => {
+    const facts = { state, accessTokenExpiry: tokens?.accessTokenExpiry, withdrawn: cancelRequested || walletCanceled, nowMs: Date.now() };
+    if (!tokens || !isServable(facts)) return null;
+    return { accessToken: tokens.accessToken, accessTokenExpiry: tokens.accessTokenExpiry, state, ...(tokens.userLoginId ? { userLoginId: tokens.userLoginId } : {}) };
+  });
 
   // Update handlers run in the root scope, which a Temporal cancel request (the UI's Cancel button) cancels; a
   // Temporal cancel means the same as the merchant's cancel, so the handlers that wait do so non-cancellably and keep
@@ -604,6 +613,8 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
         }
 
         case 'REVOKING': {
+          // Out of the payment path first: from here on the token is never served, whatever the revoke answers.
+          await removeProjection();
           if (tokens) {
             try {
               await acts.revoke({ profile, wallet, accessToken: tokens.accessToken, ...revokeExtras(input) });
@@ -616,7 +627,6 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
               }
             }
           }
-          await removeProjection();
           enter('REVOKED');
           break;
         }

@@ -103,6 +103,8 @@ export interface AttentionInfo {
 /** The public view (query, workflow result, API responses). Never holds a token or an authCode. */
 export interface AuthorizationView {
   workflowId: string;
+  /** This authorization under the workflow id (the chain's first run id); a relink after an end gets a new one. */
+  authorizationId: string;
   wallet: string;
   customerId: string;
   profile: Profile;
@@ -192,6 +194,18 @@ export const operatorRetrySignal = defineSignal<[OperatorRetrySignal]>('operator
 // ---- queries -------------------------------------------------------------------------------------------------------
 
 export const publicStateQuery = defineQuery<AuthorizationView, []>('publicState');
+
+export interface ServedAccessToken {
+  accessToken: string;
+  accessTokenExpiry: string;
+  state: AuthorizationState;
+  userLoginId?: string;
+}
+/**
+ * The access token while it may be served (src/workflows/tokenServing.ts), else null. The payment path's fallback
+ * when Redis cannot answer; the codec encrypts the answer in transit, and queries never reach history.
+ */
+export const accessTokenQuery = defineQuery<ServedAccessToken | null, []>('accessToken');
 
 // ---- search attributes (register these on the namespace: `temporal operator search-attribute create`) ---------------
 

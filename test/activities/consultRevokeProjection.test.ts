@@ -86,7 +86,7 @@ test('projectToken → readable by the payment path, encrypted at rest, in the l
   const tokens = await h.run('applyToken', { requestId: 'exchange-1', profile: 'antom', wallet: 'GCASH', grantType: 'AUTHORIZATION_CODE', authCode });
   const workflowId = 'authorization:GCASH:customer-7';
   const nextRefreshAt = new Date(Date.parse(tokens.accessTokenExpiry) - 10 * 86_400_000).toISOString();
-  await h.run('projectToken', { workflowId, wallet: 'GCASH', customerId: 'customer-7', tokens, nextRefreshAt, state: 'ACTIVE', version: 1 });
+  await h.run('projectToken', { workflowId, wallet: 'GCASH', customerId: 'customer-7', tokens, nextRefreshAt, state: 'ACTIVE', version: 1, authorizationId: 'authorization-1' });
 
   const projected = await h.store.tokenProjection.get(workflowId);
   t.is(projected?.accessToken, tokens.accessToken);
@@ -99,7 +99,7 @@ test('projectToken → readable by the payment path, encrypted at rest, in the l
   await assertNotStoredIn(t, h, [tokens.accessToken, tokens.refreshToken!, authCode]);
 
   // An older version (a late attempt) never rolls the token back.
-  await h.run('projectToken', { workflowId, wallet: 'GCASH', customerId: 'customer-7', tokens: { ...tokens, accessToken: 'older-token-aaaaaaaaaaaaaaaaaaaaa' }, state: 'ACTIVE', version: 0 });
+  await h.run('projectToken', { workflowId, wallet: 'GCASH', customerId: 'customer-7', tokens: { ...tokens, accessToken: 'older-token-aaaaaaaaaaaaaaaaaaaaa' }, state: 'ACTIVE', version: 0, authorizationId: 'authorization-1' });
   t.is((await h.store.tokenProjection.get(workflowId))?.accessToken, tokens.accessToken);
 
   await h.run('removeProjection', { workflowId, wallet: 'GCASH', customerId: 'customer-7' });
@@ -107,7 +107,7 @@ test('projectToken → readable by the payment path, encrypted at rest, in the l
   t.is(await h.store.tokenProjection.workflowIdForAccessToken(tokens.accessToken), undefined);
   t.deepEqual(await h.store.tokenProjection.expiringBefore(Date.parse(tokens.accessTokenExpiry) + 1), []);
   // A new authorization under the same workflow id (relink after revoke) starts its versions again and must project.
-  await h.run('projectToken', { workflowId, wallet: 'GCASH', customerId: 'customer-7', tokens, state: 'ACTIVE', version: 1 });
+  await h.run('projectToken', { workflowId, wallet: 'GCASH', customerId: 'customer-7', tokens, state: 'ACTIVE', version: 1, authorizationId: 'authorization-1' });
   t.is((await h.store.tokenProjection.get(workflowId))?.accessToken, tokens.accessToken);
 });
 
@@ -115,7 +115,7 @@ test('removeProjection with the last version: a projectToken of that version lan
   const h = await createHarness(t);
   const tokens = { accessToken: 'revoked-access-token-xxxxxxxxxxxxxxxx', accessTokenExpiry: '2030-01-01T00:00:00.000Z', obtainedAt: '2026-01-01T00:00:00.000Z' };
   const workflowId = 'authorization:GCASH:customer-late';
-  const project = { workflowId, wallet: 'GCASH', customerId: 'customer-late', tokens, state: 'ACTIVE', version: 1_767_225_600_000 };
+  const project = { workflowId, wallet: 'GCASH', customerId: 'customer-late', tokens, state: 'ACTIVE', version: 1_767_225_600_000, authorizationId: 'authorization-1' };
   await h.run('projectToken', project);
   await h.run('removeProjection', { workflowId, wallet: 'GCASH', customerId: 'customer-late', version: project.version });
   // The reproject handler's write (or an attempt that outlived its timeout) arrives after the revoke's removal.
@@ -131,7 +131,7 @@ test('projection activities with Redis down fail retryably as STORE_UNAVAILABLE;
   const h = await createHarness(t);
   const dead = createActivities({ ...h.deps, store: createActivityStore({ redis: h.deadRedis(), keyRing: h.keyRing, keyPrefix: h.prefix }) });
   const tokens = { accessToken: 'secret-access-token-xxxxxxxxxxxxxxxx', accessTokenExpiry: '2030-01-01T00:00:00.000Z', obtainedAt: '2026-01-01T00:00:00.000Z' };
-  const input = { workflowId: 'authorization:GCASH:c', wallet: 'GCASH', customerId: 'c', tokens, state: 'ACTIVE', version: 1 };
+  const input = { workflowId: 'authorization:GCASH:c', wallet: 'GCASH', customerId: 'c', tokens, state: 'ACTIVE', version: 1, authorizationId: 'authorization-1' };
   const down = (await t.throwsAsync(h.run('projectToken', input, {}, dead))) as ApplicationFailure;
   t.is(down.type, 'STORE_UNAVAILABLE');
   t.false(down.nonRetryable);

@@ -12,6 +12,7 @@ type ErrorJson = { error: { code: string; message: string } };
 
 const awaitingView: AuthorizationView = {
   workflowId: 'authorization:GCASH:cust-1',
+  authorizationId: 'run-1',
   wallet: 'GCASH',
   customerId: 'cust-1',
   profile: 'antom',

@@ -117,7 +117,7 @@ export async function startService(
   const alipayplus = new AntomClient({ ...common, platform: 'alipayplus' });
   const realActivities = createActivities({
     antom: { antom, alipayplus },
-    store: createActivityStore({ redis, keyRing, keyPrefix: prefix }),
+    store: createActivityStore({ redis, keyRing, keyPrefix: prefix, clock: now }),
     logger: logger.child({ component: 'activities' }),
     clock: now,
     alipayPlusAuthClient: { name: 'antom-auth test merchant' },

@@ -53,16 +53,16 @@ test('no plaintext token anywhere in Redis (keys, values, DUMP), for projections
 
 test('lifecycle index: expiringBefore is ordered by expiry, strict, limited, metadata only', async (t) => {
   const store = new TokenProjectionStore(t.context.redis, { keyRing: ring, keys: t.context.keys });
-  const expiries = ['2027-03-01T00:00:00Z', '2026-05-01T00:00:00Z', '2028-01-01T00:00:00Z', '2026-09-01T00:00:00Z', '2026-07-01T00:00:00Z'];
+  const expiries = ['2028-03-01T00:00:00Z', '2027-05-01T00:00:00Z', '2029-01-01T00:00:00Z', '2027-09-01T00:00:00Z', '2027-07-01T00:00:00Z'];
   await Promise.all(expiries.map((expiry, i) => store.put(projection({ workflowId: `wf-${i}`, customerId: `c${i}`, accessToken: `AT-${i}-secret`, accessTokenExpiry: expiry }))));
-  const soon = await store.expiringBefore(new Date('2027-03-01T00:00:00Z'));
-  t.deepEqual(soon.map((m) => m.accessTokenExpiry), ['2026-05-01T00:00:00Z', '2026-07-01T00:00:00Z', '2026-09-01T00:00:00Z']);
+  const soon = await store.expiringBefore(new Date('2028-03-01T00:00:00Z'));
+  t.deepEqual(soon.map((m) => m.accessTokenExpiry), ['2027-05-01T00:00:00Z', '2027-07-01T00:00:00Z', '2027-09-01T00:00:00Z']);
   t.deepEqual(soon.map((m) => m.workflowId), ['wf-1', 'wf-4', 'wf-3']);
   for (const metadata of soon) t.false(JSON.stringify(metadata).includes('secret'));
   t.deepEqual((await store.expiringBefore(Date.parse('2030-01-01T00:00:00Z'), 2)).map((m) => m.workflowId), ['wf-1', 'wf-4']);
   t.deepEqual(await store.expiringBefore(Date.parse('2026-01-01T00:00:00Z')), []);
   // A refresh moves the entry; a removal drops it.
-  await store.put(projection({ workflowId: 'wf-1', customerId: 'c1', accessToken: 'AT-1b-secret', accessTokenExpiry: '2029-01-01T00:00:00Z', version: 2 }));
+  await store.put(projection({ workflowId: 'wf-1', customerId: 'c1', accessToken: 'AT-1b-secret', accessTokenExpiry: '2029-06-01T00:00:00Z', version: 2 }));
   await store.remove('wf-4');
   t.deepEqual((await store.expiringBefore(Date.parse('2030-01-01T00:00:00Z'))).map((m) => m.workflowId), ['wf-3', 'wf-0', 'wf-2', 'wf-1']);
 });
@@ -125,7 +125,42 @@ test('a versioned removal leaves a tombstone that keeps older and equal writes o
   t.true(ttl > 0 && ttl <= 60_000);
   t.is(await store.put(projection({ version: 12, accessToken: 'AT-relinked' })), 'written', 'a newer link is accepted');
   t.is((await store.get(workflowId))?.accessToken, 'AT-relinked');
-  t.is(await t.context.redis.pttl(t.context.keys.tokenProjection(workflowId)), -1, 'a live projection does not expire');
+  const liveTtl = await t.context.redis.pttl(t.context.keys.tokenProjection(workflowId));
+  const untilExpiry = Date.parse(projection().accessTokenExpiry) - Date.now();
+  t.true(Math.abs(liveTtl - untilExpiry) < 5_000, 'a live projection expires with its token');
+});
+
+test('the value and its lookup expire with the token; an already expired token is not projected', async (t) => {
+  const store = new TokenProjectionStore(t.context.redis, { keyRing: ring, keys: t.context.keys });
+  const soon = new Date(Date.now() + 1_500).toISOString();
+  t.is(await store.put(projection({ accessTokenExpiry: soon, accessToken: 'AT-short-lived' })), 'written');
+  t.is(await store.workflowIdForAccessToken('AT-short-lived'), projection().workflowId);
+  await new Promise((resolve) => setTimeout(resolve, 1_700));
+  t.is(await store.get(projection().workflowId), undefined, 'Redis dropped it at expiry');
+  t.is(await store.workflowIdForAccessToken('AT-short-lived'), undefined);
+  t.is(await store.put(projection({ accessTokenExpiry: new Date(Date.now() - 1).toISOString(), version: 2 })), 'stale');
+});
+
+test('a withdrawal takes the token out at once and keeps that authorization out; a later authorization may project', async (t) => {
+  const store = new TokenProjectionStore(t.context.redis, { keyRing: ring, keys: t.context.keys });
+  const { workflowId } = projection();
+  t.is(await store.put(projection({ version: 5, authorizationId: 'chain-1' })), 'written');
+  t.is(await store.withdraw(workflowId), 'withdrawn');
+  t.is(await store.get(workflowId), undefined);
+  t.true(await store.isWithdrawn(workflowId));
+  t.is(await store.workflowIdForAccessToken(projection().accessToken), undefined);
+  t.deepEqual(await store.expiringBefore(Date.parse('2100-01-01T00:00:00Z')), []);
+  // A refresh of the same authorization that was already in flight: a newer version, still kept out.
+  t.is(await store.put(projection({ version: 9, accessToken: 'AT-refreshed', authorizationId: 'chain-1' })), 'stale');
+  t.is(await store.get(workflowId), undefined);
+  // Nothing projected yet: the caller names the authorization.
+  t.is(await store.withdraw('authorization:GCASH:other', 'chain-7'), 'withdrawn');
+  t.is(await store.put(projection({ workflowId: 'authorization:GCASH:other', version: 1, authorizationId: 'chain-7' })), 'stale');
+  t.is(await store.withdraw('authorization:GCASH:nobody'), 'absent');
+  // A new authorization under the same workflow id (relink after REVOKED).
+  t.is(await store.put(projection({ version: 10, accessToken: 'AT-new-link', authorizationId: 'chain-2' })), 'written');
+  t.is((await store.get(workflowId))?.accessToken, 'AT-new-link');
+  t.false(await store.isWithdrawn(workflowId));
 });
 
 test('key rotation: tokens written under the old key stay readable and findable', async (t) => {

@@ -36,7 +36,7 @@ export function createScenarioActivities(deps: ScenarioActivityDeps): Authorizat
     });
   return createActivities({
     antom: { antom: client('antom'), alipayplus: client('alipayplus') },
-    store: createActivityStore({ redis: deps.redis(), keyRing: deps.encryptionKeyRing, keyPrefix: deps.keyPrefix, requestsPerSecond: 1000 }),
+    store: createActivityStore({ redis: deps.redis(), keyRing: deps.encryptionKeyRing, keyPrefix: deps.keyPrefix, requestsPerSecond: 1000, clock: deps.clock }),
     logger: deps.logger,
     clock: deps.clock,
     alipayPlusAuthClient: { name: 'Scenario Merchant Ltd' },

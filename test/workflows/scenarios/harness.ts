@@ -16,6 +16,7 @@ import { Context } from '@temporalio/activity';
 import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, type Logger as TemporalLogger, type LogLevel, type LogMetadata } from '@temporalio/common';
 import { Redis } from 'ioredis';
+import { AuthorizationClient } from '../../../src/client';
 import { createEncryptingDataConverter } from '../../../src/codec/dataConverter';
 import { generateEncryptionKey, parseKeyRingSpec } from '../../../src/codec/keyRing';
 import { createLogger } from '../../../src/logger';
@@ -106,6 +107,7 @@ export class ScenarioHarness {
   readonly authStates = new Map<string, string>();
   private readonly lostResponses: Array<(call: ActivityCall) => boolean> = [];
   private readonly startHooks: Array<(call: ActivityCall) => boolean> = [];
+  private readonly outages: Array<{ name: keyof AuthorizationActivities; over: () => boolean }> = [];
   private notificationServer: Server | undefined;
   notifyUrl: string | undefined;
   sandbox!: RunningSandbox;
@@ -219,6 +221,10 @@ export class ScenarioHarness {
         this.calls.push(call);
         for (const hook of [...this.startHooks]) if (hook(call)) this.startHooks.splice(this.startHooks.indexOf(hook), 1);
         try {
+          if (this.outages.some((outage) => outage.name === name && !outage.over())) {
+            call.endedWallMs = Date.now();
+            throw ApplicationFailure.retryable('simulated Redis outage', 'STORE_UNAVAILABLE', { outcome: 'unknown-retry', resultCode: 'STORE_UNAVAILABLE' });
+          }
           const result = await (real[name] as (i: never) => Promise<unknown>)(input).finally(() => {
             call.endedWallMs = Date.now();
           });
@@ -252,6 +258,26 @@ export class ScenarioHarness {
       if (!predicate(call)) return false;
       action(call);
       return true;
+    });
+  }
+
+  /**
+   * Calls of `name` fail (retryably, as STORE_UNAVAILABLE: a Redis outage seen by the activity) until `until()` turns
+   * true; each failed attempt is recorded as failed.
+   */
+  failActivityWhile(name: keyof AuthorizationActivities, until: () => boolean): void {
+    this.outages.push({ name, over: until });
+  }
+
+  /** The merchant library over this scenario's Temporal client and Redis (the payment path, cancel, TOKEN_CANCELED). */
+  library(): AuthorizationClient {
+    return new AuthorizationClient({
+      workflowClient: this.client,
+      redis: this.redis,
+      keyRing: SCENARIO_KEY_RING,
+      keyPrefix: this.keyPrefix,
+      taskQueue: TASK_QUEUE,
+      clock: () => this.nowSync(),
     });
   }
 

@@ -11,6 +11,7 @@
  * healthRoutes.ts, demoRoutes.ts (only with settings.demoEnabled).
  */
 import type { KeyObject } from 'node:crypto';
+import fastifyHelmet from '@fastify/helmet';
 import type { PayloadCodec } from '@temporalio/common';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -64,6 +65,24 @@ export interface ApiDependencies {
   readonly demoWallets?: readonly string[];
 }
 
+/**
+ * Security headers on every answer (@fastify/helmet): JSON answers need no resources, so the default CSP allows none
+ * and no framing; pages set their own CSP on their route (codec login, demo). HSTS only when the public URL is https
+ * (over http browsers ignore it, and a dev host must not be pinned to https). `Referrer-Policy: no-referrer` also keeps
+ * the wallet redirect's authCode out of the result page's Referer.
+ */
+function securityHeaders(publicBaseUrl: string) {
+  return {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { 'default-src': ["'none'"], 'frame-ancestors': ["'none'"], 'base-uri': ["'none'"], 'form-action': ["'none'"] },
+    },
+    frameguard: { action: 'deny' as const },
+    strictTransportSecurity: new URL(publicBaseUrl).protocol === 'https:' ? { maxAge: 15_552_000 } : false,
+    referrerPolicy: { policy: 'no-referrer' as const },
+  };
+}
+
 function pathPrefixOf(publicBaseUrl: string): string {
   return new URL(publicBaseUrl).pathname.replace(/\/+$/, '');
 }
@@ -81,6 +100,7 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     frameworkErrors: frameworkErrorHandler,
   });
   installErrorHandling(app);
+  await app.register(fastifyHelmet, securityHeaders(settings.publicBaseUrl));
 
   // JSON bodies: our own parser so a syntax error never echoes body text; an empty body is "no body".
   app.removeContentTypeParser('application/json');

@@ -16,14 +16,14 @@ const STYLE = `
   .error { color: #d4380d; } .signed-in { color: #237804; }
 `;
 
-/** Content-Security-Policy for the login page. */
-export const CODEC_LOGIN_PAGE_CSP = [
-  "default-src 'none'",
-  `style-src 'sha256-${createHash('sha256').update(STYLE, 'utf8').digest('base64')}'`,
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join('; ');
+/** Content-Security-Policy directives for the login page (set by @fastify/helmet on its route). */
+export const CODEC_LOGIN_PAGE_CSP_DIRECTIVES: Readonly<Record<string, string[]>> = {
+  'default-src': ["'none'"],
+  'style-src': [`'sha256-${createHash('sha256').update(STYLE, 'utf8').digest('base64')}'`],
+  'form-action': ["'self'"],
+  'frame-ancestors': ["'none'"],
+  'base-uri': ["'none'"],
+};
 
 export interface CodecLoginPageModel {
   /** What the operator enters as the UI's codec server endpoint: <public base URL>/codec. */

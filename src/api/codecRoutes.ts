@@ -6,12 +6,17 @@
  * API key for a session (codecSession.ts) with POST /codec/session, and POST /codec/logout drops it.
  *
  * CORS (decode/encode only) admits only the UI's origin, with credentials, and the preflight itself needs no key
- * (browsers send none with it). CORS is done here rather than with @fastify/cors, whose preflight route is a global
- * `OPTIONS *` that would answer for every path of the API.
+ * (browsers send none with it). @fastify/cors does it, registered in the codec scope only (prefix /codec): its
+ * preflight route is `OPTIONS /codec/*` there, never the rest of the API, and its delegator answers CORS for
+ * decode/encode only, so no other origin may sign in or out cross-origin.
  *
  * POST /codec/session takes the key as `Authorization: Bearer <key>` (scripts; answers JSON {expiresAt}) or as the
  * `apiKey` field of the login page's form (answers 303 back to the login page, which shows the session).
+ * It and POST /codec/logout set cookies, so a browser may call them from this API's own pages only (CSRF:
+ * sameOriginCheck.ts — Sec-Fetch-Site / Origin; 403 otherwise). The login page's security headers (CSP by hash, no
+ * framing) come from @fastify/helmet, registered in app.ts.
  */
+import fastifyCors, { type FastifyCorsOptions } from '@fastify/cors';
 import type { PayloadCodec } from '@temporalio/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -20,7 +25,7 @@ import { CodecRequestError, decodeCodecRequest, encodeCodecRequest } from '../co
 import { EncryptedPayloadError } from '../codec/encryptionCodec';
 import { UnknownEncryptionKeyError } from '../codec/keyRing';
 import { apiKeyMatcher, bearerKeyCheck, bearerKeyIn } from './bearerAuth';
-import { CODEC_LOGIN_PAGE_CSP, codecLoginPage } from './codecLoginPage';
+import { CODEC_LOGIN_PAGE_CSP_DIRECTIVES, codecLoginPage } from './codecLoginPage';
 import {
   CodecSessions,
   sessionClearCookie,
@@ -30,6 +35,7 @@ import {
   type CodecSessionOptions,
 } from './codecSession';
 import { ApiError } from './httpErrors';
+import { sameOriginOnly } from './sameOriginCheck';
 
 /** 4 MiB: a UI page decodes one history event's payloads at a time; Temporal caps a payload at 2 MiB by default. */
 export const CODEC_BODY_LIMIT = 4 * 1024 * 1024;
@@ -55,14 +61,11 @@ class LoginForm {
   constructor(readonly apiKey: string | undefined) {}
 }
 
-const PAGE_HEADERS = {
-  'content-type': 'text/html; charset=utf-8',
-  'content-security-policy': CODEC_LOGIN_PAGE_CSP,
-  'x-frame-options': 'DENY',
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'cache-control': 'no-store',
-};
+const PAGE_HEADERS = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' };
+/** The login page's CSP: its own style by hash, forms to this origin, no script, no framing (helmet sets it). */
+const LOGIN_PAGE_HELMET = { contentSecurityPolicy: { useDefaults: false, directives: CODEC_LOGIN_PAGE_CSP_DIRECTIVES } };
+/** The two routes the Temporal UI calls cross-origin; nothing else under /codec answers CORS. */
+const CORS_PATHS = new Set(['/codec/decode', '/codec/encode']);
 const CHALLENGE = { 'www-authenticate': 'Bearer realm="antom-auth"' };
 
 export async function codecRoutes(app: FastifyInstance, options: CodecRoutesOptions): Promise<void> {
@@ -75,23 +78,18 @@ export async function codecRoutes(app: FastifyInstance, options: CodecRoutesOpti
   const loginUrl = `${options.publicBaseUrl}/codec/login`;
 
   // The UI's origin may read the answer (including a 401) and send its cookies; any other origin gets no CORS headers.
-  const cors = async (request: FastifyRequest, reply: FastifyReply) => {
-    void reply.header('vary', 'Origin');
-    if (request.headers.origin === allowed) {
-      void reply.header('access-control-allow-origin', allowed).header('access-control-allow-credentials', 'true');
-    }
+  const corsFor = (request: FastifyRequest): FastifyCorsOptions => {
+    if (!CORS_PATHS.has(request.url.split('?')[0]!)) return { origin: false };
+    return {
+      origin: (origin, done) => done(null, origin === allowed ? allowed : false),
+      credentials: true,
+      methods: ['POST'],
+      allowedHeaders: ['content-type', 'authorization', 'x-namespace'],
+      maxAge: 600,
+      // A bare OPTIONS is answered like any other route, not with the plugin's text/plain 400.
+      strictPreflight: false,
+    };
   };
-  const preflight = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.headers.origin === allowed && request.headers['access-control-request-method'] === 'POST') {
-      void reply
-        .header('access-control-allow-methods', 'POST')
-        .header('access-control-allow-headers', 'content-type, authorization, x-namespace')
-        .header('access-control-max-age', '600');
-    }
-    return reply.code(204).send();
-  };
-  app.options('/codec/decode', { onRequest: cors }, preflight);
-  app.options('/codec/encode', { onRequest: cors }, preflight);
 
   /** A session that verifies, from any of the request's session cookies; `present` tells a bad cookie from none. */
   const sessionOf = async (request: FastifyRequest): Promise<{ present: boolean; expiresAt?: Date }> => {
@@ -132,10 +130,14 @@ export async function codecRoutes(app: FastifyInstance, options: CodecRoutesOpti
       throw error;
     }
   };
-  // Authenticated on request, before up to CODEC_BODY_LIMIT of body is read and parsed; CORS first so the UI can read a 401.
-  const routeOptions = { bodyLimit: CODEC_BODY_LIMIT, onRequest: [cors, authenticate] };
-  app.post('/codec/decode', routeOptions, async (request) => run(() => decodeCodecRequest(options.codec, request.body)));
-  app.post('/codec/encode', routeOptions, async (request) => run(() => encodeCodecRequest(options.codec, request.body)));
+  // Authenticated on request, before up to CODEC_BODY_LIMIT of body is read and parsed; CORS (a plugin hook of this
+  // scope) runs first so the UI can read a 401.
+  await app.register(async (scope) => {
+    await scope.register(fastifyCors, { delegator: (request, done) => done(null, corsFor(request)) });
+    const routeOptions = { bodyLimit: CODEC_BODY_LIMIT, onRequest: authenticate };
+    scope.post('/decode', routeOptions, async (request) => run(() => decodeCodecRequest(options.codec, request.body)));
+    scope.post('/encode', routeOptions, async (request) => run(() => encodeCodecRequest(options.codec, request.body)));
+  }, { prefix: '/codec' });
 
   // Sign-in pages in their own scope, so the form parser exists for them only.
   await app.register(async (scope) => {
@@ -152,9 +154,11 @@ export async function codecRoutes(app: FastifyInstance, options: CodecRoutesOpti
         ...(error ? { error } : {}),
       }));
 
-    scope.get('/codec/login', async (request, reply) => page(reply, (await sessionOf(request)).expiresAt));
+    scope.get('/codec/login', { helmet: LOGIN_PAGE_HELMET }, async (request, reply) => page(reply, (await sessionOf(request)).expiresAt));
 
-    scope.post('/codec/session', { bodyLimit: FORM_BODY_LIMIT }, async (request, reply) => {
+    // Both set cookies: a browser may only post them from this API's own page (CSRF), checked before the body is read.
+    const formRoute = { bodyLimit: FORM_BODY_LIMIT, onRequest: sameOriginOnly(options.publicBaseUrl), helmet: LOGIN_PAGE_HELMET };
+    scope.post('/codec/session', formRoute, async (request, reply) => {
       const form = request.body instanceof LoginForm ? request.body : undefined;
       const presented = request.headers.authorization !== undefined ? bearerKeyIn(request.headers.authorization) : form?.apiKey;
       const index = presented === undefined ? -1 : matchKey(presented);
@@ -172,7 +176,7 @@ export async function codecRoutes(app: FastifyInstance, options: CodecRoutesOpti
       return { expiresAt: session.expiresAt.toISOString() };
     });
 
-    scope.post('/codec/logout', { bodyLimit: FORM_BODY_LIMIT }, async (request, reply) => {
+    scope.post('/codec/logout', formRoute, async (request, reply) => {
       void reply.header('set-cookie', sessionClearCookie(cookiePolicy)).header('cache-control', 'no-store');
       if (request.body instanceof LoginForm) return reply.code(303).header('location', 'login').send();
       return reply.code(204).send();

@@ -3,6 +3,7 @@
  * a wallet, enter a customer id, Link → QR + "Open wallet") and the result page the wallet redirect lands on (state,
  * masked account, next refresh, Cancel). Plain HTML and a little script; every value is inserted as text.
  */
+import { createHash } from 'node:crypto';
 import { escapeHtml } from '../html';
 
 const STYLE = `
@@ -16,27 +17,7 @@ const STYLE = `
   .state { font-family: monospace; font-size: 1.1rem; }
 `;
 
-export function demoLinkPage(wallets: readonly string[]): string {
-  const options = wallets.map((w) => `<option value="${escapeHtml(w)}">${escapeHtml(w)}</option>`).join('');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>antom-auth demo</title><style>${STYLE}</style></head>
-<body>
-<h1>Link a wallet for auto debit</h1>
-<p>Development demo of antom-auth: links a customer's wallet through the Antom sandbox.</p>
-<form id="link-form">
-  <label for="wallet">Wallet</label><select id="wallet" name="wallet">${options}</select>
-  <label for="customer">Customer id</label><input id="customer" name="customerId" required pattern="[A-Za-z0-9._@+-]{1,128}" value="customer-1">
-  <p><button id="link" type="submit">Link</button></p>
-</form>
-<p id="error" class="error" role="alert"></p>
-<section id="consent" hidden>
-  <h2>Scan or open the wallet</h2>
-  <div id="qr"></div>
-  <p><a id="open-wallet" class="button" href="#">Open wallet</a></p>
-  <p>State: <span id="state" class="state"></span></p>
-</section>
-<section id="linked" hidden><p>Already linked. <a id="linked-result" href="#">See the authorization</a></p></section>
-<script>
+const LINK_SCRIPT = `
 const form = document.getElementById('link-form');
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -63,27 +44,9 @@ form.addEventListener('submit', async (event) => {
   const open = document.getElementById('open-wallet');
   open.href = body.normalUrl || body.applinkUrl || body.schemeUrl || '#';
 });
-</script>
-</body></html>`;
-}
+`;
 
-export function demoResultPage(): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>antom-auth demo — result</title><style>${STYLE}</style></head>
-<body>
-<h1>Authorization</h1>
-<p id="outcome"></p>
-<dl>
-  <dt>Wallet</dt><dd id="wallet"></dd>
-  <dt>Customer</dt><dd id="customer"></dd>
-  <dt>State</dt><dd id="state" class="state">…</dd>
-  <dt>Linked account</dt><dd id="user-login-id">—</dd>
-  <dt>Token expires</dt><dd id="expiry">—</dd>
-  <dt>Next refresh</dt><dd id="next-refresh">—</dd>
-</dl>
-<p><button id="cancel" class="secondary" hidden>Cancel authorization</button> <a href="/demo">Link another</a></p>
-<p id="error" class="error" role="alert"></p>
-<script>
+const RESULT_SCRIPT = `
 const params = new URLSearchParams(location.search);
 const wallet = params.get('wallet') || '';
 const customerId = params.get('customerId') || '';
@@ -119,6 +82,67 @@ document.getElementById('cancel').addEventListener('click', async () => {
   if (response.ok) show(body); else document.getElementById('error').textContent = body.error ? body.error.message : 'cancel failed';
 });
 poll();
-</script>
+`;
+
+const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+
+/**
+ * The demo pages' Content-Security-Policy (set by @fastify/helmet on their routes): their own inline style and script
+ * by hash and nothing else — no other script, no inline event handlers, no javascript: links, even if a value from
+ * Antom or the URL slipped into the page; fetch and images from this origin only (the demo API, its QR codes); no
+ * framing.
+ */
+export const DEMO_PAGE_CSP_DIRECTIVES: Readonly<Record<string, string[]>> = {
+  'default-src': ["'none'"],
+  'script-src': [sha256(LINK_SCRIPT), sha256(RESULT_SCRIPT)],
+  'style-src': [sha256(STYLE)],
+  'connect-src': ["'self'"],
+  'img-src': ["'self'"],
+  'form-action': ["'self'"],
+  'frame-ancestors': ["'none'"],
+  'base-uri': ["'none'"],
+};
+
+export function demoLinkPage(wallets: readonly string[]): string {
+  const options = wallets.map((w) => `<option value="${escapeHtml(w)}">${escapeHtml(w)}</option>`).join('');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>antom-auth demo</title><style>${STYLE}</style></head>
+<body>
+<h1>Link a wallet for auto debit</h1>
+<p>Development demo of antom-auth: links a customer's wallet through the Antom sandbox.</p>
+<form id="link-form">
+  <label for="wallet">Wallet</label><select id="wallet" name="wallet">${options}</select>
+  <label for="customer">Customer id</label><input id="customer" name="customerId" required pattern="[A-Za-z0-9._@+-]{1,128}" value="customer-1">
+  <p><button id="link" type="submit">Link</button></p>
+</form>
+<p id="error" class="error" role="alert"></p>
+<section id="consent" hidden>
+  <h2>Scan or open the wallet</h2>
+  <div id="qr"></div>
+  <p><a id="open-wallet" class="button" href="#">Open wallet</a></p>
+  <p>State: <span id="state" class="state"></span></p>
+</section>
+<section id="linked" hidden><p>Already linked. <a id="linked-result" href="#">See the authorization</a></p></section>
+<script>${LINK_SCRIPT}</script>
+</body></html>`;
+}
+
+export function demoResultPage(): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>antom-auth demo — result</title><style>${STYLE}</style></head>
+<body>
+<h1>Authorization</h1>
+<p id="outcome"></p>
+<dl>
+  <dt>Wallet</dt><dd id="wallet"></dd>
+  <dt>Customer</dt><dd id="customer"></dd>
+  <dt>State</dt><dd id="state" class="state">…</dd>
+  <dt>Linked account</dt><dd id="user-login-id">—</dd>
+  <dt>Token expires</dt><dd id="expiry">—</dd>
+  <dt>Next refresh</dt><dd id="next-refresh">—</dd>
+</dl>
+<p><button id="cancel" class="secondary" hidden>Cancel authorization</button> <a href="/demo">Link another</a></p>
+<p id="error" class="error" role="alert"></p>
+<script>${RESULT_SCRIPT}</script>
 </body></html>`;
 }

@@ -209,7 +209,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, out: { write(te
       ...(temporalUi ? [`  Temporal UI   ${temporalUi}   (codec endpoint: ${config.api.publicBaseUrl}/codec)`] : []),
       `  codec login   ${config.api.publicBaseUrl}/codec/login   (sign in there so the Temporal UI can decode payloads)`,
       ...(running.sandbox ? [`  sandbox       ${running.sandbox.url}   (admin ${running.sandbox.adminUrl})`] : []),
-      `  metrics       ${config.api.publicBaseUrl}/metrics`,
+      `  metrics       ${config.api.publicBaseUrl}/metrics   (send the API key: Authorization: Bearer <key>)`,
       ...(generatedApiKey ? [`  API key       ${generatedApiKey}   (generated for this run; set API_KEYS to keep one)`] : []),
       ...(keyFile ? [`  dev key ring  ${keyFile}`] : []),
       'Press Ctrl-C to stop.',

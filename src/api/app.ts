@@ -13,7 +13,7 @@
 import type { KeyObject } from 'node:crypto';
 import fastifyHelmet from '@fastify/helmet';
 import type { PayloadCodec } from '@temporalio/common';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { ServiceMetrics } from '../metrics';
@@ -22,7 +22,7 @@ import type { NotificationDedupe } from '../store/notificationDedupe';
 import type { TokenProjectionStore } from '../store/tokenProjection';
 import type { AuthorizationOperations } from './authorizationOperations';
 import { authorizationRoutes } from './authorizationRoutes';
-import { bearerKeyCheck } from './bearerAuth';
+import { apiKeyMatcher, bearerKeyCheck, bearerKeyIn } from './bearerAuth';
 import { codecRoutes } from './codecRoutes';
 import { demoRoutes } from './demoRoutes';
 import { healthRoutes, type ReadinessChecks } from './healthRoutes';
@@ -130,7 +130,12 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     logger,
   });
 
-  await app.register(healthRoutes, { readiness: deps.readiness, metrics });
+  const matchKey = apiKeyMatcher(settings.keys);
+  const hasApiKey = (request: FastifyRequest) => {
+    const key = bearerKeyIn(request.headers.authorization);
+    return key !== undefined && matchKey(key) >= 0;
+  };
+  await app.register(healthRoutes, { readiness: deps.readiness, metrics, isAuthenticated: hasApiKey, authorizeMetrics: authenticate });
   await app.register(notificationRoutes, { ingest });
   await app.register(walletReturnRoute, { operations, authStates: deps.store.authStates, resultPageUrl: settings.resultPageUrl, logger });
   await app.register(authorizationRoutes, { operations, authenticate, publicBaseUrl: settings.publicBaseUrl, metrics, logger });

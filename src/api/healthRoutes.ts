@@ -1,10 +1,13 @@
 /**
  * GET /healthz  — the process serves HTTP (liveness; no dependencies, so a Redis blip does not restart pods).
- * GET /readyz   — every dependency check passes within its time limit (Temporal, Redis): 200, else 503 naming
- *                 which failed.
- * GET /metrics  — Prometheus text: ours plus the Temporal SDK's.
+ * GET /readyz   — every dependency check passes within its time limit (Temporal, Redis): 200, else 503. Anyone (a
+ *                 load balancer) gets the status; only a caller with an API key also gets which check failed and
+ *                 why — the error text names internal hosts and ports.
+ * GET /metrics  — Prometheus text: ours plus the Temporal SDK's. Needs an API key (Prometheus: `authorization:
+ *                 {credentials: <key>}`): each scrape counts authorizations through Temporal visibility, and the
+ *                 numbers describe the merchant's business.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServiceMetrics } from '../metrics';
 
 /** A readiness check resolves when the dependency answers and rejects (or hangs) otherwise. */
@@ -16,6 +19,10 @@ export const READINESS_TIMEOUT_MS = 2000;
 export interface HealthRoutesOptions {
   readonly readiness: ReadinessChecks;
   readonly metrics: Pick<ServiceMetrics, 'render'>;
+  /** Whether the request carries a valid API key (readiness details are shown only then). */
+  readonly isAuthenticated: (request: FastifyRequest) => boolean;
+  /** Throws (401) unless the request may read /metrics; run before anything is rendered. */
+  readonly authorizeMetrics: (request: FastifyRequest) => void | Promise<void>;
 }
 
 async function probe(check: () => Promise<unknown>): Promise<string> {
@@ -35,15 +42,17 @@ async function probe(check: () => Promise<unknown>): Promise<string> {
 export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOptions): Promise<void> {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/readyz', async (request, reply) => {
     const names = Object.keys(options.readiness);
     const results = await Promise.all(names.map((name) => probe(options.readiness[name]!)));
-    const checks = Object.fromEntries(names.map((name, i) => [name, results[i]]));
     const ready = results.every((result) => result === 'ok');
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks });
+    const status = ready ? 'ready' : 'not-ready';
+    if (!options.isAuthenticated(request)) return reply.code(ready ? 200 : 503).send({ status });
+    const checks = Object.fromEntries(names.map((name, i) => [name, results[i]]));
+    return reply.code(ready ? 200 : 503).send({ status, checks });
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', { onRequest: async (request) => options.authorizeMetrics(request) }, async (_request, reply) => {
     const { contentType, body } = await options.metrics.render();
     return reply.header('content-type', contentType).send(body);
   });

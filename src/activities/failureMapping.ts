@@ -15,6 +15,7 @@ import {
 } from '../antom/errors';
 import { RateLimitTimeoutError } from '../store/rateLimiter';
 import type { ActivityFailureDetails, FailureOutcome, LocalFailureType } from '../workflows/activityContract';
+import { LOCAL_FAILURE_OUTCOMES } from '../workflows/failureDecision';
 
 /** Failure types that are not Antom result codes. */
 export const ACTIVITY_FAILURE_TYPES = {
@@ -58,6 +59,15 @@ function failure(
 }
 
 /**
+ * A failure of one of our own types: its outcome comes from the workflow's table (LOCAL_FAILURE_OUTCOMES), so the
+ * workflow classifies it the same with or without these details; only unknown outcomes are retried.
+ */
+function local(operation: string, type: LocalFailureType, extra: { detail?: string; nextRetryDelayMs?: number } = {}): ApplicationFailure {
+  const outcome = LOCAL_FAILURE_OUTCOMES[type];
+  return failure(operation, type, outcome, outcome !== 'unknown-retry', extra);
+}
+
+/**
  * The failure to throw for `error`, raised while performing `operation` (e.g. 'applyToken'). Cancellation and
  * failures that are already ApplicationFailures pass through unchanged.
  */
@@ -72,32 +82,32 @@ export function toActivityFailure(error: unknown, operation: string, source: Fai
   if (error instanceof AntomUnknownResultError) return failure(operation, error.resultCode, 'unknown-retry', false);
   if (error instanceof AntomTransportError) {
     const kind = error.kind === 'http-status' ? `HTTP ${String(error.httpStatus)}` : error.kind;
-    return failure(operation, ACTIVITY_FAILURE_TYPES.transport, 'unknown-retry', false, { detail: kind });
+    return local(operation, ACTIVITY_FAILURE_TYPES.transport, { detail: kind });
   }
   if (error instanceof AntomUnverifiableResponseError) {
-    return failure(operation, ACTIVITY_FAILURE_TYPES.unverifiable, 'unknown-retry', false, { detail: error.reason });
+    return local(operation, ACTIVITY_FAILURE_TYPES.unverifiable, { detail: error.reason });
   }
   if (error instanceof RequestValidationError) {
     // Field names and rules only (validation.ts never echoes values).
     const fields = error.issues.map((issue) => `${issue.field} ${issue.problem}`).join('; ');
-    return failure(operation, ACTIVITY_FAILURE_TYPES.requestInvalid, 'systemic-final', true, { detail: fields });
+    return local(operation, ACTIVITY_FAILURE_TYPES.requestInvalid, { detail: fields });
   }
   if (error instanceof EndpointConfigurationError) {
-    return failure(operation, ACTIVITY_FAILURE_TYPES.configuration, 'systemic-final', true, { detail: error.message });
+    return local(operation, ACTIVITY_FAILURE_TYPES.configuration, { detail: error.message });
   }
   if (error instanceof RateLimitTimeoutError) {
     // Come back when the slot would have been free instead of hammering the limiter.
-    return failure(operation, ACTIVITY_FAILURE_TYPES.rateLimited, 'unknown-retry', false, { nextRetryDelayMs: Math.max(1, error.waitMs) });
+    return local(operation, ACTIVITY_FAILURE_TYPES.rateLimited, { nextRetryDelayMs: Math.max(1, error.waitMs) });
   }
   if (error instanceof TypeError || error instanceof RangeError) {
-    return failure(operation, ACTIVITY_FAILURE_TYPES.invalidInput, 'systemic-final', true, { detail: error.name });
+    return local(operation, ACTIVITY_FAILURE_TYPES.invalidInput, { detail: error.name });
   }
   const name = error instanceof Error ? error.name : typeof error;
   const type = source === 'store' ? ACTIVITY_FAILURE_TYPES.storeUnavailable : ACTIVITY_FAILURE_TYPES.internal;
-  return failure(operation, type, 'unknown-retry', false, { detail: name });
+  return local(operation, type, { detail: name });
 }
 
 /** A configuration failure raised by the activities themselves (e.g. no client for a profile). */
 export function configurationFailure(operation: string, reason: string): ApplicationFailure {
-  return failure(operation, ACTIVITY_FAILURE_TYPES.configuration, 'systemic-final', true, { detail: reason });
+  return local(operation, ACTIVITY_FAILURE_TYPES.configuration, { detail: reason });
 }

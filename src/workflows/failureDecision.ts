@@ -1,8 +1,10 @@
 /**
  * What the workflow does when an activity finally fails (after Temporal's own retries of the identical request).
- * Pure: the error taxonomy of DESIGN.md as one table, keyed by the phase and the failure's outcome class.
+ * Pure: the error taxonomy of DESIGN.md, keyed by the phase and the failure's outcome class. The class of a result
+ * code comes from the one result table, src/antom/resultCodes.ts (issue 15: a second, local list had drifted from it).
  */
-import type { FailureOutcome } from './activityContract';
+import { classifyResult, RESULT_CODES, type EndpointName } from '../antom/resultCodes';
+import type { FailureOutcome, LocalFailureType } from './activityContract';
 import type { AttentionPhase } from './definitions';
 
 export type FailurePhase = AttentionPhase | 'projection';
@@ -32,34 +34,54 @@ export type FailureAction =
   /** The Redis projection is rebuildable: record the error and carry on. */
   | { kind: 'record-and-continue' };
 
-/** Codes that mean "we do not know what happened": the request may be repeated as is. */
-const UNKNOWN_CODES = new Set([
-  'AUTH_IN_PROCESS', 'REQUEST_TRAFFIC_EXCEED_LIMIT', 'UNKNOWN_EXCEPTION', 'TRANSPORT_ERROR', 'UNVERIFIABLE_RESPONSE',
-  'TIMEOUT',
-]);
+/**
+ * Failure types that are not Antom result codes — the activities' own (activityContract LOCAL_FAILURE_TYPES) and
+ * TIMEOUT (Temporal's) — and their outcome class. src/activities/failureMapping.ts attaches exactly these outcomes, so
+ * a failure classifies the same with or without its details.
+ */
+export const LOCAL_FAILURE_OUTCOMES: Readonly<Record<LocalFailureType | 'TIMEOUT', Exclude<FailureOutcome, 'success' | 'already-done'>>> = {
+  TRANSPORT_ERROR: 'unknown-retry',
+  UNVERIFIABLE_RESPONSE: 'unknown-retry',
+  RATE_LIMITED: 'unknown-retry',
+  STORE_UNAVAILABLE: 'unknown-retry',
+  INTERNAL_ERROR: 'unknown-retry',
+  TIMEOUT: 'unknown-retry',
+  REQUEST_INVALID: 'systemic-final',
+  CONFIGURATION_ERROR: 'systemic-final',
+  INVALID_ACTIVITY_INPUT: 'systemic-final',
+};
 
-/** Codes about this customer or this grant, not about the merchant's setup. */
-const CUSTOMER_CODES = new Set([
-  'INVALID_AUTHCODE', 'INVALID_REFRESH_TOKEN', 'EXPIRED_REFRESH_TOKEN', 'USER_NOT_EXIST', 'USER_STATUS_ABNORMAL',
-  'RISK_REJECT', 'OAUTH_FAILED', 'NO_PAY_OPTIONS', 'PAYMENT_NOT_QUALIFIED', 'INVALID_ACCESS_TOKEN',
-]);
+/** The endpoint whose result table applies in each phase (the Alipay+ names share the same codes' classes). */
+const PHASE_ENDPOINT: Readonly<Record<AttentionPhase, EndpointName>> = {
+  consult: 'consult',
+  authCodeApply: 'applyToken',
+  refresh: 'applyToken',
+  revoke: 'revoke',
+};
 
 /**
- * The outcome class of a code when the activity did not say (Temporal timeouts) or said something unusable.
- * Anything unrecognised is systemic: parking it loses nothing, while guessing "customer" could drop a customer.
+ * The outcome class of a code in a phase, from THE result table (src/antom/resultCodes.ts, the one the activities
+ * classify with) — used when the activity did not say (Temporal timeouts) or said something unusable. The code's
+ * documented status is assumed, as the activity only reports codes it received. Anything unrecognised is systemic:
+ * parking it loses nothing, while guessing "customer" could drop a customer.
  */
-export function classifyCode(code: string): Exclude<FailureOutcome, 'success' | 'already-done'> {
-  if (UNKNOWN_CODES.has(code)) return 'unknown-retry';
-  if (CUSTOMER_CODES.has(code)) return 'customer-final';
-  return 'systemic-final';
+export function classifyCode(code: string, phase: AttentionPhase = 'consult'): Exclude<FailureOutcome, 'success'> {
+  if (Object.hasOwn(LOCAL_FAILURE_OUTCOMES, code)) return LOCAL_FAILURE_OUTCOMES[code as keyof typeof LOCAL_FAILURE_OUTCOMES];
+  const entry = Object.hasOwn(RESULT_CODES, code) ? RESULT_CODES[code] : undefined;
+  if (entry === undefined) return 'systemic-final';
+  const { outcome } = classifyResult(PHASE_ENDPOINT[phase], { resultStatus: entry.status, resultCode: code });
+  // SUCCESS is never a failure; reaching here with it is a caller bug worth a human look.
+  return outcome === 'success' ? 'systemic-final' : outcome;
 }
 
 export function decideOnFailure(facts: FailureFacts): FailureAction {
   const { phase, code } = facts;
   if (phase === 'projection') return { kind: 'record-and-continue' };
 
-  const outcome = facts.outcome && facts.outcome !== 'success' ? facts.outcome : classifyCode(code);
+  const outcome = facts.outcome && facts.outcome !== 'success' ? facts.outcome : classifyCode(code, phase);
 
+  // The result table says INVALID_ACCESS_TOKEN on a revoke is already-done; an activity that attached another class
+  // to it (older workers) is overruled so the same code never means two things.
   if (phase === 'revoke' && (code === 'INVALID_ACCESS_TOKEN' || outcome === 'already-done')) {
     return { kind: 'already-revoked' };
   }
@@ -75,7 +97,9 @@ export function decideOnFailure(facts: FailureFacts): FailureAction {
     case 'consult':
       return { kind: 'failed' };
     case 'authCodeApply':
-      if (code === 'INVALID_AUTHCODE' || code === 'OAUTH_FAILED') {
+      // Only a dead authCode calls for a new consult (antom-applyToken.txt: "Re-initiate the authorization, call the
+      // consult interface"). OAUTH_FAILED's documented action is "contact Antom Technical Support": systemic, parked.
+      if (code === 'INVALID_AUTHCODE') {
         return facts.reconsultsSoFar < facts.maxReconsults ? { kind: 'reconsult' } : { kind: 'failed' };
       }
       return { kind: 'failed' };

@@ -1,7 +1,12 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { classifyCode, decideOnFailure, type FailureFacts, type FailurePhase } from '../../src/workflows/failureDecision';
-import type { FailureOutcome } from '../../src/workflows/activityContract';
+import type { ApplicationFailure } from '@temporalio/common';
+import { classifyCode, decideOnFailure, LOCAL_FAILURE_OUTCOMES, type FailureFacts, type FailurePhase } from '../../src/workflows/failureDecision';
+import type { ActivityFailureDetails, FailureOutcome } from '../../src/workflows/activityContract';
+import { errorForResult } from '../../src/antom/errors';
+import { RESULT_CODES, type EndpointName } from '../../src/antom/resultCodes';
+import { toActivityFailure } from '../../src/activities/failureMapping';
+import { ALIPAY_PLUS_APPLY_TOKEN_CODES, ANTOM_APPLY_TOKEN_CODES } from '../fixtures/referenceResultCodes';
 
 const base = { reconsultsSoFar: 0, maxReconsults: 3 };
 const decide = (phase: FailurePhase, code: string, outcome?: FailureOutcome, extra: Partial<FailureFacts> = {}) =>
@@ -73,4 +78,53 @@ test('property: no failure of a token-holding phase ever discards the customer s
     return action.kind !== 'record-and-continue' && action.kind !== 'already-revoked';
   }));
   t.pass();
+});
+
+// ---------- issue 15 item 8: one result table ----------
+
+const REFERENCE_CODES = [...new Set([...Object.keys(ANTOM_APPLY_TOKEN_CODES), ...Object.keys(ALIPAY_PLUS_APPLY_TOKEN_CODES), ...Object.keys(RESULT_CODES)])]
+  .filter((code) => code !== 'SUCCESS');
+const ENDPOINT_OF: Record<Exclude<FailurePhase, 'projection'>, { antom: EndpointName; alipayplus: EndpointName }> = {
+  consult: { antom: 'consult', alipayplus: 'prepare' },
+  authCodeApply: { antom: 'applyToken', alipayplus: 'applyToken' },
+  refresh: { antom: 'applyToken', alipayplus: 'applyToken' },
+  revoke: { antom: 'revoke', alipayplus: 'cancelToken' },
+};
+
+/** The outcome the activity attaches for a verified result with this code (the real error → failure path). */
+function attachedOutcome(endpoint: EndpointName, code: string): FailureOutcome | undefined {
+  const status = RESULT_CODES[code]?.status ?? 'F';
+  const error = errorForResult(endpoint, { resultStatus: status, resultCode: code });
+  const failure = toActivityFailure(error, endpoint, 'antom') as ApplicationFailure;
+  return (failure.details?.[0] as ActivityFailureDetails | undefined)?.outcome;
+}
+
+test('every code of the reference documents\' tables maps to exactly one action per phase, whichever way it arrives', (t) => {
+  for (const phase of PHASES) for (const code of REFERENCE_CODES) {
+    const actions = new Set<string>();
+    for (const platform of ['antom', 'alipayplus'] as const) {
+      const outcome = attachedOutcome(ENDPOINT_OF[phase as Exclude<FailurePhase, 'projection'>][platform], code);
+      for (const facts of [{ outcome }, {}]) {
+        actions.add(JSON.stringify(decideOnFailure({ ...base, phase, code, ...(facts.outcome ? { outcome: facts.outcome } : {}) })));
+      }
+    }
+    t.is(actions.size, 1, `${phase} ${code}: ${[...actions].join(' vs ')}`);
+  }
+});
+
+test('the four codes the two tables disagreed on: documented actions ("contact support" → parked; revoke: already gone)', (t) => {
+  for (const code of ['OAUTH_FAILED', 'NO_PAY_OPTIONS', 'PAYMENT_NOT_QUALIFIED']) {
+    for (const phase of PHASES) t.is(decide(phase, code), 'needs-attention', `${phase} ${code}`);
+  }
+  t.is(decide('authCodeApply', 'OAUTH_FAILED', attachedOutcome('applyToken', 'OAUTH_FAILED')), 'needs-attention', 'no re-consult branch: the activity and the table agree');
+  t.is(decide('refresh', 'INVALID_ACCESS_TOKEN'), 'needs-attention');
+  t.is(decide('authCodeApply', 'INVALID_ACCESS_TOKEN'), 'needs-attention');
+  t.is(decide('revoke', 'INVALID_ACCESS_TOKEN', attachedOutcome('revoke', 'INVALID_ACCESS_TOKEN')), 'already-revoked');
+});
+
+test('local failure types classify the same with or without the details the activity attaches', (t) => {
+  for (const [code, outcome] of Object.entries(LOCAL_FAILURE_OUTCOMES)) {
+    t.is(classifyCode(code), outcome, code);
+    for (const phase of PHASES) t.deepEqual(decideOnFailure({ ...base, phase, code }), decideOnFailure({ ...base, phase, code, outcome }), `${phase} ${code}`);
+  }
 });

@@ -4,7 +4,8 @@
 #   both:        the pinned Temporal binaries (scripts/provision-temporal.sh) and a Redis answering on REDIS_URL's
 #                default, 127.0.0.1:6379 (Debian's redis-server, started without persistence: a dev/test cache).
 #   test only:   Debian's chromium (browser tests), docker-compose (the static compose check), openssl (signature
-#                interop) and prometheus (promtool, to check the alert rules).
+#                interop) and prometheus (promtool, to check the alert rules); Antom's official Python SDK from PyPI
+#                into .python-sdk/ (scripts/provision-python-sdk.sh: the sandbox must work with it).
 # Debian packages need root (apt-get); without it, the missing ones are named in one line.
 # ANTOM_SKIP_PROVISION=1 skips all of it (a machine set up another way).
 set -euo pipefail
@@ -13,6 +14,7 @@ cd "$(dirname "$0")/.."
 purpose=${1:-test}
 
 bash scripts/provision-temporal.sh
+[ "$purpose" = test ] && bash scripts/provision-python-sdk.sh
 
 declare -A package_of=([redis-server]=redis-server [redis-cli]=redis-tools)
 if [ "$purpose" = test ]; then

@@ -10,7 +10,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Platform } from '../antom/endpoints';
 import type { SandboxClock } from './clock';
-import { ALIPAY_PLUS_NO_REFRESH_THRESHOLD_MS, accessTokenExpiry, type WalletPolicy } from './walletPolicies';
+import { ALIPAY_PLUS_NO_REFRESH_YEARS, accessTokenExpiry, addCalendarYears, refreshTokenExpiry, type WalletPolicy } from './walletPolicies';
 
 /** How an identical repeated request is answered: `fail` (the strict worst case) or `replay` the first result. */
 export type RepeatBehaviour = 'fail' | 'replay';
@@ -404,9 +404,9 @@ export class SandboxState {
 
   /** Whether this grant gets refresh tokens at all on this platform. */
   private issuesRefreshToken(policy: WalletPolicy, platform: Platform, now: number): boolean {
-    if (policy.refreshTokenLifetimeMs === null) return false;
-    // Alipay+ leaves the refresh token out when the access token lives ≥10 years (antom-api.md §4).
-    if (platform === 'alipayplus' && accessTokenExpiry(policy, now) - now >= ALIPAY_PLUS_NO_REFRESH_THRESHOLD_MS) return false;
+    if (refreshTokenExpiry(policy, now) === undefined) return false;
+    // Alipay+ leaves the refresh token out when the access token lives ≥10 (calendar) years (antom-api.md §4).
+    if (platform === 'alipayplus' && accessTokenExpiry(policy, now) >= addCalendarYears(now, ALIPAY_PLUS_NO_REFRESH_YEARS)) return false;
     return true;
   }
 
@@ -415,7 +415,7 @@ export class SandboxState {
     const grantId = randomToken(12);
     const access = this.newAccessToken(grantId, policy, now);
     const refresh = this.issuesRefreshToken(policy, authorization.platform, now)
-      ? this.newRefreshToken(grantId, now + (policy.refreshTokenLifetimeMs ?? 0))
+      ? this.newRefreshToken(grantId, refreshTokenExpiry(policy, now) ?? now)
       : undefined;
     this.grants.set(grantId, {
       id: grantId,
@@ -508,7 +508,7 @@ export class SandboxState {
     const access = this.newAccessToken(grant.id, policy, now);
     let refresh = record;
     if (policy.rotateRefreshToken) {
-      refresh = this.newRefreshToken(grant.id, now + (policy.refreshTokenLifetimeMs ?? 0));
+      refresh = this.newRefreshToken(grant.id, refreshTokenExpiry(policy, now) ?? now);
     }
     grant.currentAccessToken = access.token;
     grant.currentRefreshToken = refresh.token;

@@ -16,6 +16,13 @@ import { DAY_MS, MERCHANT, REDIRECT_URL, YEAR_MS, clientFor, linkAlipayPlus, lin
 
 const MINUTE_MS = 60_000;
 
+/** The same instant `years` whole calendar years later (UTC), spelled out independently of walletPolicies.ts. */
+function calendarYearsLater(epochMs: number, years: number): number {
+  const date = new Date(epochMs);
+  date.setUTCFullYear(date.getUTCFullYear() + years);
+  return date.getTime();
+}
+
 async function businessError(t: import('ava').ExecutionContext, promise: Promise<unknown>): Promise<AntomBusinessError> {
   const error = await t.throwsAsync(promise, { instanceOf: AntomBusinessError });
   return error as AntomBusinessError;
@@ -48,7 +55,7 @@ for (const sandboxPath of [true, false]) {
     const issuedAt = sandbox.clock.now();
     const tokens = await client.applyToken({ grantType: 'AUTHORIZATION_CODE', customerBelongsTo: 'GCASH', authCode: approved.authCode });
     t.regex(tokens.accessTokenExpiryTime.iso, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$/);
-    t.true(Math.abs(tokens.accessTokenExpiryTime.epochMs - (issuedAt + 2 * YEAR_MS)) < 5_000);
+    t.true(Math.abs(tokens.accessTokenExpiryTime.epochMs - calendarYearsLater(issuedAt, 2)) < 5_000);
     t.truthy(tokens.refreshToken);
     t.truthy(tokens.userLoginId);
 
@@ -136,7 +143,8 @@ test('wallet policies: TNG keeps its refresh token (2.5 y), KAKAOPAY has none (~
   const now = sandbox.clock.now();
 
   const tng = await apply('TNG');
-  t.true(Math.abs((tng.refreshTokenExpiryTime?.epochMs ?? 0) - (now + 2.5 * YEAR_MS)) < 10_000);
+  // 2.5 calendar years: 2 years and 6 months (the exact dates are checked on a fixed clock below).
+  t.true(Math.abs((tng.refreshTokenExpiryTime?.epochMs ?? 0) - (now + 2.5 * YEAR_MS)) < 4 * DAY_MS);
   const tngRefreshed = await client.applyToken({ grantType: 'REFRESH_TOKEN', customerBelongsTo: 'TNG', refreshToken: tng.refreshToken ?? '' });
   t.is(tngRefreshed.refreshToken, tng.refreshToken, 'TNG does not rotate');
   t.is(tngRefreshed.refreshTokenExpiryTime?.epochMs, tng.refreshTokenExpiryTime?.epochMs);
@@ -149,7 +157,7 @@ test('wallet policies: TNG keeps its refresh token (2.5 y), KAKAOPAY has none (~
   t.is(new Date(alipayHk.accessTokenExpiryTime.epochMs).getUTCFullYear(), 2038);
 
   const dana = await apply('DANA');
-  t.true(Math.abs(dana.accessTokenExpiryTime.epochMs - (now + 10 * YEAR_MS)) < 10_000);
+  t.true(Math.abs(dana.accessTokenExpiryTime.epochMs - calendarYearsLater(now, 10)) < 10_000);
 });
 
 test('Alipay+ leaves the refresh token out for tokens living ≥10 years (DANA)', async (t) => {
@@ -647,4 +655,26 @@ test('item 10: the optional fields the official SDKs send are accepted (extendIn
   });
   const answer = await rawExchange({ origin: sandbox.url, target: path, headers: signedHeaders(merchantKeys.privateKey, { path, clientId: MERCHANT, body }), body });
   t.is(resultCode(answer), 'SUCCESS');
+});
+
+test('item 9: wallet lifetimes count calendar years — "10 years" from 2030-01-01 is 2040-01-01 (3,652 days), not 3,650 days', async (t) => {
+  let virtualNow = Date.UTC(2030, 0, 1, 4, 0, 0);
+  const sandbox = await startTestSandbox(t, { clock: { now: () => virtualNow } });
+  const client = clientFor(t, sandbox, { clock: () => virtualNow });
+  const apply = async (wallet: string) =>
+    client.applyToken({ grantType: 'AUTHORIZATION_CODE', customerBelongsTo: wallet, authCode: (await linkAntom(sandbox, client, wallet)).authCode });
+  const dana = await apply('DANA');
+  t.is(dana.accessTokenExpiryTime.epochMs, Date.UTC(2040, 0, 1, 4, 0, 0));
+  t.is(dana.refreshTokenExpiryTime?.epochMs, Date.UTC(2040, 0, 1, 4, 0, 0));
+  const tng = await apply('TNG');
+  t.is(tng.accessTokenExpiryTime.epochMs, Date.UTC(2032, 0, 1, 4, 0, 0));
+  t.is(tng.refreshTokenExpiryTime?.epochMs, Date.UTC(2032, 6, 1, 4, 0, 0), '2.5 years = 2 years and 6 months');
+  // A leap day: two years after 29 February 2028 is 28 February 2030 (the month's last day), not 1 March.
+  virtualNow = Date.UTC(2028, 1, 29, 12, 0, 0);
+  const gcash = await apply('GCASH');
+  t.is(gcash.accessTokenExpiryTime.epochMs, Date.UTC(2030, 1, 28, 12, 0, 0));
+  // Alipay+ counts "10 years or longer" the same way: DANA's 10 calendar years get no refresh token.
+  const aps = clientFor(t, sandbox, { platform: 'alipayplus', clock: () => virtualNow });
+  const apsDana = await aps.applyTokenAps({ authClientId: 'SUB_MERCHANT_1', grantType: 'AUTHORIZATION_CODE', authCode: (await linkAlipayPlus(sandbox, aps, 'DANA')).authCode });
+  t.is(apsDana.refreshToken, undefined);
 });

@@ -45,6 +45,9 @@ export const KNOBS = {
   ENCRYPTION_KEYS: { why: 'comma-separated id:base64(32 bytes); the first encrypts, all decrypt (rotation). Encrypts Temporal payloads and Redis values. `npm start` generates a dev key under TEMPORAL_DATA_DIR when unset', secret: true },
   API_HOST: { default: '127.0.0.1', why: 'loopback by default: exposing the API is a deliberate act' },
   API_PORT: { default: '8080', why: 'a common unprivileged port' },
+  API_HEADERS_TIMEOUT_MS: { default: '10000', why: 'a client must send its request headers within 10 s (a real one needs milliseconds); a slow-loris trickling headers is cut off' },
+  API_REQUEST_TIMEOUT_MS: { default: '30000', why: 'a whole request, body included, within 30 s: a notification is a few KB and the largest body (a 4 MiB codec batch) needs ~140 KB/s; a client trickling a body is cut off with 408' },
+  API_MAX_UNAUTHENTICATED_REQUESTS: { default: '256', why: 'requests in flight without a valid API key (notifications, wallet redirects, health, codec sign-in, demo); beyond it 503 + Retry-After, so a flood or slow clients cannot take the API from the backend, whose keyed requests are never counted' },
   API_KEYS: { why: 'comma-separated bearer keys for the backend routes; `npm start` generates one when unset and prints it', secret: true },
   PUBLIC_BASE_URL: { why: 'the URL Antom and wallets reach this API at (authRedirectUrl, notify URL); defaults to http://API_HOST:API_PORT' },
   RESULT_PAGE_URL: { why: 'where the wallet redirect sends the customer afterwards; defaults to the demo result page' },
@@ -94,6 +97,9 @@ const schema = z.object({
   ENCRYPTION_KEYS: optionalText,
   API_HOST: z.string().min(1),
   API_PORT: port,
+  API_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000),
+  API_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000),
+  API_MAX_UNAUTHENTICATED_REQUESTS: z.coerce.number().int().min(1),
   API_KEYS: optionalText,
   PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   // Absolute: every wallet redirect's Location is built on it, so a bad value must stop the start, not each redirect.
@@ -142,9 +148,24 @@ export interface Config {
     readonly resultPageUrl: string;
     readonly codecCorsOrigin: string;
     readonly demoEnabled: boolean;
+    readonly limits: ApiLimits;
   };
   readonly logLevel: string;
 }
+
+/** Slow-client and flood limits of the HTTP API (API_HEADERS_TIMEOUT_MS, API_REQUEST_TIMEOUT_MS, API_MAX_UNAUTHENTICATED_REQUESTS). */
+export interface ApiLimits {
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly maxUnauthenticatedRequests: number;
+}
+
+/** The limits' defaults, from KNOBS (for APIs built without loadConfig, e.g. in tests). */
+export const DEFAULT_API_LIMITS: ApiLimits = {
+  headersTimeoutMs: Number(KNOBS.API_HEADERS_TIMEOUT_MS.default),
+  requestTimeoutMs: Number(KNOBS.API_REQUEST_TIMEOUT_MS.default),
+  maxUnauthenticatedRequests: Number(KNOBS.API_MAX_UNAUTHENTICATED_REQUESTS.default),
+};
 
 type Env = Record<string, string | undefined>;
 
@@ -205,6 +226,11 @@ export function loadConfig(env: Env = process.env): Config {
       resultPageUrl: c.RESULT_PAGE_URL ?? `${publicBaseUrl}/demo/result`,
       codecCorsOrigin: c.CODEC_CORS_ORIGIN,
       demoEnabled: c.DEMO_ENABLED === 'true',
+      limits: {
+        headersTimeoutMs: c.API_HEADERS_TIMEOUT_MS,
+        requestTimeoutMs: c.API_REQUEST_TIMEOUT_MS,
+        maxUnauthenticatedRequests: c.API_MAX_UNAUTHENTICATED_REQUESTS,
+      },
     },
     logLevel: c.LOG_LEVEL,
   };

@@ -15,7 +15,7 @@ import fastifyHelmet from '@fastify/helmet';
 import type { PayloadCodec } from '@temporalio/common';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { Config } from '../config';
+import { DEFAULT_API_LIMITS, type ApiLimits, type Config } from '../config';
 import type { ServiceMetrics } from '../metrics';
 import type { AuthStateIndex } from '../store/authStateIndex';
 import type { NotificationDedupe } from '../store/notificationDedupe';
@@ -29,12 +29,14 @@ import { healthRoutes, type ReadinessChecks } from './healthRoutes';
 import { ApiError, frameworkErrorHandler, installErrorHandling } from './httpErrors';
 import { NotificationIngest } from './notificationIngest';
 import { notificationRoutes } from './notificationRoutes';
+import { unauthenticatedCap } from './unauthenticatedCap';
 import { walletReturnRoute } from './walletReturnRoute';
 
 /** 64 KiB: the largest backend request (a link) is a few hundred bytes. Codec and notification routes set their own. */
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
 
-export type ApiSettings = Config['api'];
+/** Config['api']; `limits` may be left out (DEFAULT_API_LIMITS, the configuration's defaults). */
+export type ApiSettings = Omit<Config['api'], 'limits'> & { readonly limits?: ApiLimits };
 
 export interface ApiStore {
   readonly authStates: Pick<AuthStateIndex, 'get'>;
@@ -87,9 +89,21 @@ function pathPrefixOf(publicBaseUrl: string): string {
   return new URL(publicBaseUrl).pathname.replace(/\/+$/, '');
 }
 
+/** How often Node looks for requests past their headers or request timeout (its default, 30 s, would double them). */
+const TIMEOUT_CHECK_INTERVAL_MS = 1000;
+
 export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> {
   const { settings, logger, operations, metrics } = deps;
+  const limits = settings.limits ?? DEFAULT_API_LIMITS;
   const app = Fastify({
+    // Slow clients: headers within headersTimeoutMs, the whole request (body included) within requestTimeoutMs (Node
+    // answers 408 and closes), and an idle connection is closed after requestTimeoutMs too.
+    http: {
+      headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_INTERVAL_MS, limits.headersTimeoutMs),
+    },
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.requestTimeoutMs,
     // pino's Logger is what Fastify expects at run time; its generic type differs only in the custom-level parameter.
     loggerInstance: logger as FastifyBaseLogger,
     // Per-request lines would carry URLs, and the wallet redirect's URL holds an authCode; routes log what matters.
@@ -135,6 +149,8 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     const key = bearerKeyIn(request.headers.authorization);
     return key !== undefined && matchKey(key) >= 0;
   };
+  // Before every route hook (auth, body parsing): a request over the cap costs nothing more.
+  app.addHook('onRequest', unauthenticatedCap(limits.maxUnauthenticatedRequests, hasApiKey).onRequest);
   await app.register(healthRoutes, { readiness: deps.readiness, metrics, isAuthenticated: hasApiKey, authorizeMetrics: authenticate });
   await app.register(notificationRoutes, { ingest });
   await app.register(walletReturnRoute, { operations, authStates: deps.store.authStates, resultPageUrl: settings.resultPageUrl, logger });

@@ -63,6 +63,7 @@ export function tokenSetFrom(response: AntomApplyTokenResponse | AlipayPlusApply
     obtainedAt: new Date(obtainedAtMs).toISOString(),
     customerId: aps.customerId,
     passThroughInfo: aps.passThroughInfo,
+    walletForAccountBinding: aps.walletForAccountBinding,
   });
 }
 

@@ -91,6 +91,11 @@ export interface TokenSet {
   /** Alipay+ extras, passed through for the merchant. */
   customerId?: string;
   passThroughInfo?: string;
+  /**
+   * Alipay+: the wallet the customer bound the account with (the `Wallet` object of the applyToken response:
+   * walletName, logo, …), kept as received. Public, no secret: shown in the authorization's view.
+   */
+  walletForAccountBinding?: Readonly<Record<string, unknown>>;
 }
 
 export interface RevokeInput {

@@ -45,9 +45,18 @@ export interface NotificationIngestDependencies {
   readonly operations: Pick<AuthorizationOperations, 'deliverAuthCode' | 'walletCanceled'>;
   readonly metrics: Pick<ServiceMetrics, 'recordNotification'>;
   readonly logger: Logger;
-  /** Whether a TOKEN_CANCELED from the wallet may unbind (Alipay+ consultUnbinding). Default true. */
-  readonly allowUnbinding?: boolean;
+  /**
+   * The answer to Alipay+ consultUnbinding ("may the customer unbind this token in the wallet?"), per authorization:
+   * a function gets the authorization the token belongs to (`workflowId`, undefined when the token is not one of ours)
+   * and decides; a boolean answers every authorization alike. Default true: whether a customer may leave is the
+   * merchant's business rule (an unpaid balance, a contract term), data antom-auth does not hold, and refusing by
+   * default would keep customers bound against their will.
+   */
+  readonly allowUnbinding?: boolean | UnbindingPolicy;
 }
+
+/** Decides one consultUnbinding. Sees no token: only which authorization it is and the auth client asking. */
+export type UnbindingPolicy = (authorization: { readonly workflowId: string | undefined; readonly authClientId: string }) => boolean | Promise<boolean>;
 
 export interface InboundNotification {
   /** The path as received, query included (what the sender signed, modulo a proxy prefix). */
@@ -126,8 +135,23 @@ export class NotificationIngest {
     if (!validation.ok) {
       return this.finish(platform, type, failure(400, 'invalid-request', formatIssues(validation.messageName, validation.issues), 'invalid'));
     }
-    const body = consultUnbindingResponseBody(this.deps.allowUnbinding ?? true);
+    let allow: boolean;
+    try {
+      allow = await this.allowsUnbinding(validation.value.accessToken, validation.value.authClientId);
+    } catch (error) {
+      // No answer rather than a guess: Alipay+ asks again.
+      this.deps.logger.warn({ platform, type, err: error }, 'consultUnbinding could not be decided');
+      return this.finish(platform, type, failure(503, 'delivery-failed', 'the unbinding question could not be decided now; ask again later', 'delivery-failed'));
+    }
+    const body = consultUnbindingResponseBody(allow);
     return this.finish(platform, type, this.acknowledge(platform, verdict.signedPath, body, 'recorded'));
+  }
+
+  private async allowsUnbinding(accessToken: string, authClientId: string): Promise<boolean> {
+    const policy = this.deps.allowUnbinding ?? true;
+    if (typeof policy === 'boolean') return policy;
+    const workflowId = (await this.deps.tokens.workflowIdForAccessToken(accessToken)) ?? undefined;
+    return policy({ workflowId, authClientId });
   }
 
   private async dispatch(platform: NotificationPlatform, notification: AuthNotification): Promise<NotificationOutcome> {

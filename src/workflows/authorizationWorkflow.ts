@@ -49,7 +49,7 @@ import {
 import { decideOnFailure, type FailurePhase } from './failureDecision';
 import { summarizeActivityFailure } from './activityFailure';
 import { InvalidPolicyError, resolvePolicy, type AuthorizationPolicy } from './policy';
-import { planRefresh, type RefreshPlan } from './refreshSchedule';
+import { planRefresh, refreshGiveUpAt, refreshRetryDelay, type RefreshPlan } from './refreshSchedule';
 import { isServable } from './tokenServing';
 
 /** authStates remembered for duplicate detection; older ones can only come from long-dead consults. */
@@ -141,7 +141,7 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
   // ---- requests raised by handlers, consumed by the main loop ----
   let pendingAuthCode: DeliverAuthCodeRequest | undefined;
   /** The applyToken request in progress (kept across a NEEDS_ATTENTION park so the retry is the identical request). */
-  let exchange: ApplyTokenInput | undefined;
+  let exchange: ApplyTokenInput | undefined = resume?.exchange;
   let cancelRequested = false;
   let walletCanceled = false;
   let refreshNowRequested = resume?.pendingRefreshNow ?? false;
@@ -201,7 +201,11 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
     if (tokens) lines.push(`Access token expires ${tokens.accessTokenExpiry}`);
     if (plan && state === 'ACTIVE') lines.push(`Next ${plan.kind === 'refresh' ? 'refresh' : 'reauthorization notice'}: ${iso(plan.at)}`);
     if (attention && state === 'NEEDS_ATTENTION') {
-      lines.push(`Needs attention: ${attention.code} during ${attention.phase} (${attention.reason}) since ${attention.since}; send operatorRetry after fixing`);
+      lines.push(
+        attention.retrying
+          ? `Needs attention: ${attention.code} during ${attention.phase} since ${attention.since}; retry ${attention.retrying.failures + 1} at ${attention.retrying.nextRetryAt}, REAUTH_REQUIRED from ${attention.retrying.giveUpAt}; operatorRetry retries now`
+          : `Needs attention: ${attention.code} during ${attention.phase} (${attention.reason}) since ${attention.since}; send operatorRetry after fixing`,
+      );
     }
     if (lastError) lines.push(`Last error: ${lastError.code} (${lastError.phase}) at ${lastError.at}`);
     lines.push(`Refreshes: ${refreshCount} (run ${runCount})`);
@@ -304,6 +308,69 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
         enter('NEEDS_ATTENTION');
         return;
     }
+  };
+
+  /**
+   * A refresh that failed with an unknown or systemic answer: raise the alert (NEEDS_ATTENTION, retrying) and plan the
+   * next round of the identical request — false when the answer is final for the customer (the table decides).
+   */
+  const scheduleRefreshRetry = (error: unknown): boolean => {
+    const { code, outcome } = summarizeActivityFailure(error);
+    const action = decideOnFailure({ phase: 'refresh', code, ...(outcome ? { outcome } : {}), reconsultsSoFar: reconsults, maxReconsults: policy.maxReconsults });
+    if (action.kind !== 'needs-attention' || !tokens) return false;
+    recordError(code, 'refresh');
+    const failures = (attention?.phase === 'refresh' ? (attention.retrying?.failures ?? 0) : 0) + 1;
+    const refreshPlan = plan ?? computePlan()!;
+    const giveUpAt = refreshGiveUpAt(refreshPlan.at, refreshPlan.deadline, policy.reauthNoticeMs);
+    const nextRetryAt = Math.min(Date.now() + refreshRetryDelay(failures, policy.refreshRetryInitialIntervalMs, policy.refreshRetryMaximumIntervalMs), giveUpAt);
+    attention = {
+      phase: 'refresh',
+      code,
+      since: attention?.phase === 'refresh' ? attention.since : new Date(Date.now()).toISOString(),
+      reason: action.reason,
+      retrying: { failures, nextRetryAt: iso(nextRetryAt)!, giveUpAt: iso(giveUpAt)! },
+    };
+    log.warn('refresh failing; retrying the identical request', { workflowId, code, failures });
+    enter('NEEDS_ATTENTION');
+    return true;
+  };
+
+  /**
+   * One round of the refresh: the identical request (built once per refresh token, carried across runs), Temporal
+   * retrying it for refreshBudgetMs. Success adopts the tokens and ends the run; an unknown or systemic failure raises
+   * the alert and plans the next round (scheduleRefreshRetry); a final one goes through the failure table.
+   */
+  const refreshOnce = async (): Promise<void> => {
+    const previous = tokens;
+    if (!previous?.refreshToken) {
+      enter(previous ? 'REAUTH_REQUIRED' : 'CONSULTING');
+      return;
+    }
+    if (exchange?.grantType !== 'REFRESH_TOKEN' || exchange.refreshToken !== previous.refreshToken) exchange = undefined;
+    exchange ??= {
+      requestId: uuid4(),
+      profile,
+      wallet,
+      grantType: 'REFRESH_TOKEN',
+      refreshToken: previous.refreshToken,
+      ...grantExtras(input),
+    };
+    let fresh: TokenSet;
+    try {
+      fresh = await acts.refresh(exchange);
+    } catch (error) {
+      if (!scheduleRefreshRetry(error)) {
+        onFailure('refresh', error);
+        if (!parked()) exchange = undefined;
+      }
+      return;
+    }
+    exchange = undefined;
+    refreshCount += 1;
+    runRefreshes += 1;
+    await adoptTokens(fresh, previous);
+    // One cycle per run keeps each run's history small and bounded however many years pass.
+    await continueAsNewIfQuiet();
   };
 
   const linkResponse = (): LinkResponse => ({
@@ -418,6 +485,7 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
     pendingRefreshNow: refreshNowRequested,
     ...(linkedAt ? { linkedAt } : {}),
     publishedSearchAttributes: publishedKey,
+    ...(exchange ? { exchange } : {}),
   });
 
   /** Continue-as-new once no handler is mid-flight; returns (stays in this run) when `interrupted` turns true first. */
@@ -535,40 +603,39 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
           break;
         }
 
-        case 'REFRESHING': {
-          const previous = tokens;
-          if (!previous?.refreshToken) {
-            enter(previous ? 'REAUTH_REQUIRED' : 'CONSULTING');
-            break;
-          }
-          // Built once per refresh: Temporal's retries and an operator retry after a park repeat it exactly.
-          if (exchange?.grantType !== 'REFRESH_TOKEN' || exchange.refreshToken !== previous.refreshToken) exchange = undefined;
-          exchange ??= {
-            requestId: uuid4(),
-            profile,
-            wallet,
-            grantType: 'REFRESH_TOKEN',
-            refreshToken: previous.refreshToken,
-            ...grantExtras(input),
-          };
-          let fresh: TokenSet;
-          try {
-            fresh = await acts.refresh(exchange);
-          } catch (error) {
-            onFailure('refresh', error);
-            if (!parked()) exchange = undefined;
-            break;
-          }
-          exchange = undefined;
-          refreshCount += 1;
-          runRefreshes += 1;
-          await adoptTokens(fresh, previous);
-          // One cycle per run keeps each run's history small and bounded however many years pass.
-          await continueAsNewIfQuiet();
+        case 'REFRESHING':
+          await refreshOnce();
           break;
-        }
 
         case 'NEEDS_ATTENTION': {
+          if (attention?.retrying) {
+            // A refresh alert: wait for the next round (an operator retry or a cancel comes first), then repeat the
+            // identical request — or, past the give-up instant, hand over to the customer (REAUTH_REQUIRED).
+            const { nextRetryAt, giveUpAt } = attention.retrying;
+            const interrupted = () => operatorRetryRequested || walletCanceled || cancelRequested;
+            const retryAt = Date.parse(nextRetryAt);
+            if (runExpired()) {
+              await continueAsNewUnless(interrupted);
+              break;
+            }
+            const woken = remainingMs(retryAt) > 0
+              && (await condition(interrupted, Math.min(remainingMs(retryAt), remainingMs(runDeadline)), { summary: 'wait for the next refresh retry' }));
+            if (cancelRequested || walletCanceled) break;
+            if (!woken && remainingMs(retryAt) > 0) {
+              await continueAsNewUnless(interrupted);
+              break;
+            }
+            const operatorAsked = operatorRetryRequested;
+            operatorRetryRequested = false;
+            if (!operatorAsked && Date.now() >= Date.parse(giveUpAt)) {
+              log.warn('refresh given up before expiry; the customer must relink', { workflowId });
+              enter('REAUTH_REQUIRED');
+            } else {
+              // The alert stays raised while the round runs (state NEEDS_ATTENTION); success clears it.
+              await refreshOnce();
+            }
+            break;
+          }
           const parkedPhase = attention?.phase ?? 'consult';
           // Parked until a human acts; the run itself still turns over every policy.maxRunMs. A cancel parked in its
           // revoke is carried by attention.phase, so it does not keep the run from turning over.

@@ -5,7 +5,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { ConsultOptions, LinkResult, Profile, TokenSet } from './activityContract';
+import type { ApplyTokenInput, ConsultOptions, LinkResult, Profile, TokenSet } from './activityContract';
 import type { PolicyOverrides } from './policy';
 
 export type { ConsultOptions, LinkResult, Profile, TokenSet } from './activityContract';
@@ -84,6 +84,8 @@ export interface ResumeState {
   linkedAt?: string;
   /** The search-attribute values this run's predecessor passed on (avoids a redundant upsert event per run). */
   publishedSearchAttributes?: string;
+  /** The applyToken request being retried (a refresh alert spans runs): every retry repeats it exactly. */
+  exchange?: ApplyTokenInput;
 }
 
 export interface AuthorizationError {
@@ -98,6 +100,11 @@ export interface AttentionInfo {
   code: string;
   since: string;
   reason: 'systemic' | 'retry-budget-exhausted';
+  /**
+   * A refresh alert: the workflow keeps retrying the identical request by itself (an operator retry only makes it
+   * sooner) until `giveUpAt`, then REAUTH_REQUIRED. Absent for parks that wait for an operator.
+   */
+  retrying?: { failures: number; nextRetryAt: string; giveUpAt: string };
 }
 
 /** The public view (query, workflow result, API responses). Never holds a token or an authCode. */

@@ -41,6 +41,18 @@ export interface AuthorizationPolicy {
    * key, and keeps its update count and history small within a bounded time, however long its token lives.
    */
   readonly maxRunMs: number;
+  /**
+   * A refresh that fails with an unknown (U) or systemic answer is retried — the identical request — for the whole
+   * lead window, with this backoff between rounds (each round is itself retried by Temporal for refreshBudgetMs).
+   */
+  readonly refreshRetryInitialIntervalMs: number;
+  readonly refreshRetryMaximumIntervalMs: number;
+  /**
+   * Still failing this long before the token's deadline, the workflow gives up on the refresh and raises
+   * REAUTH_REQUIRED, so the merchant has time to ask the customer to relink before the token expires (for short-lived
+   * tokens: a third of the time between the planned refresh and the deadline, if less).
+   */
+  readonly reauthNoticeMs: number;
 }
 
 export type PolicyOverrides = Partial<AuthorizationPolicy>;
@@ -64,6 +76,12 @@ export const DEFAULT_POLICY: AuthorizationPolicy = Object.freeze({
   // 90 days: a retired encryption key or workflow patch leaves every open run within a quarter; costs ~16 history
   // events per authorization per quarter.
   maxRunMs: 90 * DAY,
+  // 15 minutes doubling to 4 hours: Antom's support works in hours (antom-scan-to-link-obtain-authorization.txt:
+  // refresh early "so that the Antom Technical Support team has enough time"); ~40 identical attempts over 7 days.
+  refreshRetryInitialIntervalMs: 15 * MINUTE,
+  refreshRetryMaximumIntervalMs: 4 * HOUR,
+  // 3 days: the lead is 10–12 days, so a week of retries, then three days for the customer to relink.
+  reauthNoticeMs: 3 * DAY,
 });
 
 /** The hard ceiling for the authorization-code applyToken budget: the code is dead after a minute anyway. */
@@ -104,6 +122,9 @@ export function resolvePolicy(overrides: PolicyOverrides | undefined): Authoriza
   }
   for (const key of ['authorizationWaitMs', 'maxRunMs', 'refreshLeadMs', 'consultBudgetMs', 'refreshBudgetMs', 'revokeBudgetMs', 'projectionBudgetMs', 'retryInitialIntervalMs'] as const) {
     if (merged[key] <= 0) throw new InvalidPolicyError(`policy ${key} must be positive`);
+  }
+  if (merged.refreshRetryInitialIntervalMs <= 0 || merged.refreshRetryMaximumIntervalMs < merged.refreshRetryInitialIntervalMs) {
+    throw new InvalidPolicyError('policy refreshRetryInitialIntervalMs must be positive and ≤ refreshRetryMaximumIntervalMs');
   }
   if (merged.retryMaximumIntervalMs < merged.retryInitialIntervalMs) {
     throw new InvalidPolicyError('policy retryMaximumIntervalMs must be ≥ retryInitialIntervalMs');

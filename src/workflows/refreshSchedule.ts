@@ -94,3 +94,19 @@ function planBefore(kind: RefreshPlan['kind'], issuedAt: number, deadline: numbe
   const jitterMs = Math.floor(fraction * jitterCap);
   return { kind, at: issuedAt + offset - jitterMs, deadline, basis: 'short-lived', jitterMs };
 }
+
+/**
+ * When a failing refresh stops being retried and REAUTH_REQUIRED is raised: `noticeMs` before the deadline, or a
+ * third of the time between the planned refresh and the deadline when that is shorter (short-lived tokens). Never
+ * before the planned refresh.
+ */
+export function refreshGiveUpAt(plannedAt: number, deadline: number, noticeMs: number): number {
+  const notice = Math.min(noticeMs, Math.floor(Math.max(0, deadline - plannedAt) / 3));
+  return Math.max(plannedAt, deadline - notice);
+}
+
+/** The wait before retry round `failures + 1` of a failing refresh: doubling from `initialMs`, capped at `maximumMs`. */
+export function refreshRetryDelay(failures: number, initialMs: number, maximumMs: number): number {
+  const exponent = Math.max(0, Math.min(failures - 1, 40));
+  return Math.min(maximumMs, initialMs * 2 ** exponent);
+}

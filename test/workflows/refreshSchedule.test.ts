@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { planRefresh, seedFraction, type RefreshSchedulePolicy } from '../../src/workflows/refreshSchedule';
+import { planRefresh, seedFraction, type RefreshSchedulePolicy, refreshGiveUpAt, refreshRetryDelay } from '../../src/workflows/refreshSchedule';
 import { DEFAULT_POLICY } from '../../src/workflows/policy';
 
 const MINUTE = 60_000;
@@ -148,4 +148,16 @@ test('property: deterministic for a seed, and no refresh token always means reau
     return JSON.stringify(a) === JSON.stringify(b) && (i.hasRefreshToken || a.kind === 'reauth') && (!i.hasRefreshToken || a.kind === 'refresh' || refreshEndsFirst);
   }));
   t.pass();
+});
+
+test('refreshGiveUpAt: the notice before the deadline, a third of the window for short-lived tokens, never before the plan', (t) => {
+  const DAY_MS = 86_400_000;
+  t.is(refreshGiveUpAt(0, 12 * DAY_MS, 3 * DAY_MS), 9 * DAY_MS);
+  t.is(refreshGiveUpAt(0, 3 * 3_600_000, 3 * DAY_MS), 2 * 3_600_000);
+  t.is(refreshGiveUpAt(10, 5, 3 * DAY_MS), 10);
+});
+
+test('refreshRetryDelay doubles from the initial interval and stays capped (hours, not minutes)', (t) => {
+  const MIN = 60_000;
+  t.deepEqual([1, 2, 3, 4, 5, 6, 50].map((n) => refreshRetryDelay(n, 15 * MIN, 240 * MIN)), [15, 30, 60, 120, 240, 240, 240].map((m) => m * MIN));
 });

@@ -12,7 +12,7 @@ import {
   operatorRetrySignal,
   type AuthorizationView,
 } from '../../../src/workflows/definitions';
-import { DAY, MINUTE, YEAR, authorizationScenario, type LinkSpec, type LinkedCustomer, type ScenarioHarness } from './harness';
+import { DAY, HOUR, MINUTE, YEAR, authorizationScenario, type LinkSpec, type LinkedCustomer, type ScenarioHarness } from './harness';
 
 async function activate(h: ScenarioHarness, spec: LinkSpec): Promise<LinkedCustomer> {
   const customer = await h.link(spec);
@@ -143,20 +143,24 @@ authorizationScenario('lost refresh response after rotation → recovered, no re
   t.true(h.sandbox.admin.isAccessTokenUsable(held));
 });
 
-authorizationScenario('INVALID_SIGNATURE → NEEDS_ATTENTION keeping the token → operator retry → ACTIVE', { notifications: false }, async (t, h) => {
+authorizationScenario('INVALID_SIGNATURE → NEEDS_ATTENTION keeping the token, retried by itself → the operator fixes the key and retries → ACTIVE', { notifications: false }, async (t, h) => {
   const customer = await activate(h, { wallet: 'GCASH' });
   const token = (authCodeApplies(h)[0]!.result as { accessToken: string }).accessToken;
-  h.sandbox.admin.addFault({ endpoint: 'applyToken', times: 1, effect: { type: 'result', resultStatus: 'F', resultCode: 'INVALID_SIGNATURE' } });
-  const parked = await h.waitFor(customer, (v) => v.state === 'NEEDS_ATTENTION', { stepMs: 30 * DAY, maxVirtualMs: 3 * YEAR, what: 'NEEDS_ATTENTION' });
+  const badKey = h.sandbox.admin.addFault({ endpoint: 'applyToken', times: 100_000, effect: { type: 'result', resultStatus: 'F', resultCode: 'INVALID_SIGNATURE' } });
+  await h.sleep(Date.parse((await h.view(customer)).nextRefreshAt!) - (await h.now()) + 2 * HOUR);
+  const parked = await h.waitFor(customer, (v) => v.state === 'NEEDS_ATTENTION', { what: 'NEEDS_ATTENTION' });
   t.is(parked.attention?.code, 'INVALID_SIGNATURE');
   t.is(parked.attention?.phase, 'refresh');
+  t.truthy(parked.attention?.retrying, 'an alert while the workflow keeps retrying');
   t.truthy(parked.accessTokenExpiry, 'token kept');
   t.true(h.sandbox.admin.isAccessTokenUsable(token), 'the customer can still pay');
   const described = await customer.handle.describe();
   t.is(described.typedSearchAttributes.get(SEARCH_ATTRIBUTES.state), 'NEEDS_ATTENTION');
-  // Parked means parked: time passes, nothing is retried on its own.
+  const callsBefore = h.callsOf('applyToken', 'REFRESH_TOKEN').length;
   await h.sleep(DAY);
-  t.is((await h.view(customer)).state, 'NEEDS_ATTENTION');
+  t.is((await h.view(customer)).state, 'NEEDS_ATTENTION', 'still failing: still alerting');
+  t.true(h.callsOf('applyToken', 'REFRESH_TOKEN').length > callsBefore, 'retried on its own meanwhile');
+  h.sandbox.admin.removeFault(badKey);
   await customer.handle.signal(operatorRetrySignal, { note: 'key fixed' });
   const active = await h.waitFor(customer, (v) => v.state === 'ACTIVE' && v.refreshCount === 1, { what: 'ACTIVE after retry' });
   t.is(active.attention, undefined);

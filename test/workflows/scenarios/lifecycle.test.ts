@@ -4,7 +4,7 @@
  */
 import { DEFAULT_POLICY } from '../../../src/workflows/policy';
 import { SEARCH_ATTRIBUTES, cancelUpdate, operatorRetrySignal, refreshNowSignal, type AuthorizationView } from '../../../src/workflows/definitions';
-import { DAY, MINUTE, YEAR, authorizationScenario, type LinkSpec, type LinkedCustomer, type ScenarioHarness } from './harness';
+import { DAY, HOUR, MINUTE, YEAR, authorizationScenario, type LinkSpec, type LinkedCustomer, type ScenarioHarness } from './harness';
 
 /** Link, approve in the wallet, deliver by redirect, wait for ACTIVE. */
 async function activate(h: ScenarioHarness, wallet: string, extra: Partial<LinkSpec> = {}): Promise<LinkedCustomer> {
@@ -161,8 +161,10 @@ authorizationScenario('every scenario passes the determinism replay', {}, async 
   // path in a single authorization — consult, authCode, refresh + continue-as-new, a park and operator retry, a failed
   // refresh → relink, cancel → revoke — and replays it explicitly, run by run.
   const customer = await activate(h, 'GCASH');
-  h.sandbox.admin.addFault({ endpoint: 'applyToken', times: 1, effect: { type: 'result', resultStatus: 'F', resultCode: 'KEY_NOT_FOUND' } });
-  await h.waitFor(customer, (v) => v.state === 'NEEDS_ATTENTION', { stepMs: 60 * DAY, maxVirtualMs: 3 * YEAR, what: 'NEEDS_ATTENTION' });
+  const missingKey = h.sandbox.admin.addFault({ endpoint: 'applyToken', times: 100_000, effect: { type: 'result', resultStatus: 'F', resultCode: 'KEY_NOT_FOUND' } });
+  await h.sleep(Date.parse((await h.view(customer)).nextRefreshAt!) - (await h.now()) + 2 * HOUR);
+  await h.waitFor(customer, (v) => v.state === 'NEEDS_ATTENTION', { what: 'NEEDS_ATTENTION' });
+  h.sandbox.admin.removeFault(missingKey);
   await customer.handle.signal(operatorRetrySignal, {});
   await h.waitFor(customer, (v) => v.state === 'ACTIVE' && v.refreshCount === 1, { what: 'ACTIVE after retry' });
   h.sandbox.admin.addFault({ endpoint: 'applyToken', times: 1, effect: { type: 'result', resultStatus: 'F', resultCode: 'INVALID_REFRESH_TOKEN' } });

@@ -3,8 +3,11 @@
  * payment path (the library's getAccessToken, which `GET …/token` uses). Each scenario reproduces a failure found by
  * review on the earlier code, on both environments.
  */
+import { Redis } from 'ioredis';
 import { parseAuthorizationWorkflowId } from '../../../src/api/walletReturnRoute';
-import { HOUR, MINUTE, authorizationScenario, type LinkedCustomer, type ScenarioHarness } from './harness';
+import { AuthorizationClient } from '../../../src/client';
+import { redisKeys } from '../../../src/store/redisKeys';
+import { HOUR, MINUTE, SCENARIO_KEY_RING, authorizationScenario, type LinkedCustomer, type ScenarioHarness } from './harness';
 
 async function activate(h: ScenarioHarness, wallet = 'GCASH'): Promise<LinkedCustomer> {
   const customer = await h.link({ wallet });
@@ -87,4 +90,31 @@ authorizationScenario('TOKEN_CANCELED: from the moment it is received the token 
   removalAllowed = true;
   t.is((await h.waitFor(customer, (v) => v.state === 'CANCELED_BY_WALLET', { what: 'CANCELED_BY_WALLET' })).state, 'CANCELED_BY_WALLET');
   t.is(await library.getAccessToken(wallet, customerId), undefined);
+});
+
+authorizationScenario('the payment path falls back to the workflow: Redis failing, or a value sealed with a retired key, still serves a live token and never a dead one', { notifications: false }, async (t, h) => {
+  const customer = await activate(h);
+  const { wallet, customerId } = ids(customer);
+  const library = h.library();
+  const token = (await library.getAccessToken(wallet, customerId))!.accessToken;
+  // A value that cannot be opened (its key was removed from ENCRYPTION_KEYS): answered from the workflow, re-projected.
+  await h.redis.hset(redisKeys(h.keyPrefix).tokenProjection(customer.workflowId), 'accessToken', 'v1.retired-key.AAAA.BBBB');
+  const fromWorkflow = await library.getAccessToken(wallet, customerId);
+  t.is(fromWorkflow?.accessToken, token);
+  t.is(fromWorkflow?.source, 'workflow');
+  for (let i = 0; i < 50 && (await h.projection(customer.workflowId).catch(() => undefined))?.accessToken !== token; i++) await h.settle();
+  t.is((await library.getAccessToken(wallet, customerId))?.source, 'redis', 're-projected');
+  // Redis unreachable: the workflow answers.
+  const deadRedis = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+  deadRedis.on('error', () => undefined);
+  t.teardown(() => deadRedis.disconnect());
+  const offline = new AuthorizationClient({ workflowClient: h.client, redis: deadRedis, keyRing: SCENARIO_KEY_RING, keyPrefix: h.keyPrefix, clock: () => h.nowSync() });
+  t.is((await offline.getAccessToken(wallet, customerId))?.accessToken, token);
+  // …and after the expiry, the workflow refuses as the projection would.
+  const expiry = Date.parse((await h.view(customer)).accessTokenExpiry!);
+  h.sandbox.admin.addFault({ endpoint: 'applyToken', times: 100_000, effect: { type: 'result', resultStatus: 'F', resultCode: 'INVALID_SIGNATURE' } });
+  await h.sleep(expiry - (await h.now()) - 1_000);
+  await h.settle();
+  await h.sleep(2_000);
+  t.is(await offline.getAccessToken(wallet, customerId), undefined);
 });

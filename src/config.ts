@@ -32,6 +32,7 @@ export const KNOBS = {
   TEMPORAL_DATA_DIR: { default: 'data', why: 'where the embedded dev server keeps its SQLite file, so `npm start` survives restarts' },
   WORKER_MAX_CACHED_WORKFLOWS: { default: '1000', why: 'each cached authorization costs ~1 MB of VM memory; 1000 fits a small worker and avoids replay for active ones' },
   WORKER_METRICS_PORT: { why: 'unset: no metrics endpoint on a standalone worker (`npm start` serves them on the API\'s /metrics); set it to expose Temporal SDK + Antom-call metrics for Prometheus' },
+  WORKER_ACCEPT_UNENCODED_PAYLOADS: { default: 'false', why: 'false: the worker refuses signal, update and start payloads that arrive without the codec\'s encryption (sent by someone who reached Temporal directly: signal dropped, update rejected, start failed); true is a development switch, e.g. to signal from `temporal workflow signal` without --codec-endpoint' },
   WORKFLOW_BUNDLE_PATH: { why: 'a prebundled workflow file (production): skips bundling at start and pins the code that runs' },
   ANTOM_BASE_URL: { why: 'unset: `npm start` embeds the sandbox; set it (or ANTOM_REGION) to talk to Antom' },
   ANTOM_REGION: { why: 'one of na, us, sea, eu, aps-sea, aps-na: picks the documented domain when ANTOM_BASE_URL is unset' },
@@ -84,6 +85,7 @@ const schema = z.object({
   TEMPORAL_DATA_DIR: z.string().min(1),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0),
   WORKER_METRICS_PORT: port.optional(),
+  WORKER_ACCEPT_UNENCODED_PAYLOADS: z.enum(['true', 'false']),
   WORKFLOW_BUNDLE_PATH: optionalText,
   ANTOM_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   ANTOM_REGION: z.enum(regions).optional(),
@@ -134,7 +136,13 @@ export interface Config {
     readonly cliPath?: string;
     readonly dataDir: string;
   };
-  readonly worker: { readonly maxCachedWorkflows: number; readonly bundlePath?: string; readonly metricsPort?: number };
+  readonly worker: {
+    readonly maxCachedWorkflows: number;
+    readonly bundlePath?: string;
+    readonly metricsPort?: number;
+    /** Development switch: pass payloads without the codec's encryption through (default: refuse them). */
+    readonly acceptUnencodedPayloads: boolean;
+  };
   /** Undefined when no Antom endpoint is configured (`npm start` then embeds the sandbox). */
   readonly antom?: AntomConnection;
   readonly rateLimitPerSecond: number;
@@ -214,7 +222,12 @@ export function loadConfig(env: Env = process.env): Config {
       cliPath: c.TEMPORAL_CLI_PATH,
       dataDir: c.TEMPORAL_DATA_DIR,
     },
-    worker: { maxCachedWorkflows: c.WORKER_MAX_CACHED_WORKFLOWS, bundlePath: c.WORKFLOW_BUNDLE_PATH, metricsPort: c.WORKER_METRICS_PORT },
+    worker: {
+      maxCachedWorkflows: c.WORKER_MAX_CACHED_WORKFLOWS,
+      bundlePath: c.WORKFLOW_BUNDLE_PATH,
+      metricsPort: c.WORKER_METRICS_PORT,
+      acceptUnencodedPayloads: c.WORKER_ACCEPT_UNENCODED_PAYLOADS === 'true',
+    },
     antom,
     rateLimitPerSecond: c.ANTOM_RATE_LIMIT_RPS,
     encryptionKeys: c.ENCRYPTION_KEYS,

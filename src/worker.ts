@@ -12,6 +12,9 @@
  *     metrics               where Antom calls (clients built here; given ones carry their own onCall) and the refresh
  *                           lead time of each projection are recorded (src/metrics.ts ServiceMetrics)
  *
+ * Inbound signal/update/start payloads without the codec's encryption are refused (signal dropped, update rejected,
+ * start failed; src/codec/unencodedPayloads.ts) unless WORKER_ACCEPT_UNENCODED_PAYLOADS=true (development).
+ *
  * Start-up checks, each failing with one line naming the setting: the key ring, the Antom key files, Redis (PING),
  * Temporal (connect) and the namespace's search attributes (present, with the right types), with short timeouts. Workflow code comes from WORKFLOW_BUNDLE_PATH when set (production,
  * built by `tsx src/worker.ts --bundle <out.js>`), else it is bundled at start from src/workflows. Payloads and
@@ -24,13 +27,14 @@
  *   npm run worker                       runs it;   tsx src/worker.ts --bundle dist/workflow-bundle.js   prebundles
  */
 import type { NativeConnection } from '@temporalio/worker';
-import { Worker } from '@temporalio/worker';
+import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createActivities, createActivityStore, type AlipayPlusAuthClient, type AntomClientsByProfile } from './activities';
 import { AntomClient, type AntomClientOptions } from './antom/client';
 import { createEncryptingDataConverter } from './codec/dataConverter';
 import type { KeyRing } from './codec/keyRing';
+import { UNENCODED_PAYLOAD_INTERCEPTORS_PATH } from './codec/unencodedPayloads';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger } from './logger';
 import { createServiceMetrics } from './metrics';
@@ -56,6 +60,22 @@ export { WorkerStartupError } from './worker/startupChecks';
  * that would have to be answered by the applyToken journal, and stays well inside an orchestrator's kill timeout.
  */
 export const SHUTDOWN_GRACE_MS = 30_000;
+
+/**
+ * The worker's data converter and workflow interceptors: payloads are encrypted, and inbound ones that arrive without
+ * our encryption are refused (src/codec/unencodedPayloads.ts) unless the development switch says otherwise. A
+ * prebundle carries the interceptors itself (workflowBundle.ts), so they are only named when bundling at start.
+ */
+export function workerPayloadOptions(
+  keyRing: KeyRing,
+  worker: Pick<Config['worker'], 'acceptUnencodedPayloads' | 'bundlePath'>,
+): Pick<WorkerOptions, 'dataConverter' | 'interceptors'> {
+  const refuseUnencoded = !worker.acceptUnencodedPayloads;
+  return {
+    dataConverter: createEncryptingDataConverter(keyRing, { refuseUnencoded }),
+    ...(refuseUnencoded && !worker.bundlePath ? { interceptors: { workflowModules: [UNENCODED_PAYLOAD_INTERCEPTORS_PATH] } } : {}),
+  };
+}
 
 export interface WorkerDeps {
   connection?: NativeConnection;
@@ -148,7 +168,7 @@ export async function createWorker(config: Config, deps: WorkerDeps = {}): Promi
       ...(config.worker.bundlePath ? { workflowBundle: { codePath: config.worker.bundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
       activities,
       maxCachedWorkflows: config.worker.maxCachedWorkflows,
-      dataConverter: createEncryptingDataConverter(keyRing),
+      ...workerPayloadOptions(keyRing, config.worker),
       shutdownGraceTime: SHUTDOWN_GRACE_MS,
     });
   } catch (error) {

@@ -8,9 +8,14 @@ import type { KeyRing } from './keyRing';
 /** Absolute path of the module exporting `failureConverter`; pass it to bundleWorkflowCode too when prebundling. */
 export const FAILURE_CONVERTER_PATH: string = require.resolve('./failureConverter');
 
-export function createEncryptingDataConverter(keyRing: KeyRing): DataConverter {
+export interface EncryptingDataConverterOptions {
+  /** The worker's: replace payloads that arrive unencrypted by a marker its interceptors refuse (unencodedPayloads.ts). */
+  readonly refuseUnencoded?: boolean;
+}
+
+export function createEncryptingDataConverter(keyRing: KeyRing, options: EncryptingDataConverterOptions = {}): DataConverter {
   return {
-    payloadCodecs: [new EncryptionCodec(keyRing)],
+    payloadCodecs: [new EncryptionCodec(keyRing, { unencoded: options.refuseUnencoded ? 'mark' : 'pass' })],
     failureConverterPath: FAILURE_CONVERTER_PATH,
   };
 }

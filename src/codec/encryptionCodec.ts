@@ -4,6 +4,7 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { openBytes, sealBytes } from './aesGcm';
 import type { KeyRing } from './keyRing';
+import { unencodedPayloadMarker } from './unencodedPayloads';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const ENCRYPTION_KEY_ID_METADATA = 'encryption-key-id';
@@ -21,8 +22,23 @@ export class EncryptedPayloadError extends Error {
   override readonly name = 'EncryptedPayloadError';
 }
 
+export interface EncryptionCodecOptions {
+  /**
+   * What decode does with a payload that is not `binary/encrypted`: 'pass' it through (default: clients, the codec
+   * endpoint, history written before encryption) or 'mark' it (the worker: unencodedPayloads.ts).
+   */
+  readonly unencoded?: 'pass' | 'mark';
+}
+
 export class EncryptionCodec implements PayloadCodec {
-  constructor(private readonly keyRing: KeyRing) {}
+  private readonly markUnencoded: boolean;
+
+  constructor(
+    private readonly keyRing: KeyRing,
+    options: EncryptionCodecOptions = {},
+  ) {
+    this.markUnencoded = options.unencoded === 'mark';
+  }
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload) => {
@@ -38,10 +54,13 @@ export class EncryptionCodec implements PayloadCodec {
     });
   }
 
-  /** Payloads that are not `binary/encrypted` pass through, so history written before encryption stays readable. */
+  /**
+   * Payloads that are not `binary/encrypted` pass through (history written before encryption stays readable), or,
+   * with `unencoded: 'mark'`, are replaced by the unencoded-payload marker.
+   */
   async decode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload) => {
-      if (text(payload.metadata?.[METADATA_ENCODING]) !== ENCRYPTED_ENCODING) return payload;
+      if (text(payload.metadata?.[METADATA_ENCODING]) !== ENCRYPTED_ENCODING) return this.markUnencoded ? unencodedPayloadMarker() : payload;
       const keyId = text(payload.metadata?.[ENCRYPTION_KEY_ID_METADATA]);
       if (!keyId) throw new EncryptedPayloadError(`encrypted payload has no "${ENCRYPTION_KEY_ID_METADATA}" metadata`);
       const plaintext = openBytes(this.keyRing, keyId, payload.data ?? new Uint8Array(), PAYLOAD_ASSOCIATED_DATA, 'payload');

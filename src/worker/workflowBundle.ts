@@ -1,11 +1,14 @@
 /**
  * Production prebundling: the workflow code is bundled once at build time and the worker loads the file
  * (WORKFLOW_BUNDLE_PATH), so a start does not run webpack and the code that runs is pinned. The failure converter
- * must be compiled into the bundle, because workflow code encodes failures inside the sandbox.
+ * must be compiled into the bundle, because workflow code encodes failures inside the sandbox, and so must the
+ * interceptors that refuse unencoded signal/update payloads (a worker ignores interceptor modules given at start when
+ * it runs a prebundle: rebuild older bundles).
  */
 import { writeFile } from 'node:fs/promises';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { FAILURE_CONVERTER_PATH } from '../codec/dataConverter';
+import { UNENCODED_PAYLOAD_INTERCEPTORS_PATH } from '../codec/unencodedPayloads';
 
 /** The module exporting every workflow (what the bundle is built from). */
 export const WORKFLOWS_PATH: string = require.resolve('../workflows');
@@ -14,6 +17,7 @@ export async function buildWorkflowBundle(outPath: string): Promise<{ path: stri
   const { code } = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
     failureConverterPath: FAILURE_CONVERTER_PATH,
+    workflowInterceptorModules: [UNENCODED_PAYLOAD_INTERCEPTORS_PATH],
     logger: new DefaultLogger('WARN'),
   });
   await writeFile(outPath, code);

@@ -4,18 +4,12 @@
  */
 import { z } from 'zod';
 import { OS_TYPES, TERMINAL_TYPES } from '../antom/models';
+import { CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE, WALLET_PATTERN, WALLET_RULE } from '../workflows/authorizationIdentity';
 import { ApiError } from './httpErrors';
 
-/** Wallet codes as Antom spells them (customerBelongsTo, antom-api.md §6): upper case, digits, underscores. */
-export const walletSchema = z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'must be a wallet code like GCASH (A-Z, 0-9, _; ≤ 64)');
-
-/**
- * The merchant's customer id. Part of the workflow id `authorization:{wallet}:{customerId}` and of URLs, so the
- * alphabet is URL-safe and has no ':' (the wallet/customer split stays unambiguous).
- */
-export const customerIdSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9._@+-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 . _ @ + -');
+/** Wallet codes and customer ids: the one rule the library and the workflow id share (authorizationIdentity). */
+export const walletSchema = z.string().regex(WALLET_PATTERN, WALLET_RULE);
+export const customerIdSchema = z.string().regex(CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE);
 
 export const authorizationParamsSchema = z.object({ wallet: walletSchema, customerId: customerIdSchema }).strict();
 

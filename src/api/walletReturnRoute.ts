@@ -8,7 +8,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AuthStateIndex } from '../store/authStateIndex';
 import { AuthorizationNotFoundError, AuthorizationRejectedError, type AuthorizationOperations } from './authorizationOperations';
-import { customerIdSchema, parseOrThrow, walletReturnQuerySchema, walletSchema } from './requestSchemas';
+import { parseOrThrow, walletReturnQuerySchema } from './requestSchemas';
+import { parseAuthorizationWorkflowId } from '../workflows/authorizationIdentity';
 
 export type WalletReturnOutcome = 'accepted' | 'rejected' | 'unknown' | 'unavailable';
 
@@ -21,13 +22,7 @@ export interface WalletReturnRouteOptions {
 }
 
 /** `authorization:{wallet}:{customerId}` back into its parts, when they are valid (else undefined). */
-export function parseAuthorizationWorkflowId(workflowId: string): { wallet: string; customerId: string } | undefined {
-  const match = /^authorization:([^:]+):(.+)$/.exec(workflowId);
-  if (!match) return undefined;
-  const wallet = walletSchema.safeParse(match[1]);
-  const customerId = customerIdSchema.safeParse(match[2]);
-  return wallet.success && customerId.success ? { wallet: wallet.data, customerId: customerId.data } : undefined;
-}
+export { parseAuthorizationWorkflowId };
 
 export function resultPageLocation(resultPageUrl: string, outcome: WalletReturnOutcome, workflowId?: string): string {
   const url = new URL(resultPageUrl);

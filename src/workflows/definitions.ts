@@ -14,10 +14,8 @@ export type { PolicyOverrides, AuthorizationPolicy } from './policy';
 export const TASK_QUEUE = 'antom-auth';
 export const WORKFLOW_TYPE = 'authorizationWorkflow';
 
-/** One workflow per (wallet, customer): the id is the idempotency key of linking. */
-export function authorizationWorkflowId(wallet: string, customerId: string): string {
-  return `authorization:${wallet}:${customerId}`;
-}
+/** One workflow per (wallet, customer): the id is the idempotency key of linking (one rule: authorizationIdentity). */
+export { authorizationWorkflowId, parseAuthorizationWorkflowId, InvalidAuthorizationIdentityError } from './authorizationIdentity';
 
 export const AUTHORIZATION_STATES = [
   'CONSULTING',

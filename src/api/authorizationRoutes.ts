@@ -58,7 +58,7 @@ export function authorizationPath(publicBaseUrl: string, wallet: string, custome
   return `${publicBaseUrl}/authorizations/${encodeURIComponent(wallet)}/${encodeURIComponent(customerId)}`;
 }
 
-/** The consult options every link uses: our redirect and notification URLs, auto-debit scope. */
+/** The consult options every link uses: our redirect and notification URLs, auto-debit scope (+ the login id on Alipay+). */
 export function linkCommand(body: LinkBody, publicBaseUrl: string): LinkCommand {
   return {
     wallet: body.wallet,
@@ -67,7 +67,8 @@ export function linkCommand(body: LinkBody, publicBaseUrl: string): LinkCommand 
     consult: {
       authRedirectUrl: `${publicBaseUrl}/authorizations/return`,
       authNotifyUrl: `${publicBaseUrl}/notifications/${body.profile}`,
-      scopes: ['AGREEMENT_PAY'],
+      // Alipay+ returns userLoginId only when prepare asks for USER_LOGIN_ID (alipayplus-applyToken-acqp.txt).
+      scopes: body.profile === 'alipayplus' ? ['AGREEMENT_PAY', 'USER_LOGIN_ID'] : ['AGREEMENT_PAY'],
       terminalType: body.terminalType,
       ...(body.osType ? { osType: body.osType } : {}),
       ...(body.osVersion ? { osVersion: body.osVersion } : {}),

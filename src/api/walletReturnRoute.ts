@@ -8,10 +8,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AuthStateIndex } from '../store/authStateIndex';
 import { AuthorizationNotFoundError, AuthorizationRejectedError, type AuthorizationOperations } from './authorizationOperations';
-import { parseOrThrow, walletReturnQuerySchema } from './requestSchemas';
+import { walletReturnQuerySchema } from './requestSchemas';
 import { parseAuthorizationWorkflowId } from '../workflows/authorizationIdentity';
 
-export type WalletReturnOutcome = 'accepted' | 'rejected' | 'unknown' | 'unavailable';
+export type WalletReturnOutcome = 'accepted' | 'rejected' | 'declined' | 'unknown' | 'unavailable';
 
 export interface WalletReturnRouteOptions {
   readonly operations: Pick<AuthorizationOperations, 'deliverAuthCode'>;
@@ -37,7 +37,16 @@ export function resultPageLocation(resultPageUrl: string, outcome: WalletReturnO
 
 export async function walletReturnRoute(app: FastifyInstance, options: WalletReturnRouteOptions): Promise<void> {
   app.get('/authorizations/return', async (request, reply) => {
-    const { authCode, authState } = parseOrThrow(walletReturnQuerySchema, request.query, 'query');
+    const parsed = walletReturnQuerySchema.safeParse(request.query);
+    if (!parsed.success) {
+      // A customer is behind every redirect: it always lands on the result page, never on a JSON error. Without an
+      // authCode the customer declined or left the wallet; anything else malformed is refused.
+      const query = (request.query ?? {}) as Record<string, unknown>;
+      const declined = query.authCode === undefined || query.authCode === '';
+      void reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+      return reply.redirect(resultPageLocation(options.resultPageUrl, declined ? 'declined' : 'rejected'), 303);
+    }
+    const { authCode, authState } = parsed.data;
     // Not cached, not sent on as a referrer: the URL holds an authCode.
     void reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
     // The customer's browser is here either way: whatever fails (Redis, Temporal), it goes on to the result page.

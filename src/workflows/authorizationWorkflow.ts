@@ -51,6 +51,7 @@ import { summarizeActivityFailure } from './activityFailure';
 import { InvalidPolicyError, resolvePolicy, type AuthorizationPolicy } from './policy';
 import { planRefresh, refreshGiveUpAt, refreshRetryDelay, type RefreshPlan } from './refreshSchedule';
 import { isServable } from './tokenServing';
+import { codeFingerprint } from './codeFingerprint';
 
 /** authStates remembered for duplicate detection; older ones can only come from long-dead consults. */
 const ACCEPTED_AUTH_STATES_KEPT = 8;
@@ -125,6 +126,13 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
   let tokenVersion = resume?.tokenVersion ?? 0;
   let link: LinkResult | undefined = resume?.link;
   let acceptedAuthStates: string[] = [...(resume?.acceptedAuthStates ?? [])];
+  /**
+   * authCode deliveries seen, as `authState|fingerprint|source`: a duplicate is the same code for the same authState
+   * (the redirect and the notification both bring it), not merely the same authState.
+   */
+  let deliveries: string[] = [...(resume?.authCodeDeliveries ?? [])];
+  /** A signed notification's code that arrived while an unsigned redirect's code for the same authState was applied. */
+  let signedCodeWaiting: DeliverAuthCodeRequest | undefined;
   let authorizationDeadline = ms(resume?.authorizationDeadline);
   let plan: RefreshPlan | undefined;
   let refreshCount = resume?.refreshCount ?? 0;
@@ -161,6 +169,7 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
     state,
     ...(link && state === 'AWAITING_AUTH_CODE' ? { linkResult: link, authorizationDeadline: iso(authorizationDeadline) } : {}),
     ...(tokens?.userLoginId ? { userLoginId: tokens.userLoginId } : {}),
+    ...(tokens?.walletForAccountBinding ? { walletForAccountBinding: tokens.walletForAccountBinding } : {}),
     ...(tokens ? { accessTokenExpiry: tokens.accessTokenExpiry } : {}),
     ...(tokens?.refreshTokenExpiry ? { refreshTokenExpiry: tokens.refreshTokenExpiry } : {}),
     ...(plan && (state === 'ACTIVE' || state === 'REFRESHING') ? { nextRefreshAt: iso(plan.at), nextAction: plan.kind } : {}),
@@ -311,6 +320,25 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
   };
 
   /**
+   * An authCode exchange that failed: the code is dead (single-use, one minute), so the customer gets a fresh consult
+   * at once — also when the answer was unknown or systemic (parking would keep a dead code for an operator retry
+   * hours later). The failure table still decides FAILED after too many INVALID_AUTHCODE re-consults.
+   */
+  const onAuthCodeFailure = (error: unknown): void => {
+    const { code, outcome } = summarizeActivityFailure(error);
+    const action = decideOnFailure({ phase: 'authCodeApply', code, ...(outcome ? { outcome } : {}), reconsultsSoFar: reconsults, maxReconsults: policy.maxReconsults });
+    if (action.kind !== 'needs-attention') {
+      onFailure('authCodeApply', error);
+      return;
+    }
+    recordError(code, 'authCodeApply');
+    log.warn('authCode exchange failed without a final answer; new consult', { workflowId, code });
+    reconsults += 1;
+    pendingAuthCode = undefined;
+    enter('CONSULTING');
+  };
+
+  /**
    * A refresh that failed with an unknown or systemic answer: raise the alert (NEEDS_ATTENTION, retrying) and plan the
    * next round of the identical request — false when the answer is final for the customer (the table decides).
    */
@@ -406,23 +434,45 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
     }),
   );
 
+  const deliveryKey = (request: DeliverAuthCodeRequest): string => `${request.authState}|${codeFingerprint(request.authCode)}`;
+  const deliveriesOf = (authState: string): string[] => deliveries.filter((d) => d.startsWith(`${authState}|`));
+  /**
+   * The redirect is unsigned (anyone can call it with any code); AUTHCODE_CREATED is signed by Antom. A signed code
+   * for an authState whose only code so far came by redirect prevails, while that authorization attempt is still
+   * open: being applied, or just failed and re-consulted.
+   */
+  const signedMayOverride = (request: DeliverAuthCodeRequest): boolean =>
+    request.source === 'notification'
+    && acceptedAuthStates.includes(request.authState)
+    && deliveriesOf(request.authState).every((d) => d.endsWith('|redirect'))
+    && (state === 'APPLYING_TOKEN' || state === 'CONSULTING' || state === 'AWAITING_AUTH_CODE');
+
   setHandler(
     deliverAuthCodeUpdate,
     (request) => {
-      const duplicate = acceptedAuthStates.includes(request.authState);
-      if (!duplicate) {
-        pendingAuthCode = request;
-        acceptedAuthStates = [...acceptedAuthStates, request.authState].slice(-ACCEPTED_AUTH_STATES_KEPT);
-        enter('APPLYING_TOKEN');
+      const key = deliveryKey(request);
+      if (deliveries.some((d) => d.startsWith(`${key}|`))) return { accepted: false, duplicate: true, state };
+      deliveries = [...deliveries, `${key}|${request.source}`].slice(-2 * ACCEPTED_AUTH_STATES_KEPT);
+      if (state === 'APPLYING_TOKEN' && pendingAuthCode && pendingAuthCode.authState === request.authState) {
+        // The redirect's code is being exchanged; the signed one is applied if that exchange fails.
+        signedCodeWaiting = request;
+        return { accepted: true, duplicate: false, state };
       }
-      return { accepted: !duplicate, duplicate, state };
+      pendingAuthCode = request;
+      if (!acceptedAuthStates.includes(request.authState)) {
+        acceptedAuthStates = [...acceptedAuthStates, request.authState].slice(-ACCEPTED_AUTH_STATES_KEPT);
+      }
+      enter('APPLYING_TOKEN');
+      return { accepted: true, duplicate: false, state };
     },
     {
       validator: (request) => {
         if (!request || typeof request.authCode !== 'string' || request.authCode === '' || typeof request.authState !== 'string') {
           throw new Error('authCode and authState are required');
         }
-        if (acceptedAuthStates.includes(request.authState)) return;
+        if (deliveries.some((d) => d.startsWith(`${deliveryKey(request)}|`))) return; // a duplicate, answered as such
+        if (signedMayOverride(request)) return;
+        if (acceptedAuthStates.includes(request.authState)) throw new Error('a code for this authState was already applied');
         if (state !== 'AWAITING_AUTH_CODE' || !link) throw new Error(`no authCode is awaited (state ${state})`);
         if (request.authState !== link.authState) throw new Error('authState does not match the current authorization');
       },
@@ -476,6 +526,7 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
     tokenVersion,
     ...(link ? { link } : {}),
     acceptedAuthStates,
+    authCodeDeliveries: deliveries,
     ...(authorizationDeadline !== undefined ? { authorizationDeadline: iso(authorizationDeadline) } : {}),
     refreshCount,
     reconsults,
@@ -558,10 +609,18 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
           try {
             fresh = await acts.applyAuthCode(exchange);
           } catch (error) {
-            onFailure('authCodeApply', error);
-            if (!parked()) exchange = undefined; // abandoned: a new code means a new exchange
+            exchange = undefined; // the code is single-use and dead within a minute: never retried later
+            if (signedCodeWaiting) {
+              // The unsigned redirect's code failed; Antom's signed notification brought the genuine one.
+              recordError(summarizeActivityFailure(error).code, 'authCodeApply');
+              pendingAuthCode = signedCodeWaiting;
+              signedCodeWaiting = undefined;
+              break;
+            }
+            onAuthCodeFailure(error);
             break;
           }
+          signedCodeWaiting = undefined;
           exchange = undefined;
           pendingAuthCode = undefined;
           reconsults = 0;

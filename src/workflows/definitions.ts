@@ -71,6 +71,8 @@ export interface ResumeState {
   link?: LinkResult;
   /** authStates whose authCode was already accepted (a late second delivery is a harmless duplicate). */
   acceptedAuthStates: string[];
+  /** authCode deliveries seen: `authState|fingerprint|source` (dedupe on authState + code, and which was signed). */
+  authCodeDeliveries?: string[];
   authorizationDeadline?: string;
   refreshCount: number;
   reconsults: number;
@@ -118,6 +120,8 @@ export interface AuthorizationView {
   /** ISO 8601: after this the current consult is void (15 minutes). Only while AWAITING_AUTH_CODE. */
   authorizationDeadline?: string;
   userLoginId?: string;
+  /** Alipay+ only: the wallet the account is bound to, as the applyToken response gave it (no secret). */
+  walletForAccountBinding?: Readonly<Record<string, unknown>>;
   accessTokenExpiry?: string;
   refreshTokenExpiry?: string;
   /** ISO 8601: the planned refresh, or (no refresh token) when REAUTH_REQUIRED will be raised. */

@@ -54,18 +54,21 @@ test('the authState index unreachable (Redis down): the customer still lands on 
   t.false(h.logs.join('').includes('AC-secret-78'), 'the authCode is not logged');
 });
 
-test('a malformed redirect is a 400 naming the parameter', async (t) => {
+test('every redirect lands on the result page: no authCode (the customer declined) or a malformed one, never a JSON 400', async (t) => {
   const h = await startApiHarness(t);
-  for (const [query, problem] of [
-    ['authState=s', /query\.authCode: required/],
-    ['authCode=a', /query\.authState: required/],
-    [`authCode=${'a'.repeat(129)}&authState=s`, /query\.authCode: must be 1-128/],
-    ['authCode=a%20b&authState=s', /query\.authCode: must be 1-128 printable/],
-    ['authCode=a&authCode=b&authState=s', /query\.authCode: /],
+  for (const [query, outcome] of [
+    ['authState=s', 'declined'],
+    ['authCode=&authState=s', 'declined'],
+    ['', 'declined'],
+    ['authCode=a', 'rejected'],
+    [`authCode=${'a'.repeat(129)}&authState=s`, 'rejected'],
+    ['authCode=a%20b&authState=s', 'rejected'],
+    ['authCode=a&authCode=b&authState=s', 'rejected'],
   ] as const) {
     const response = await h.app.inject({ method: 'GET', url: `/authorizations/return?${query}` });
-    t.is(response.statusCode, 400, query);
-    t.regex(response.body, problem);
+    t.is(response.statusCode, 303, query);
+    t.is(response.headers.location, `${RESULT}?outcome=${outcome}`, query);
+    t.is(response.headers['cache-control'], 'no-store');
   }
   t.deepEqual(h.operations.calls, []);
 });

@@ -35,6 +35,7 @@ import {
   WORKFLOW_TYPE,
   authorizationStaticSummary,
   authorizationWorkflowId,
+  cancelSignal,
   cancelUpdate,
   deliverAuthCodeUpdate,
   linkUpdate,
@@ -160,6 +161,17 @@ export class AuthorizationClient {
     return this.#rejections(workflowId, 'cancel', () =>
       this.#handle(workflowId).executeUpdate(cancelUpdate, { args: [reason === undefined ? {} : { reason }] }),
     );
+  }
+
+  /**
+   * The same cancel, answered at once: the token is withdrawn, the `cancel` signal sent, and the current view returned
+   * (REVOKING until the revoke is done; poll getState, or use cancel() to wait).
+   */
+  async requestCancel(wallet: string, customerId: string, reason?: string): Promise<AuthorizationView> {
+    const workflowId = authorizationWorkflowId(wallet, customerId);
+    await this.#withdraw(workflowId);
+    await this.#signal(workflowId, 'cancel', (handle) => handle.signal(cancelSignal, reason === undefined ? {} : { reason }));
+    return this.#rejections(workflowId, 'getState', () => this.#handle(workflowId).query(publicStateQuery));
   }
 
   /**

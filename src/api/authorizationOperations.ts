@@ -39,7 +39,10 @@ export interface AuthorizationOperations {
   link(command: LinkCommand): Promise<LinkResponse>;
   /** undefined when no such authorization exists. */
   getState(wallet: string, customerId: string): Promise<AuthorizationView | undefined>;
+  /** Cancel and wait for the outcome (REVOKED, or parked in the revoke). */
   cancel(wallet: string, customerId: string, reason?: string): Promise<AuthorizationView>;
+  /** Cancel and answer at once with the current view (the cancel signal). */
+  requestCancel(wallet: string, customerId: string, reason?: string): Promise<AuthorizationView>;
   refreshNow(wallet: string, customerId: string, reason?: string): Promise<void>;
   operatorRetry(wallet: string, customerId: string, note?: string): Promise<void>;
   /** The projected token (re-projected from the workflow on a Redis miss); undefined when none is usable. */

@@ -4,7 +4,7 @@
  *   POST   /authorizations                                  link (idempotent per wallet + customer)
  *   GET    /authorizations/:wallet/:customerId              public state
  *   GET    /authorizations/:wallet/:customerId/qr.svg|.png  the consult's QR text as an image
- *   DELETE /authorizations/:wallet/:customerId              cancel → revoke
+ *   DELETE /authorizations/:wallet/:customerId[?wait=true]  cancel → revoke (202 at once; 200 with the outcome when waited)
  *   POST   /authorizations/:wallet/:customerId/refresh      refresh now
  *   POST   /authorizations/:wallet/:customerId/retry        operator retry of a NEEDS_ATTENTION park
  *   GET    /authorizations/:wallet/:customerId/token        the access token for a payment (audited, never logged)
@@ -17,6 +17,12 @@ import type { AuthorizationView, LinkResponse } from '../workflows/definitions';
 import type { AuthorizationOperations, LinkCommand } from './authorizationOperations';
 import type { BearerCheck } from './bearerAuth';
 import { ApiError } from './httpErrors';
+
+/**
+ * How long `DELETE …?wait=true` waits for the revoke: 30 s covers Antom's answer plus our retries of a slow one, and
+ * stays under common proxy timeouts; a revoke still running then is answered 202 with the current state.
+ */
+export const CANCEL_WAIT_MAX_MS = 30_000;
 import { operationErrorToApiError } from './operationErrors';
 import { QR_CONTENT_TYPES, renderQr, type QrFormat } from './qrImage';
 import {
@@ -145,10 +151,24 @@ export async function authorizationRoutes(app: FastifyInstance, options: Authori
     });
   }
 
-  app.delete('/authorizations/:wallet/:customerId', async (request) => {
+  // Cancel answers 202 at once with the current view (the `cancel` signal; the token is withdrawn before it is sent).
+  // ?wait=true waits for the outcome, at most CANCEL_WAIT_MAX_MS: 200 with REVOKED (or the revoke parked), else 202.
+  app.delete('/authorizations/:wallet/:customerId', async (request, reply) => {
     const { wallet, customerId } = params(request.params);
     const { reason } = parseOrThrow(reasonBodySchema, request.body ?? {}, 'body');
-    return call(() => operations.cancel(wallet, customerId, reason));
+    const wait = (request.query as { wait?: unknown } | undefined)?.wait === 'true';
+    if (!wait) return reply.code(202).send(await call(() => operations.requestCancel(wallet, customerId, reason)));
+    const outcome = call(() => operations.cancel(wallet, customerId, reason));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, CANCEL_WAIT_MAX_MS, undefined)));
+    try {
+      const settled = await Promise.race([outcome, timedOut]);
+      if (settled) return reply.code(200).send(settled);
+    } finally {
+      clearTimeout(timer);
+    }
+    outcome.catch(() => undefined); // still running in the workflow; its end is not this request's business
+    return reply.code(202).send(await call(() => operations.getState(wallet, customerId)));
   });
 
   app.post('/authorizations/:wallet/:customerId/refresh', async (request, reply) => {

@@ -40,6 +40,7 @@ export function operationsFromClient(client: AuthorizationClient): Authorization
       }
     },
     cancel: (wallet, customerId, reason) => translated(() => client.cancel(wallet, customerId, reason)),
+    requestCancel: (wallet, customerId, reason) => translated(() => client.requestCancel(wallet, customerId, reason)),
     refreshNow: (wallet, customerId, reason) => translated(() => client.refreshNow(wallet, customerId, reason)),
     operatorRetry: (wallet, customerId, note) => translated(() => client.operatorRetry(wallet, customerId, note)),
     getAccessToken: (wallet, customerId) => translated(() => client.getAccessToken(wallet, customerId)),

@@ -26,6 +26,7 @@ import type { ActivityOptions } from '@temporalio/workflow';
 import type { ApplyTokenInput, AuthorizationActivities, LinkResult, RevokeInput, TokenSet } from './activityContract';
 import {
   SEARCH_ATTRIBUTES,
+  cancelSignal,
   cancelUpdate,
   deliverAuthCodeUpdate,
   isTerminalState,
@@ -499,6 +500,9 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
     }),
   );
 
+  setHandler(cancelSignal, () => {
+    if (!isTerminalState(state)) cancelRequested = true;
+  });
   setHandler(walletCanceledSignal, () => {
     if (!isTerminalState(state)) walletCanceled = true;
   });

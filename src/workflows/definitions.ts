@@ -173,6 +173,11 @@ export interface CancelRequest {
 }
 /** Merchant cancel: revoke (non-cancellable) then REVOKED. Returns the view once settled (or parked). */
 export const cancelUpdate = defineUpdate<AuthorizationView, [CancelRequest]>('cancel');
+/**
+ * The same cancel as a signal, for the Temporal UI's "Send signal" and `temporal workflow signal --name cancel`
+ * (optional input `{"reason": "…"}`), and for the API's DELETE, which answers at once.
+ */
+export const cancelSignal = defineSignal<[CancelRequest?]>('cancel');
 
 export interface ReprojectResponse {
   projected: boolean;

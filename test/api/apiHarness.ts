@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { buildApi, type ApiSettings } from '../../src/api/app';
+import { buildApi, type ApiSettings, type NotificationKeys } from '../../src/api/app';
 import {
   AuthorizationNotFoundError,
   type AccessTokenRead,
@@ -84,6 +84,12 @@ export class RecordingOperations implements AuthorizationOperations {
     if (!view) throw new AuthorizationNotFoundError(`authorization:${wallet}:${customerId}`);
     return { ...view, state: 'REVOKED' };
   }
+  async requestCancel(wallet: string, customerId: string, reason?: string): Promise<AuthorizationView> {
+    this.record('requestCancel', wallet, customerId, reason);
+    const view = this.views.get(`${wallet}/${customerId}`);
+    if (!view) throw new AuthorizationNotFoundError(`authorization:${wallet}:${customerId}`);
+    return { ...view, state: 'REVOKING' };
+  }
   async refreshNow(wallet: string, customerId: string, reason?: string): Promise<void> {
     this.record('refreshNow', wallet, customerId, reason);
   }
@@ -127,6 +133,8 @@ export interface HarnessOptions {
   readiness?: Record<string, () => Promise<unknown>>;
   withAlipayPlusSigner?: boolean;
   logLevel?: string;
+  /** Replaces the notification keys (Antom's public key, our client-id, the Alipay+ signer). */
+  notificationKeys?: NotificationKeys;
 }
 
 export async function startApiHarness(t: ExecutionContext, options: HarnessOptions = {}): Promise<ApiHarness> {
@@ -160,7 +168,7 @@ export async function startApiHarness(t: ExecutionContext, options: HarnessOptio
     logger,
     operations,
     store: { authStates, tokens, dedupe },
-    notificationKeys: {
+    notificationKeys: options.notificationKeys ?? {
       publicKey: antomKeys.publicKey,
       clientIds: [CLIENT_ID],
       ...(options.withAlipayPlusSigner === false ? {} : { alipayPlusResponseSigner: { clientId: CLIENT_ID, privateKey: merchantKeys.privateKey } }),

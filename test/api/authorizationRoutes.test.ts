@@ -121,10 +121,17 @@ test('state, cancel, refresh and retry map to the operations; unknown → 404, r
   const state = await h.app.inject({ method: 'GET', url: '/authorizations/GCASH/cust-1', headers: bearer });
   t.deepEqual(state.json(), awaitingView);
 
-  const canceled = await h.app.inject({ method: 'DELETE', url: '/authorizations/GCASH/cust-1', headers: bearer, payload: { reason: 'customer asked' } });
+  // Answered at once (the cancel signal) with the current state; ?wait=true waits for the outcome.
+  const requested = await h.app.inject({ method: 'DELETE', url: '/authorizations/GCASH/cust-1', headers: bearer, payload: { reason: 'customer asked' } });
+  t.is(requested.statusCode, 202);
+  t.is(requested.json<AuthorizationView>().state, 'REVOKING');
+  t.deepEqual(h.operations.callsTo('requestCancel'), [['GCASH', 'cust-1', 'customer asked']]);
+  const canceled = await h.app.inject({ method: 'DELETE', url: '/authorizations/GCASH/cust-1?wait=true', headers: bearer, payload: { reason: 'customer asked' } });
+  t.is(canceled.statusCode, 200);
   t.is(canceled.json<AuthorizationView>().state, 'REVOKED');
   t.deepEqual(h.operations.callsTo('cancel'), [['GCASH', 'cust-1', 'customer asked']]);
   t.is((await h.app.inject({ method: 'DELETE', url: '/authorizations/GCASH/nobody', headers: bearer })).statusCode, 404);
+  t.is((await h.app.inject({ method: 'DELETE', url: '/authorizations/GCASH/nobody?wait=true', headers: bearer })).statusCode, 404);
 
   t.is((await h.app.inject({ method: 'POST', url: '/authorizations/GCASH/cust-1/refresh', headers: bearer })).statusCode, 202);
   t.is((await h.app.inject({ method: 'POST', url: '/authorizations/GCASH/cust-1/retry', headers: bearer, payload: { note: 'key fixed' } })).statusCode, 202);
@@ -132,7 +139,7 @@ test('state, cancel, refresh and retry map to the operations; unknown → 404, r
   t.deepEqual(h.operations.callsTo('operatorRetry'), [['GCASH', 'cust-1', 'key fixed']]);
 
   h.operations.cancel = async () => { throw new AuthorizationRejectedError('the authorization already finished (REVOKED)'); };
-  const refused = await h.app.inject({ method: 'DELETE', url: '/authorizations/GCASH/cust-1', headers: bearer });
+  const refused = await h.app.inject({ method: 'DELETE', url: '/authorizations/GCASH/cust-1?wait=true', headers: bearer });
   t.is(refused.statusCode, 409);
   t.regex(refused.json<ErrorJson>().error.message, /already finished/);
 

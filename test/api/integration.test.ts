@@ -10,9 +10,13 @@ import { NOTIFICATION_ACK_BODY } from '../../src/antom/notificationAck';
 import { formatSignatureHeader } from '../../src/antom/signatureHeader';
 import { signParts } from '../../src/antom/signing';
 import { antomKeys, unrelatedKeys } from '../support/fixtureKeys';
-import { MERCHANT, SERVICE_ENGINES, startService, stopSharedDevServer, type Service, type ServiceEngine } from './serviceHarness';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { locateTemporalBinary } from '../../src/temporalBinaries';
+import { MERCHANT, SERVICE_API_KEY, SERVICE_ENGINES, startService, stopSharedDevServer, type Service, type ServiceEngine } from './serviceHarness';
 
 test.after.always(stopSharedDevServer);
+const execFileAsync = promisify(execFile);
 
 /** Registers `title [engine]` for each engine. */
 function serviceTest(title: string, body: (t: import('ava').ExecutionContext, engine: ServiceEngine) => Promise<void>): void {
@@ -102,7 +106,7 @@ serviceTest('link → wallet consent → redirect and notification → ACTIVE �
   t.deepEqual(listed.tokens.map((m) => m.workflowId), ['authorization:GCASH:cust-1']);
   t.false(JSON.stringify(listed).includes(token.accessToken), 'the lifecycle table holds no token');
 
-  const canceled = await s.api('/authorizations/GCASH/cust-1', { method: 'DELETE', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'customer closed account' }) });
+  const canceled = await s.api('/authorizations/GCASH/cust-1?wait=true', { method: 'DELETE', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'customer closed account' }) });
   t.is(canceled.status, 200);
   t.is(((await canceled.json()) as { state: string }).state, 'REVOKED');
   t.false(s.sandbox.admin.isAccessTokenUsable(token.accessToken), 'revoked at Antom');
@@ -176,4 +180,28 @@ serviceTest('a Redis flush loses nothing: the token read rebuilds the projection
   const after = await s.api('/authorizations/DANA/cust-4/token');
   t.is(after.status, 200);
   t.is(((await after.json()) as { accessToken: string }).accessToken, before.accessToken);
+});
+
+serviceTest('DELETE answers 202 at once with REVOKING-or-later, and the authorization ends REVOKED; the cancel signal from the Temporal CLI (through the codec endpoint) does the same', async (t, engine) => {
+  const s = await startService(t, { engine });
+  for (const customerId of ['del-1', 'cli-1']) {
+    const answer = await link(s, 'GCASH', customerId);
+    s.sandbox.admin.approve({ authState: authStateOf(answer), clientId: MERCHANT });
+    await s.sandbox.admin.flushNotifications();
+    await s.waitForState('GCASH', customerId, 'ACTIVE');
+  }
+  const accepted = await s.api('/authorizations/GCASH/del-1', { method: 'DELETE' });
+  t.is(accepted.status, 202);
+  t.not(((await accepted.json()) as { state: string }).state, 'ACTIVE');
+  t.is((await s.api('/authorizations/GCASH/del-1/token')).status, 404, 'withdrawn before the answer');
+  await s.waitForState('GCASH', 'del-1', 'REVOKED');
+  if (engine !== 'dev server' || !s.temporalAddress) return;
+  // An operator's CLI: the signal's input is encrypted by our codec endpoint, as the worker requires.
+  const cli = locateTemporalBinary('cli')!.path;
+  await execFileAsync(cli, [
+    'workflow', 'signal', '--address', s.temporalAddress, '--workflow-id', 'authorization:GCASH:cli-1', '--name', 'cancel',
+    '--input', '{"reason":"operator via CLI"}', '--codec-endpoint', `${s.url}/codec`, '--codec-auth', `Bearer ${SERVICE_API_KEY}`,
+  ]);
+  await s.waitForState('GCASH', 'cli-1', 'REVOKED');
+  t.is(s.sandbox.admin.requests().filter((r) => r.endpoint === 'revoke').length, 2);
 });

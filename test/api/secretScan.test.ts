@@ -41,7 +41,7 @@ test('after a full run, logs, Redis and workflow history hold no plaintext authC
   // Bad input that carries secrets must not leak them either.
   await s.api('/authorizations', { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"wallet":"${refreshed.accessToken}` });
   await fetch(`${s.url}/authorizations/return?authCode=${encodeURIComponent(refreshed.accessToken)}&authState=nope`, { redirect: 'manual' });
-  await s.api('/authorizations/GCASH/scan-1', { method: 'DELETE' });
+  await s.api('/authorizations/GCASH/scan-1?wait=true', { method: 'DELETE' });
   await s.settle();
 
   const stored = await everythingStored(s.redis, s.prefix);

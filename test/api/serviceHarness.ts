@@ -80,6 +80,8 @@ export interface Service {
   logs: string[];
   /** Every authCode, access token and refresh token that passed through the activities (for secrecy scans; offline engine). */
   secrets: Set<string>;
+  /** host:port of the dev server (engine 'dev server'). */
+  temporalAddress: string | undefined;
   /** fetch against the API with the bearer key. */
   api(path: string, init?: RequestInit): Promise<Response>;
   /** Lets the offline environment process everything that is ready (as a polling worker would). */
@@ -138,6 +140,7 @@ export async function startService(
   let env: OfflineWorkflowEnvironment | undefined;
   let workflowClient: import('@temporalio/client').WorkflowClient | OfflineWorkflowEnvironment['client']['workflow'];
   let stopEngine: () => Promise<void>;
+  let temporalAddress: string | undefined;
   if (engine === 'offline') {
     env = await OfflineWorkflowEnvironment.create({
       workflowsPath: require.resolve('../../src/workflows'),
@@ -152,6 +155,7 @@ export async function startService(
     stopEngine = () => offline.teardown();
   } else {
     const server = await devServerForThisFile();
+    temporalAddress = server.address;
     const config = loadConfig({
       TEMPORAL_ADDRESS: server.address,
       TEMPORAL_TASK_QUEUE: taskQueue,
@@ -248,5 +252,5 @@ export async function startService(
     throw new Error(`${wallet}/${customerId} did not reach ${state} (last: ${String(last?.state)})`);
   };
 
-  return { engine, env, sandbox, redis, prefix, keyRing, app, url, metrics, logs, secrets, api, settle, waitForState };
+  return { engine, temporalAddress, env, sandbox, redis, prefix, keyRing, app, url, metrics, logs, secrets, api, settle, waitForState };
 }

@@ -6,7 +6,7 @@
 import { redisKeys } from '../../../src/store/redisKeys';
 import { TokenProjectionStore } from '../../../src/store/tokenProjection';
 import type { ProjectTokenInput } from '../../../src/workflows/activityContract';
-import { cancelUpdate, linkUpdate, type AuthorizationView } from '../../../src/workflows/definitions';
+import { cancelSignal, cancelUpdate, linkUpdate, type AuthorizationView } from '../../../src/workflows/definitions';
 import { DAY, SCENARIO_KEY_RING, authorizationScenario, type LinkedCustomer, type ScenarioHarness } from './harness';
 
 async function activate(h: ScenarioHarness, wallet = 'GCASH'): Promise<LinkedCustomer> {
@@ -97,4 +97,19 @@ authorizationScenario('a Temporal cancel request (the UI Cancel button) while a 
   t.is(h.requests('revoke').length, 1, 'one revoke for the two cancels');
   t.false(h.sandbox.admin.isAccessTokenUsable(token));
   t.is(await h.projection(customer.workflowId), undefined, 'projection gone');
+});
+
+authorizationScenario('the cancel signal (Temporal UI "Send signal", `temporal workflow signal --name cancel`) → one revoke → REVOKED', { notifications: false }, async (t, h) => {
+  const customer = await activate(h);
+  const token = heldToken(h);
+  await customer.handle.signal(cancelSignal, { reason: 'operator, from the UI' });
+  const final = await h.waitFor(customer, (v) => v.state === 'REVOKED', { what: 'REVOKED' });
+  t.is(final.state, 'REVOKED');
+  t.is(h.requests('revoke').length, 1);
+  t.false(h.sandbox.admin.isAccessTokenUsable(token));
+  t.is(await h.projection(customer.workflowId), undefined);
+  // Without input, as the UI sends it by default.
+  const other = await activate(h, 'TNG');
+  await other.handle.signal(cancelSignal);
+  t.is((await h.waitFor(other, (v) => v.state === 'REVOKED', { what: 'REVOKED' })).state, 'REVOKED');
 });

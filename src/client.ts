@@ -52,13 +52,15 @@ import {
   type DeliverAuthCodeResponse,
   type LinkResponse,
   type ServedAccessToken,
+  type AttentionFilter,
+  attentionQuery,
 } from './workflows/definitions';
 
 /** What the merchant passes to link; `resume` is the workflow's own continue-as-new business. */
 export type LinkInput = Omit<AuthorizationInput, 'resume'>;
 
 /** The parts of @temporalio/client's WorkflowClient this library uses. */
-export type AuthorizationWorkflowClient = Pick<WorkflowClient, 'executeUpdateWithStart' | 'getHandle'>;
+export type AuthorizationWorkflowClient = Pick<WorkflowClient, 'executeUpdateWithStart' | 'getHandle'> & Partial<Pick<WorkflowClient, 'list'>>;
 
 export interface AuthorizationClientOptions {
   workflowClient: AuthorizationWorkflowClient;
@@ -294,6 +296,26 @@ export class AuthorizationClient {
     // Rebuild the projection in the background; the answer does not wait for (or depend on) Redis.
     this.#handle(workflowId).executeUpdate(reprojectUpdate).catch(() => undefined);
     return accessTokenFrom({ workflowId, ...served }, 'workflow');
+  }
+
+  /**
+   * The operator's bulk retry: every running NEEDS_ATTENTION authorization matching `filter` (found by a visibility
+   * query on the search attributes) gets an operatorRetry. Returns the workflow ids signalled. Needs a Temporal client
+   * with visibility (`list`).
+   */
+  async operatorRetryWhere(filter: AttentionFilter, note?: string): Promise<string[]> {
+    if (!this.#workflows.list) throw new Error('the bulk retry needs a Temporal client with visibility (WorkflowClient.list)');
+    const retried: string[] = [];
+    for await (const execution of this.#workflows.list({ query: attentionQuery(filter) })) {
+      try {
+        await this.#handle(execution.workflowId).signal(operatorRetrySignal, note === undefined ? {} : { note });
+        retried.push(execution.workflowId);
+      } catch (error) {
+        // Closed between the query and the signal: nothing to retry.
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+      }
+    }
+    return retried;
   }
 
   /** Authorizations whose access token expires before `before`, earliest first (metadata, no tokens). */

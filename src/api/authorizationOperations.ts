@@ -6,6 +6,7 @@
  * Failures the routes must tell apart are thrown as the typed errors below; anything else is a delivery failure
  * (Temporal unreachable, timeout) and the routes answer 503 without losing the request.
  */
+import type { AttentionFilter } from '../workflows/definitions';
 import type {
   AuthorizationView,
   ConsultOptions,
@@ -45,6 +46,8 @@ export interface AuthorizationOperations {
   requestCancel(wallet: string, customerId: string, reason?: string): Promise<AuthorizationView>;
   refreshNow(wallet: string, customerId: string, reason?: string): Promise<void>;
   operatorRetry(wallet: string, customerId: string, note?: string): Promise<void>;
+  /** Bulk retry of NEEDS_ATTENTION authorizations by code / wallet / phase; the workflow ids signalled. */
+  operatorRetryWhere(filter: AttentionFilter, note?: string): Promise<string[]>;
   /** The projected token (re-projected from the workflow on a Redis miss); undefined when none is usable. */
   getAccessToken(wallet: string, customerId: string): Promise<AccessTokenRead | undefined>;
   expiringBefore(before: Date, limit: number): Promise<TokenMetadata[]>;

@@ -7,6 +7,7 @@
  *   DELETE /authorizations/:wallet/:customerId[?wait=true]  cancel → revoke (202 at once; 200 with the outcome when waited)
  *   POST   /authorizations/:wallet/:customerId/refresh      refresh now
  *   POST   /authorizations/:wallet/:customerId/retry        operator retry of a NEEDS_ATTENTION park
+ *   POST   /operator/retry {code?, wallet?, phase?, note?}  bulk operator retry of the matching NEEDS_ATTENTION ones
  *   GET    /authorizations/:wallet/:customerId/token        the access token for a payment (audited, never logged)
  *   GET    /tokens/expiring?before=…&limit=…                the lifecycle table (metadata only)
  */
@@ -26,6 +27,7 @@ export const CANCEL_WAIT_MAX_MS = 30_000;
 import { operationErrorToApiError } from './operationErrors';
 import { QR_CONTENT_TYPES, renderQr, type QrFormat } from './qrImage';
 import {
+  attentionFilterBodySchema,
   authorizationParamsSchema,
   expiringQuerySchema,
   linkBodySchema,
@@ -176,6 +178,13 @@ export async function authorizationRoutes(app: FastifyInstance, options: Authori
     const { reason } = parseOrThrow(reasonBodySchema, request.body ?? {}, 'body');
     await call(() => operations.refreshNow(wallet, customerId, reason));
     return reply.code(202).send({ accepted: true });
+  });
+
+  // The operator's bulk retry, by a visibility query on the search attributes (AntomAttentionCode/Phase, AntomWallet).
+  app.post('/operator/retry', async (request, reply) => {
+    const { note, ...filter } = parseOrThrow(attentionFilterBodySchema, request.body ?? {}, 'body');
+    const retried = await call(() => operations.operatorRetryWhere(filter, note));
+    return reply.code(202).send({ retried, count: retried.length });
   });
 
   app.post('/authorizations/:wallet/:customerId/retry', async (request, reply) => {

@@ -43,6 +43,7 @@ export function operationsFromClient(client: AuthorizationClient): Authorization
     requestCancel: (wallet, customerId, reason) => translated(() => client.requestCancel(wallet, customerId, reason)),
     refreshNow: (wallet, customerId, reason) => translated(() => client.refreshNow(wallet, customerId, reason)),
     operatorRetry: (wallet, customerId, note) => translated(() => client.operatorRetry(wallet, customerId, note)),
+    operatorRetryWhere: (filter, note) => translated(() => client.operatorRetryWhere(filter, note)),
     getAccessToken: (wallet, customerId) => translated(() => client.getAccessToken(wallet, customerId)),
     expiringBefore: (before, limit) => translated(() => client.expiringBefore(before, limit)),
     // The library routes by authState itself (the same index the routes consulted); workflowId is already known.

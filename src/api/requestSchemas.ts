@@ -77,3 +77,13 @@ export function parseOrThrow<T>(schema: z.ZodType<T>, input: unknown, where: 'bo
   });
   throw new ApiError(400, 'invalid-request', problems.join('; '));
 }
+
+/** POST /operator/retry: which NEEDS_ATTENTION authorizations to retry; values go into a visibility query. */
+export const attentionFilterBodySchema = z
+  .object({
+    code: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'must be a result code like UNKNOWN_EXCEPTION').optional(),
+    wallet: walletSchema.optional(),
+    phase: z.enum(['consult', 'authCodeApply', 'refresh', 'revoke']).optional(),
+    note: z.string().max(500).optional(),
+  })
+  .strict();

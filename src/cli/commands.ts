@@ -6,9 +6,11 @@ import type { CliCommand } from './command';
 import { signatureCommand } from './signatureCommand';
 import { sandboxCommand } from '../sandbox/cliCommand';
 import { bundleCommand } from '../worker/bundleCommand';
+import { retryCommand } from './retryCommand';
 
 export const commands: Readonly<Record<string, CliCommand>> = {
   signature: signatureCommand,
   sandbox: sandboxCommand,
   bundle: bundleCommand,
+  retry: retryCommand,
 };

@@ -192,6 +192,8 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
       { key: SEARCH_ATTRIBUTES.customerId, value: customerId },
       { key: SEARCH_ATTRIBUTES.accessTokenExpiry, value: tokens ? new Date(tokens.accessTokenExpiry) : null },
       { key: SEARCH_ATTRIBUTES.nextRefreshAt, value: nextRefresh },
+      { key: SEARCH_ATTRIBUTES.attentionCode, value: state === 'NEEDS_ATTENTION' && attention ? attention.code : null },
+      { key: SEARCH_ATTRIBUTES.attentionPhase, value: state === 'NEEDS_ATTENTION' && attention ? attention.phase : null },
     ];
   };
   const searchAttributeKey = (pairs: SearchAttributeUpdatePair[]): string =>

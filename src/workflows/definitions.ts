@@ -229,7 +229,26 @@ export const SEARCH_ATTRIBUTES = {
   customerId: defineSearchAttributeKey('AntomCustomerId', SearchAttributeType.KEYWORD),
   accessTokenExpiry: defineSearchAttributeKey('AntomAccessTokenExpiry', SearchAttributeType.DATETIME),
   nextRefreshAt: defineSearchAttributeKey('AntomNextRefreshAt', SearchAttributeType.DATETIME),
+  /** While NEEDS_ATTENTION: the failing code and phase, so operators can retry by filter (POST /operator/retry). */
+  attentionCode: defineSearchAttributeKey('AntomAttentionCode', SearchAttributeType.KEYWORD),
+  attentionPhase: defineSearchAttributeKey('AntomAttentionPhase', SearchAttributeType.KEYWORD),
 } as const;
+
+/** A filter for the operator's bulk retry; each field narrows it (all absent: every NEEDS_ATTENTION authorization). */
+export interface AttentionFilter {
+  code?: string;
+  wallet?: string;
+  phase?: AttentionPhase;
+}
+
+/** The visibility query for a filter. Values are validated by the caller (codes, wallets and phases are [A-Za-z0-9_]). */
+export function attentionQuery(filter: AttentionFilter): string {
+  const clauses = [`${SEARCH_ATTRIBUTES.state.name} = 'NEEDS_ATTENTION'`, 'ExecutionStatus = \'Running\''];
+  if (filter.code) clauses.push(`${SEARCH_ATTRIBUTES.attentionCode.name} = '${filter.code}'`);
+  if (filter.wallet) clauses.push(`${SEARCH_ATTRIBUTES.wallet.name} = '${filter.wallet}'`);
+  if (filter.phase) clauses.push(`${SEARCH_ATTRIBUTES.attentionPhase.name} = '${filter.phase}'`);
+  return clauses.join(' AND ');
+}
 
 /** A static summary for the Temporal UI, set by the client at start. */
 export function authorizationStaticSummary(wallet: string, customerId: string): string {

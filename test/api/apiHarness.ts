@@ -26,6 +26,7 @@ import { NotificationDedupe } from '../../src/store/notificationDedupe';
 import { redisKeys, type RedisKeys } from '../../src/store/redisKeys';
 import { TokenProjectionStore, type TokenMetadata } from '../../src/store/tokenProjection';
 import type {
+  AttentionFilter,
   AuthorizationView,
   DeliverAuthCodeRequest,
   DeliverAuthCodeResponse,
@@ -92,6 +93,10 @@ export class RecordingOperations implements AuthorizationOperations {
   }
   async refreshNow(wallet: string, customerId: string, reason?: string): Promise<void> {
     this.record('refreshNow', wallet, customerId, reason);
+  }
+  async operatorRetryWhere(filter: AttentionFilter, note?: string): Promise<string[]> {
+    this.record('operatorRetryWhere', JSON.stringify(filter), note);
+    return [];
   }
   async operatorRetry(wallet: string, customerId: string, note?: string): Promise<void> {
     this.record('operatorRetry', wallet, customerId, note);

@@ -205,3 +205,37 @@ serviceTest('DELETE answers 202 at once with REVOKING-or-later, and the authoriz
   await s.waitForState('GCASH', 'cli-1', 'REVOKED');
   t.is(s.sandbox.admin.requests().filter((r) => r.endpoint === 'revoke').length, 2);
 });
+
+test('bulk operator retry by code, wallet and phase, from the API and the CLI (visibility on the real dev server)', async (t) => {
+  const s = await startService(t, { engine: 'dev server' });
+  const denied = s.sandbox.admin.addFault({ endpoint: 'consult', times: 3, effect: { type: 'result', resultStatus: 'F', resultCode: 'ACCESS_DENIED' } });
+  for (const [wallet, customerId] of [['GCASH', 'bulk-1'], ['TNG', 'bulk-2'], ['GCASH', 'bulk-3']] as const) {
+    t.is((await link(s, wallet, customerId)).state, 'NEEDS_ATTENTION');
+  }
+  s.sandbox.admin.removeFault(denied);
+  // Visibility is eventually consistent: ask until the index shows the GCASH ones (retrying twice is harmless).
+  let retried: string[] = [];
+  for (let i = 0; i < 50 && retried.length < 2; i++) {
+    const response = await s.api('/operator/retry', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: 'ACCESS_DENIED', wallet: 'GCASH', phase: 'consult' }) });
+    t.is(response.status, 202);
+    retried = ((await response.json()) as { retried: string[] }).retried;
+    if (retried.length < 2) await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  t.deepEqual([...retried].sort(), ['authorization:GCASH:bulk-1', 'authorization:GCASH:bulk-3']);
+  await s.waitForState('GCASH', 'bulk-1', 'AWAITING_AUTH_CODE');
+  await s.waitForState('GCASH', 'bulk-3', 'AWAITING_AUTH_CODE');
+  t.is(((await (await s.api('/authorizations/TNG/bulk-2')).json()) as { state: string }).state, 'NEEDS_ATTENTION', 'another wallet: untouched');
+  const bad = await s.api('/operator/retry', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: "X' OR 1=1" }) });
+  t.is(bad.status, 400, 'filter values never reach the query unchecked');
+  // The same from a shell: `antom-auth retry --wallet TNG`, with the service's configuration.
+  let out = '';
+  for (let i = 0; i < 50 && !out.includes('authorization:TNG:bulk-2'); i++) {
+    const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'retry', '--wallet', 'TNG', '--note', 'key fixed'], {
+      cwd: `${__dirname}/../..`,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TEMPORAL_ADDRESS: s.temporalAddress!, ENCRYPTION_KEYS: s.keyRingSpec, REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', LOG_LEVEL: 'silent' },
+    });
+    out = stdout;
+  }
+  t.regex(out, /authorization:TNG:bulk-2\nretried 1\n/);
+  await s.waitForState('TNG', 'bulk-2', 'AWAITING_AUTH_CODE');
+});

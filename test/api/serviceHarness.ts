@@ -80,6 +80,8 @@ export interface Service {
   logs: string[];
   /** Every authCode, access token and refresh token that passed through the activities (for secrecy scans; offline engine). */
   secrets: Set<string>;
+  /** ENCRYPTION_KEYS text of the key ring (for child processes such as the CLI). */
+  keyRingSpec: string;
   /** host:port of the dev server (engine 'dev server'). */
   temporalAddress: string | undefined;
   /** fetch against the API with the bearer key. */
@@ -95,7 +97,8 @@ export async function startService(
   options: { pump?: boolean; settings?: Partial<ApiSettings>; engine?: ServiceEngine } = {},
 ): Promise<Service> {
   const engine = options.engine ?? 'offline';
-  const keyRing = parseKeyRingSpec(`k1:${generateEncryptionKey()}`);
+  const keyRingSpec = `k1:${generateEncryptionKey()}`;
+  const keyRing = parseKeyRingSpec(keyRingSpec);
   const prefix = `test:service:${randomBytes(6).toString('hex')}:`;
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
   const logs: string[] = [];
@@ -252,5 +255,5 @@ export async function startService(
     throw new Error(`${wallet}/${customerId} did not reach ${state} (last: ${String(last?.state)})`);
   };
 
-  return { engine, temporalAddress, env, sandbox, redis, prefix, keyRing, app, url, metrics, logs, secrets, api, settle, waitForState };
+  return { engine, keyRingSpec, temporalAddress, env, sandbox, redis, prefix, keyRing, app, url, metrics, logs, secrets, api, settle, waitForState };
 }

@@ -89,6 +89,8 @@ export interface AntomClientOptions {
   readonly privateKey: KeyObject;
   /** Antom's (or Alipay+'s) public key, parsed once (keys.ts loadPublicKey). */
   readonly antomPublicKey: KeyObject;
+  /** Its keyVersion (default "1"); responses signed under another keyVersion are refused. */
+  readonly antomPublicKeyVersion?: string;
   /** Explicit origin, e.g. the local sandbox `http://127.0.0.1:4010`. Wins over region. */
   readonly baseUrl?: string;
   /** A documented gateway (endpoints.ts REGIONS); implies the platform. */
@@ -150,6 +152,7 @@ export class AntomClient {
       clientId: options.clientId,
       privateKey: options.privateKey,
       antomPublicKey: options.antomPublicKey,
+      ...(options.antomPublicKeyVersion === undefined ? {} : { antomPublicKeyVersion: options.antomPublicKeyVersion }),
       agentToken: options.agentToken,
       timeouts: options.timeouts,
       connections: options.connections,

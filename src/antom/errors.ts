@@ -54,7 +54,13 @@ export class AntomTransportError extends AntomError {
   }
 }
 
-export type UnverifiableReason = 'missing-signature' | 'bad-signature' | 'unparsable-body' | 'invalid-shape';
+export type UnverifiableReason =
+  | 'missing-signature'
+  | 'bad-signature'
+  | 'unsupported-algorithm'
+  | 'unknown-key-version'
+  | 'unparsable-body'
+  | 'invalid-shape';
 
 /**
  * A response we cannot trust or cannot read. Never taken as final: an unsigned INVALID_SIGNATURE, for instance,
@@ -76,6 +82,8 @@ export class AntomUnverifiableResponseError extends AntomError {
     endpoint: EndpointLabel;
     claimedResultCode?: string;
     issues?: readonly ValidationIssue[];
+    /** What is accepted instead (e.g. the known key versions); never the response's own values. */
+    detail?: string;
     cause?: unknown;
   }) {
     const claimed = options.claimedResultCode === undefined ? '' : ` (claims ${options.claimedResultCode})`;
@@ -83,7 +91,8 @@ export class AntomUnverifiableResponseError extends AntomError {
       options.issues === undefined || options.issues.length === 0
         ? ''
         : `: ${options.issues.map((issue) => `${issue.field} ${issue.problem}`).join('; ')}`;
-    super(`${options.endpoint}: unverifiable response, ${options.reason}${claimed}${fields}`, { cause: options.cause });
+    const detail = options.detail === undefined ? '' : ` — ${options.detail}`;
+    super(`${options.endpoint}: unverifiable response, ${options.reason}${claimed}${fields}${detail}`, { cause: options.cause });
     this.reason = options.reason;
     this.endpoint = options.endpoint;
     this.claimedResultCode = options.claimedResultCode;

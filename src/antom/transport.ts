@@ -19,6 +19,9 @@
  *   bad merchant key shows up there as INVALID_SIGNATURE).
  * - a signature that does not verify with Antom's public key over `POST <request path>\n<our client-id>.
  *   <response-time>.<raw body>`, or a `client-id` response header that is not ours → 'bad-signature'.
+ * - a signature header naming an algorithm other than RSA256 → 'unsupported-algorithm', or a keyVersion other than
+ *   the configured public key's (`antomPublicKeyVersion`, default "1") → 'unknown-key-version'; the message names
+ *   what is accepted. Checked before the signature, so such a header is refused even when its value would verify.
  * - signed but not JSON, or larger than maxResponseBytes → 'unparsable-body'; JSON without an object body and a
  *   well-formed `result` → 'invalid-shape'.
  * - the caller's AbortSignal fired → AntomTransportError kind 'aborted' (Antom may still have processed the call).
@@ -28,7 +31,7 @@
 import type { KeyObject } from 'node:crypto';
 import { Pool, type Dispatcher } from 'undici';
 import { signParts, verifyParts } from './signing';
-import { formatSignatureHeader, parseSignatureHeader } from './signatureHeader';
+import { DEFAULT_KEY_VERSION, formatSignatureHeader, parseSignatureHeader, signatureHeaderProblem } from './signatureHeader';
 import { AntomTransportError, AntomUnverifiableResponseError } from './errors';
 import type { Result } from './models';
 import { validateResponseEnvelope } from './responses';
@@ -66,6 +69,8 @@ export interface TransportOptions {
   readonly privateKey: KeyObject;
   /** Antom's (or Alipay+'s) public key; every response must verify with it. */
   readonly antomPublicKey: KeyObject;
+  /** The keyVersion of `antomPublicKey` (default "1"): a response signed under any other keyVersion is refused. */
+  readonly antomPublicKeyVersion?: string;
   /** ISV only (≤128); sent as `agent-token` when set. */
   readonly agentToken?: string;
   readonly timeouts?: TransportTimeouts;
@@ -189,6 +194,9 @@ export class AntomTransport {
     if (responseClientId !== undefined && responseClientId !== clientId) {
       throw unverifiable('bad-signature', endpoint, rawBody);
     }
+    // Refused, not ignored: a response claiming another algorithm or a key we do not hold is not one we can trust.
+    const headerProblem = signatureHeaderProblem(signature, [this.#options.antomPublicKeyVersion ?? DEFAULT_KEY_VERSION]);
+    if (headerProblem !== undefined) throw unverifiable(headerProblem.kind, endpoint, rawBody, headerProblem.message);
     if (!verifyParts(antomPublicKey, { path, clientId, time: responseTime, body: rawBody }, signature.signature)) {
       throw unverifiable('bad-signature', endpoint, rawBody);
     }
@@ -339,11 +347,19 @@ function toCallError(err: unknown, endpoint: string, deadline: Deadline): Error 
   }
 }
 
-function unverifiable(reason: 'missing-signature' | 'bad-signature', endpoint: string, rawBody: string): AntomUnverifiableResponseError {
+function unverifiable(
+  reason: 'missing-signature' | 'bad-signature' | 'unsupported-algorithm' | 'unknown-key-version',
+  endpoint: string,
+  rawBody: string,
+  detail?: string,
+): AntomUnverifiableResponseError {
   const claimedResultCode = peekResultCode(rawBody);
-  return new AntomUnverifiableResponseError(
-    claimedResultCode === undefined ? { reason, endpoint } : { reason, endpoint, claimedResultCode },
-  );
+  return new AntomUnverifiableResponseError({
+    reason,
+    endpoint,
+    ...(claimedResultCode === undefined ? {} : { claimedResultCode }),
+    ...(detail === undefined ? {} : { detail }),
+  });
 }
 
 type TransportDetail =

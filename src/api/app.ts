@@ -47,6 +47,8 @@ export interface ApiStore {
 export interface NotificationKeys {
   /** Antom's (or Alipay+'s) public key: every notification must verify with it. */
   readonly publicKey: KeyObject;
+  /** `publicKey`'s keyVersion (default "1"): notifications naming another keyVersion are refused. */
+  readonly publicKeyVersion?: string;
   /** Our client-id(s); notifications for any other client-id are refused. */
   readonly clientIds: readonly string[];
   /** Our client-id and private key at Alipay+, to sign responses to its notifications. */
@@ -132,6 +134,7 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
   const ingest = new NotificationIngest({
     signature: {
       publicKey: deps.notificationKeys.publicKey,
+      ...(deps.notificationKeys.publicKeyVersion === undefined ? {} : { publicKeyVersion: deps.notificationKeys.publicKeyVersion }),
       clientIds: deps.notificationKeys.clientIds,
       publicPathPrefix: pathPrefixOf(settings.publicBaseUrl),
     },

@@ -7,12 +7,14 @@
  * URL's path prefix + the path we received, so both are tried.
  */
 import type { KeyObject } from 'node:crypto';
-import { parseSignatureHeader } from '../antom/signatureHeader';
+import { DEFAULT_KEY_VERSION, parseSignatureHeader, signatureHeaderProblem } from '../antom/signatureHeader';
 import { verifyParts } from '../antom/signing';
 
 export interface NotificationSignatureOptions {
   /** Antom's (or Alipay+'s) public key, parsed once. */
   readonly publicKey: KeyObject;
+  /** `publicKey`'s keyVersion (default "1"): a notification signed under another keyVersion is refused. */
+  readonly publicKeyVersion?: string;
   /** client-ids this deployment receives notifications for; empty accepts any (the signature still must verify). */
   readonly clientIds: readonly string[];
   /** Path prefix of PUBLIC_BASE_URL (e.g. `/antom-auth`), '' when none. */
@@ -46,6 +48,9 @@ export function verifyNotificationSignature(
   if (options.clientIds.length > 0 && !options.clientIds.includes(clientId)) return { ok: false, problem: 'unknown client-id' };
   const parsed = parseSignatureHeader(header);
   if (!parsed) return { ok: false, problem: 'malformed signature header (expected algorithm=RSA256,keyVersion=1,signature=…)' };
+  // algorithm=NONE or a key we do not hold is refused before the signature is looked at, never ignored.
+  const headerProblem = signatureHeaderProblem(parsed, [options.publicKeyVersion ?? DEFAULT_KEY_VERSION]);
+  if (headerProblem) return { ok: false, problem: headerProblem.message };
   const paths = options.publicPathPrefix ? [request.url, options.publicPathPrefix + request.url] : [request.url];
   for (const path of paths) {
     if (verifyParts(options.publicKey, { path, clientId, time, body: request.rawBody }, parsed.signature)) {

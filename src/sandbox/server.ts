@@ -24,7 +24,7 @@ import type { Platform } from '../antom/endpoints';
 import { receivedRequestValidators as requestValidators } from '../antom/requests';
 import { formatIssues, type Validation } from '../antom/validation';
 import { signParts, verifyParts } from '../antom/signing';
-import { formatSignatureHeader, parseSignatureHeader } from '../antom/signatureHeader';
+import { formatSignatureHeader, parseSignatureHeader, signatureHeaderProblem } from '../antom/signatureHeader';
 import type {
   AlipayPlusApplyTokenRequest,
   AlipayPlusCancelTokenRequest,
@@ -361,8 +361,13 @@ export class AntomServer {
     if (requestTime === undefined) return fail('PARAM_ILLEGAL', 'request-time header is missing');
     const header = parseSignatureHeader(headerValue(req, 'signature'));
     if (header === undefined) return fail('INVALID_SIGNATURE', 'signature header is missing or has no signature value');
+    // Like Antom: only RSA256 exists, and a keyVersion the merchant registered no key for is refused (the message
+    // names the registered versions, never the header's own value).
+    const headerProblem = signatureHeaderProblem(header, [...merchant.publicKeys.keys()]);
+    if (headerProblem?.kind === 'unsupported-algorithm') return fail('INVALID_SIGNATURE', headerProblem.message);
+    if (headerProblem?.kind === 'unknown-key-version') return fail('KEY_NOT_FOUND', headerProblem.message);
     const key = merchant.publicKeys.get(header.keyVersion);
-    if (key === undefined) return fail('KEY_NOT_FOUND', `no public key registered for keyVersion ${header.keyVersion}`);
+    if (key === undefined) return fail('KEY_NOT_FOUND', 'no public key registered for this keyVersion');
     if (!verifyParts(key, { path, clientId, time: requestTime, body: bodyText }, header.signature)) {
       return fail('INVALID_SIGNATURE', 'signature does not verify');
     }

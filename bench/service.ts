@@ -23,6 +23,7 @@ import { NOTIFICATION_ACK_BODY } from '../src/antom/notificationAck';
 import { formatSignatureHeader } from '../src/antom/signatureHeader';
 import { signParts } from '../src/antom/signing';
 import { createApiService, notificationKeysFor } from '../src/api/apiService';
+import { allScopesKey } from '../src/apiKeys';
 import type { AuthorizationWorkflowClient } from '../src/client';
 import { generateEncryptionKey, parseKeyRingSpec } from '../src/codec/keyRing';
 import { createLogger } from '../src/logger';
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
       redis: { url: REDIS_URL, keyPrefix: prefix },
       temporal: { namespace: 'default', taskQueue: 'antom-auth', dataDir: 'unused' },
       api: {
-        host: '127.0.0.1', port: 0, keys: [API_KEY], publicBaseUrl: 'http://127.0.0.1', resultPageUrl: 'http://127.0.0.1/demo/result',
+        host: '127.0.0.1', port: 0, keys: [allScopesKey(API_KEY)], publicBaseUrl: 'http://127.0.0.1', resultPageUrl: 'http://127.0.0.1/demo/result',
         codecCorsOrigin: 'http://localhost:8233', demoEnabled: false,
       },
     },

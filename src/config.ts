@@ -6,6 +6,7 @@
  * naming the variable, and never echoes a secret's value.
  */
 import { z } from 'zod';
+import { parseApiKeys, type ApiKey } from './apiKeys';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -49,7 +50,7 @@ export const KNOBS = {
   API_HEADERS_TIMEOUT_MS: { default: '10000', why: 'a client must send its request headers within 10 s (a real one needs milliseconds); a slow-loris trickling headers is cut off' },
   API_REQUEST_TIMEOUT_MS: { default: '30000', why: 'a whole request, body included, within 30 s: a notification is a few KB and the largest body (a 4 MiB codec batch) needs ~140 KB/s; a client trickling a body is cut off with 408' },
   API_MAX_UNAUTHENTICATED_REQUESTS: { default: '256', why: 'requests in flight without a valid API key (notifications, wallet redirects, health, codec sign-in, demo); beyond it 503 + Retry-After, so a flood or slow clients cannot take the API from the backend, whose keyed requests are never counted' },
-  API_KEYS: { why: 'comma-separated bearer keys for the backend routes; `npm start` generates one when unset and prints it', secret: true },
+  API_KEYS: { why: 'comma-separated bearer keys, each `<id>:<scope>[+<scope>…]:<secret>` with scopes `tokens:read` (payments), `authorizations` (the backend), `operator` (codec, operator actions, metrics), `metrics` (Prometheus) or `*`; a bare `<secret>` has every scope (id `key<N>`), so one key stays simple in development — `npm start` generates one when unset and prints it. Give each caller its own scoped key in production', secret: true },
   PUBLIC_BASE_URL: { why: 'the URL Antom and wallets reach this API at (authRedirectUrl, notify URL); defaults to http://API_HOST:API_PORT' },
   RESULT_PAGE_URL: { why: 'where the wallet redirect sends the customer afterwards; defaults to the demo result page' },
   CODEC_CORS_ORIGIN: { default: 'http://localhost:8233', why: 'the Temporal UI\'s origin in development, allowed to call the codec endpoint' },
@@ -151,7 +152,8 @@ export interface Config {
   readonly api: {
     readonly host: string;
     readonly port: number;
-    readonly keys: readonly string[];
+    /** API_KEYS, parsed: each key's id, scopes and secret (src/apiKeys.ts). */
+    readonly keys: readonly ApiKey[];
     readonly publicBaseUrl: string;
     readonly resultPageUrl: string;
     readonly codecCorsOrigin: string;
@@ -207,9 +209,9 @@ export function loadConfig(env: Env = process.env): Config {
       alipayPlusAuthClientName: c.ALIPAYPLUS_AUTH_CLIENT_NAME,
     };
   }
-  const apiKeys = (c.API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean);
-  // Short bearer keys are guessable; 16 characters is the floor for anything random enough.
-  if (apiKeys.some((k) => k.length < 16)) problems.push('API_KEYS: every key must be at least 16 characters');
+  // Short bearer keys are guessable; 16 characters is the floor for anything random enough (apiKeys.ts).
+  const { keys: apiKeys, problems: keyProblems } = parseApiKeys(c.API_KEYS ?? '');
+  problems.push(...keyProblems.map((problem) => `API_KEYS: ${problem}`));
   if (problems.length > 0) throw new ConfigError(problems);
 
   const publicBaseUrl = (c.PUBLIC_BASE_URL ?? `http://${c.API_HOST}:${c.API_PORT}`).replace(/\/+$/, '');

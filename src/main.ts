@@ -18,6 +18,7 @@ import { loadPrivateKeyFile, loadPublicKeyFile } from './antom/keys';
 import type { NotificationKeys } from './api/app';
 import { createEncryptingDataConverter } from './codec/dataConverter';
 import { ConfigError, loadConfig, type Config } from './config';
+import { allScopesKey } from './apiKeys';
 import { devKeyRing, generateApiKey } from './devSecrets';
 import { EmbeddedTemporalUnavailableError, startEmbeddedTemporal, type EmbeddedTemporal } from './embeddedTemporal';
 import { createLogger } from './logger';
@@ -46,7 +47,8 @@ function devConfig(config: Config, env: NodeJS.ProcessEnv): { config: Config; ge
       ...config,
       api: {
         ...config.api,
-        keys: generatedApiKey ? [generatedApiKey] : config.api.keys,
+        // A bare key: every scope, so one key drives the backend, the payment path and the codec in development.
+        keys: generatedApiKey ? [allScopesKey(generatedApiKey)] : config.api.keys,
         demoEnabled: env.DEMO_ENABLED === undefined || env.DEMO_ENABLED === '' ? true : config.api.demoEnabled,
       },
     },

@@ -22,10 +22,10 @@ import type { NotificationDedupe } from '../store/notificationDedupe';
 import type { TokenProjectionStore } from '../store/tokenProjection';
 import type { AuthorizationOperations } from './authorizationOperations';
 import { authorizationRoutes } from './authorizationRoutes';
-import { apiKeyMatcher, bearerKeyCheck, bearerKeyIn } from './bearerAuth';
+import { apiKeyMatcher, bearerKeyCheck, bearerKeyIn, keyAdmits } from './bearerAuth';
 import { codecRoutes } from './codecRoutes';
 import { demoRoutes } from './demoRoutes';
-import { healthRoutes, type ReadinessChecks } from './healthRoutes';
+import { HEALTH_DETAIL_SCOPES, healthRoutes, type ReadinessChecks } from './healthRoutes';
 import { ApiError, frameworkErrorHandler, installErrorHandling } from './httpErrors';
 import { NotificationIngest } from './notificationIngest';
 import { notificationRoutes } from './notificationRoutes';
@@ -85,6 +85,22 @@ function securityHeaders(publicBaseUrl: string) {
     strictTransportSecurity: new URL(publicBaseUrl).protocol === 'https:' ? { maxAge: 15_552_000 } : false,
     referrerPolicy: { policy: 'no-referrer' as const },
   };
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/**
+ * One line naming each key's id and scopes (never a secret; the field is not `apiKeys`, which the logger redacts), and
+ * a warning when a bare key — every scope — serves an API bound beyond loopback: in production each caller should
+ * hold only the scopes it uses (README, API_KEYS).
+ */
+function logKeyScopes(settings: ApiSettings, logger: Logger): void {
+  const keyScopes = settings.keys.map((key) => ({ id: key.id, scopes: key.scopes }));
+  logger.info({ keyScopes }, 'API keys configured');
+  const bare = settings.keys.filter((key) => key.bare).map((key) => key.id);
+  if (bare.length > 0 && !LOOPBACK_HOSTS.has(settings.host)) {
+    logger.warn({ keyIds: bare }, 'bare API keys have every scope (tokens, codec, operator actions); give each caller an <id>:<scopes>:<secret> key with only what it uses');
+  }
 }
 
 function pathPrefixOf(publicBaseUrl: string): string {
@@ -147,14 +163,22 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     logger,
   });
 
+  logKeyScopes(settings, logger);
   const matchKey = apiKeyMatcher(settings.keys);
-  const hasApiKey = (request: FastifyRequest) => {
-    const key = bearerKeyIn(request.headers.authorization);
-    return key !== undefined && matchKey(key) >= 0;
+  const keyOf = (request: FastifyRequest) => {
+    const presented = bearerKeyIn(request.headers.authorization);
+    return presented === undefined ? undefined : matchKey(presented);
+  };
+  // Any valid key, whatever its scopes: a keyed request is never counted against the unauthenticated cap.
+  const hasApiKey = (request: FastifyRequest) => keyOf(request) !== undefined;
+  // Readiness details name internal hosts: for operators and monitoring only.
+  const mayReadDetails = (request: FastifyRequest) => {
+    const key = keyOf(request);
+    return key !== undefined && keyAdmits(key, HEALTH_DETAIL_SCOPES);
   };
   // Before every route hook (auth, body parsing): a request over the cap costs nothing more.
   app.addHook('onRequest', unauthenticatedCap(limits.maxUnauthenticatedRequests, hasApiKey).onRequest);
-  await app.register(healthRoutes, { readiness: deps.readiness, metrics, isAuthenticated: hasApiKey, authorizeMetrics: authenticate });
+  await app.register(healthRoutes, { readiness: deps.readiness, metrics, isAuthenticated: mayReadDetails, authorizeMetrics: authenticate });
   await app.register(notificationRoutes, { ingest });
   await app.register(walletReturnRoute, { operations, authStates: deps.store.authStates, resultPageUrl: settings.resultPageUrl, logger });
   await app.register(authorizationRoutes, { operations, authenticate, publicBaseUrl: settings.publicBaseUrl, metrics, logger });

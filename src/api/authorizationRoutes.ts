@@ -1,22 +1,26 @@
 /**
- * The merchant backend's routes (bearer-key authenticated):
+ * The merchant backend's routes (bearer-key authenticated; the scope each needs, any one of those listed, after it):
  *
- *   POST   /authorizations                                  link (idempotent per wallet + customer)
- *   GET    /authorizations/:wallet/:customerId              public state
- *   GET    /authorizations/:wallet/:customerId/qr.svg|.png  the consult's QR text as an image
+ *   POST   /authorizations                                  link (idempotent per wallet + customer)       authorizations
+ *   GET    /authorizations/:wallet/:customerId              public state                                  authorizations
+ *   GET    /authorizations/:wallet/:customerId/qr.svg|.png  the consult's QR text as an image             authorizations
  *   DELETE /authorizations/:wallet/:customerId[?wait=true]  cancel → revoke (202 at once; 200 with the outcome when waited)
- *   POST   /authorizations/:wallet/:customerId/refresh      refresh now
- *   POST   /authorizations/:wallet/:customerId/retry        operator retry of a NEEDS_ATTENTION park
+ *                                                                                                         authorizations
+ *   POST   /authorizations/:wallet/:customerId/refresh      refresh now                                   authorizations
+ *   POST   /authorizations/:wallet/:customerId/retry        operator retry of a NEEDS_ATTENTION park      authorizations | operator
  *   POST   /operator/retry {code?, wallet?, phase?, note?}  bulk operator retry of the matching NEEDS_ATTENTION ones
- *   GET    /authorizations/:wallet/:customerId/token        the access token for a payment (audited, never logged)
- *   GET    /tokens/expiring?before=…&limit=…                the lifecycle table (metadata only)
+ *                                                                                                         operator
+ *   GET    /authorizations/:wallet/:customerId/token        the access token for a payment (audited with the key id, never logged)
+ *                                                                                                         tokens:read
+ *   GET    /tokens/expiring?before=…&limit=…                the lifecycle table (metadata only)           authorizations
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { ServiceMetrics } from '../metrics';
 import type { AuthorizationView, LinkResponse } from '../workflows/definitions';
+import type { ApiScope } from '../apiKeys';
 import type { AuthorizationOperations, LinkCommand } from './authorizationOperations';
-import type { BearerCheck } from './bearerAuth';
+import { authenticatedKeyOf, type BearerCheck } from './bearerAuth';
 import { ApiError } from './httpErrors';
 
 /**
@@ -117,6 +121,9 @@ export async function sendQr(reply: FastifyReply, view: AuthorizationView | unde
   return reply.code(200).header('content-type', QR_CONTENT_TYPES[format]).header('cache-control', 'no-store').send(await renderQr(text, format));
 }
 
+/** The API key scopes that admit a route (any one of them; checked by `authenticate`, bearerAuth.ts). */
+const needs = (...scopes: ApiScope[]) => ({ config: { scopes } });
+
 export async function authorizationRoutes(app: FastifyInstance, options: AuthorizationRoutesOptions): Promise<void> {
   const { operations, publicBaseUrl, logger } = options;
   // onRequest, before the body is read: an unauthenticated caller gets its 401 without us parsing anything it sent.
@@ -135,19 +142,19 @@ export async function authorizationRoutes(app: FastifyInstance, options: Authori
     return view;
   };
 
-  app.post('/authorizations', async (request) => {
+  app.post('/authorizations', needs('authorizations'), async (request) => {
     const body = parseOrThrow(linkBodySchema, request.body, 'body');
     const response = await call(() => operations.link(linkCommand(body, publicBaseUrl)));
     return linkAnswer(response, authorizationPath(publicBaseUrl, body.wallet, body.customerId));
   });
 
-  app.get('/authorizations/:wallet/:customerId', async (request) => {
+  app.get('/authorizations/:wallet/:customerId', needs('authorizations'), async (request) => {
     const { wallet, customerId } = params(request.params);
     return viewOrNotFound(await call(() => operations.getState(wallet, customerId)));
   });
 
   for (const format of ['svg', 'png'] as const) {
-    app.get(`/authorizations/:wallet/:customerId/qr.${format}`, async (request, reply) => {
+    app.get(`/authorizations/:wallet/:customerId/qr.${format}`, needs('authorizations'), async (request, reply) => {
       const { wallet, customerId } = params(request.params);
       return sendQr(reply, await call(() => operations.getState(wallet, customerId)), format);
     });
@@ -155,7 +162,7 @@ export async function authorizationRoutes(app: FastifyInstance, options: Authori
 
   // Cancel answers 202 at once with the current view (the `cancel` signal; the token is withdrawn before it is sent).
   // ?wait=true waits for the outcome, at most CANCEL_WAIT_MAX_MS: 200 with REVOKED (or the revoke parked), else 202.
-  app.delete('/authorizations/:wallet/:customerId', async (request, reply) => {
+  app.delete('/authorizations/:wallet/:customerId', needs('authorizations'), async (request, reply) => {
     const { wallet, customerId } = params(request.params);
     const { reason } = parseOrThrow(reasonBodySchema, request.body ?? {}, 'body');
     const wait = (request.query as { wait?: unknown } | undefined)?.wait === 'true';
@@ -173,7 +180,7 @@ export async function authorizationRoutes(app: FastifyInstance, options: Authori
     return reply.code(202).send(await call(() => operations.getState(wallet, customerId)));
   });
 
-  app.post('/authorizations/:wallet/:customerId/refresh', async (request, reply) => {
+  app.post('/authorizations/:wallet/:customerId/refresh', needs('authorizations'), async (request, reply) => {
     const { wallet, customerId } = params(request.params);
     const { reason } = parseOrThrow(reasonBodySchema, request.body ?? {}, 'body');
     await call(() => operations.refreshNow(wallet, customerId, reason));
@@ -181,25 +188,26 @@ export async function authorizationRoutes(app: FastifyInstance, options: Authori
   });
 
   // The operator's bulk retry, by a visibility query on the search attributes (AntomAttentionCode/Phase, AntomWallet).
-  app.post('/operator/retry', async (request, reply) => {
+  app.post('/operator/retry', needs('operator'), async (request, reply) => {
     const { note, ...filter } = parseOrThrow(attentionFilterBodySchema, request.body ?? {}, 'body');
     const retried = await call(() => operations.operatorRetryWhere(filter, note));
     return reply.code(202).send({ retried, count: retried.length });
   });
 
-  app.post('/authorizations/:wallet/:customerId/retry', async (request, reply) => {
+  app.post('/authorizations/:wallet/:customerId/retry', needs('authorizations', 'operator'), async (request, reply) => {
     const { wallet, customerId } = params(request.params);
     const { note } = parseOrThrow(noteBodySchema, request.body ?? {}, 'body');
     await call(() => operations.operatorRetry(wallet, customerId, note));
     return reply.code(202).send({ accepted: true });
   });
 
-  app.get('/authorizations/:wallet/:customerId/token', async (request, reply) => {
+  app.get('/authorizations/:wallet/:customerId/token', needs('tokens:read'), async (request, reply) => {
     const { wallet, customerId } = params(request.params);
     const token = await call(() => operations.getAccessToken(wallet, customerId));
     options.metrics.recordTokenRead(token ? 'hit' : 'miss');
-    // The audit trail says who read which authorization's token and when; the token itself is never logged.
-    logger.info({ audit: 'token-read', wallet, customerId, found: token !== undefined, requestId: request.id }, 'access token read');
+    // The audit trail says which key read which authorization's token and when; the token and the key are never logged.
+    const apiKeyId = authenticatedKeyOf(request)?.id;
+    logger.info({ audit: 'token-read', apiKeyId, wallet, customerId, found: token !== undefined, requestId: request.id }, 'access token read');
     if (!token) throw new ApiError(404, 'no-token', 'no usable access token for this authorization');
     void reply.header('cache-control', 'no-store');
     return {
@@ -211,7 +219,7 @@ export async function authorizationRoutes(app: FastifyInstance, options: Authori
     };
   });
 
-  app.get('/tokens/expiring', async (request) => {
+  app.get('/tokens/expiring', needs('authorizations'), async (request) => {
     const query = parseOrThrow(expiringQuerySchema, request.query, 'query');
     const tokens = await call(() => operations.expiringBefore(new Date(query.before), query.limit));
     return { before: new Date(query.before).toISOString(), tokens };

@@ -24,7 +24,8 @@ import { DecryptionFailedError } from '../codec/aesGcm';
 import { CodecRequestError, decodeCodecRequest, encodeCodecRequest } from '../codec/codecEndpoint';
 import { EncryptedPayloadError } from '../codec/encryptionCodec';
 import { UnknownEncryptionKeyError } from '../codec/keyRing';
-import { apiKeyMatcher, bearerKeyCheck, bearerKeyIn } from './bearerAuth';
+import type { ApiKey, ApiScope } from '../apiKeys';
+import { apiKeyMatcher, bearerKeyCheck, bearerKeyIn, insufficientScope, keyAdmits, requireScopes } from './bearerAuth';
 import { CODEC_LOGIN_PAGE_CSP_DIRECTIVES, codecLoginPage } from './codecLoginPage';
 import {
   CodecSessions,
@@ -46,8 +47,8 @@ const MAX_SESSION_COOKIES = 4;
 
 export interface CodecRoutesOptions {
   readonly codec: PayloadCodec;
-  /** The API's bearer keys (API_KEYS): accepted directly, and what an operator signs in with. */
-  readonly apiKeys: readonly string[];
+  /** The API's bearer keys (API_KEYS): those with the operator scope are accepted directly and may sign in. */
+  readonly apiKeys: readonly ApiKey[];
   /** PUBLIC_BASE_URL: decides the cookie's path and whether it is cross-site capable (https). */
   readonly publicBaseUrl: string;
   /** The Temporal UI's origin (CODEC_CORS_ORIGIN). */
@@ -67,6 +68,8 @@ const LOGIN_PAGE_HELMET = { contentSecurityPolicy: { useDefaults: false, directi
 /** The two routes the Temporal UI calls cross-origin; nothing else under /codec answers CORS. */
 const CORS_PATHS = new Set(['/codec/decode', '/codec/encode']);
 const CHALLENGE = { 'www-authenticate': 'Bearer realm="antom-auth"' };
+/** Decoding shows tokens and encoding is an encryption oracle: the codec and its sessions are for operators only. */
+const OPERATOR: readonly ApiScope[] = ['operator'];
 
 export async function codecRoutes(app: FastifyInstance, options: CodecRoutesOptions): Promise<void> {
   const allowed = options.corsOrigin;
@@ -103,10 +106,12 @@ export async function codecRoutes(app: FastifyInstance, options: CodecRoutesOpti
     return { present: tokens.length > 0 };
   };
 
-  // A bearer key or a session; a UI that also passes its own (OIDC) bearer token still gets in with the cookie.
+  // An operator's bearer key or session; a UI that also passes its own (OIDC) bearer token still gets in with the
+  // cookie. A known key without the operator scope gets 403 (decoding shows tokens; encoding is an encryption oracle).
   const authenticate = async (request: FastifyRequest) => {
-    const key = bearerKeyIn(request.headers.authorization);
-    if (key !== undefined && matchKey(key) >= 0) return;
+    const presented = bearerKeyIn(request.headers.authorization);
+    const key = presented === undefined ? undefined : matchKey(presented);
+    if (key !== undefined && keyAdmits(key, OPERATOR)) return requireScopes(request, key, OPERATOR);
     const session = await sessionOf(request);
     if (session.expiresAt) return;
     if (session.present) {
@@ -115,6 +120,7 @@ export async function codecRoutes(app: FastifyInstance, options: CodecRoutesOpti
     if (request.headers.authorization === undefined) {
       throw new ApiError(401, 'unauthenticated', `missing Authorization: Bearer <api key> or a codec session (sign in at ${loginUrl})`, CHALLENGE);
     }
+    if (key !== undefined) throw insufficientScope(key, OPERATOR);
     bearerOnly(request);
   };
 
@@ -134,7 +140,7 @@ export async function codecRoutes(app: FastifyInstance, options: CodecRoutesOpti
   // scope) runs first so the UI can read a 401.
   await app.register(async (scope) => {
     await scope.register(fastifyCors, { delegator: (request, done) => done(null, corsFor(request)) });
-    const routeOptions = { bodyLimit: CODEC_BODY_LIMIT, onRequest: authenticate };
+    const routeOptions = { bodyLimit: CODEC_BODY_LIMIT, onRequest: authenticate, config: { scopes: OPERATOR } };
     scope.post('/decode', routeOptions, async (request) => run(() => decodeCodecRequest(options.codec, request.body)));
     scope.post('/encode', routeOptions, async (request) => run(() => encodeCodecRequest(options.codec, request.body)));
   }, { prefix: '/codec' });
@@ -161,15 +167,21 @@ export async function codecRoutes(app: FastifyInstance, options: CodecRoutesOpti
     scope.post('/codec/session', formRoute, async (request, reply) => {
       const form = request.body instanceof LoginForm ? request.body : undefined;
       const presented = request.headers.authorization !== undefined ? bearerKeyIn(request.headers.authorization) : form?.apiKey;
-      const index = presented === undefined ? -1 : matchKey(presented);
-      if (index < 0) {
+      const key = presented === undefined ? undefined : matchKey(presented);
+      if (key === undefined) {
         const problem = presented === undefined ? 'send an API key (Authorization: Bearer <api key>, or the apiKey form field)' : 'unknown API key';
         request.log.info({ form: form !== undefined }, 'codec sign-in refused');
         if (form) return page(reply.code(401), undefined, problem);
         throw new ApiError(401, 'unauthenticated', problem, CHALLENGE);
       }
-      const session = await sessions.issue(index);
-      request.log.info({ expiresAt: session.expiresAt.toISOString() }, 'codec session opened');
+      if (!keyAdmits(key, OPERATOR)) {
+        const refusal = insufficientScope(key, OPERATOR);
+        request.log.info({ apiKeyId: key.id, form: form !== undefined }, 'codec sign-in refused: no operator scope');
+        if (form) return page(reply.code(403), undefined, refusal.message);
+        throw refusal;
+      }
+      const session = await sessions.issue(key);
+      request.log.info({ apiKeyId: key.id, expiresAt: session.expiresAt.toISOString() }, 'codec session opened');
       void reply.header('set-cookie', sessionSetCookie(cookiePolicy, session, now())).header('cache-control', 'no-store');
       // Relative, so it stays under the public base URL's path prefix.
       if (form) return reply.code(303).header('location', 'login').send();

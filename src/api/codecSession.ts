@@ -1,31 +1,37 @@
 /**
  * Operator sessions for the Temporal UI's codec calls. The UI cannot send our bearer key: it sends an OIDC access
  * token (only with UI auth configured) or cookies ("include cross-origin credentials"). So an operator trades an API
- * key for a cookie at /codec/login. The cookie holds a signed token, never the key:
+ * key with the `operator` scope for a cookie at /codec/login. The cookie holds a signed token, never the key:
  *
- *   v1.<expiry: unix seconds>.<nonce: 16 random bytes, base64url>.<HMAC-SHA256 of the part before it, base64url>
+ *   v2.<key id>.<scope: operator>.<expiry: unix seconds>.<nonce: 16 random bytes, base64url>.<HMAC-SHA256 of the part before it, base64url>
  *
- * The MAC key is derived from the API key the operator signed in with, so there is no extra secret to configure and
- * every API replica with the same API_KEYS verifies the same sessions. scrypt (not a fast KDF) because a cookie is a
- * MAC over known text: a leaked cookie must not let anyone test guesses of the API key offline at HMAC speed.
- * Verification MACs under every configured key and compares each with timingSafeEqual, no early exit (like
- * bearerAuth.ts). Consequences: removing a key from API_KEYS ends exactly the sessions opened with it; nothing is kept
- * server-side, so a session ends only by expiry, by logout (the cookie is dropped) or by that key's removal.
+ * The token carries the id of the key that opened it and the scope it was opened with; both are under the MAC. The MAC
+ * key is derived from that API key's secret, so there is no extra secret to configure and every API replica with the
+ * same API_KEYS verifies the same sessions. scrypt (not a fast KDF) because a cookie is a MAC over known text: a leaked
+ * cookie must not let anyone test guesses of the API key offline at HMAC speed. Verification looks up the named key
+ * (ids are not secret), requires that it still has the operator scope, and compares the MAC with timingSafeEqual.
+ * Consequences: removing a key from API_KEYS, or taking the operator scope from it, ends exactly the sessions opened
+ * with it; a key without the operator scope can open none; nothing is kept server-side, so a session ends only by
+ * expiry, by logout (the cookie is dropped) or by that key's removal or demotion. (v1 tokens, from before scopes,
+ * carried no key id and no longer verify: operators sign in again.)
  *
  * Lifetime: 8 h by default — one operator shift. The operator signs in once per working day, and a forgotten or
  * stolen browser session stops decoding by the end of it; stateless tokens cannot be revoked one by one, so the
  * lifetime is what bounds a leaked cookie.
  */
 import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { hasScope, type ApiKey } from '../apiKeys';
 
 export const CODEC_SESSION_LIFETIME_MS = 8 * 60 * 60 * 1000;
 export const CODEC_SESSION_COOKIE = 'antom_codec_session';
 
-const VERSION = 'v1';
+const VERSION = 'v2';
+/** The scope a codec session is opened with and checked for. */
+export const CODEC_SESSION_SCOPE = 'operator' as const;
 const MAC_SALT = 'antom-auth/codec-session/v1';
 /** 16 MiB, tens of milliseconds, once per configured key per process (derived on first use, then kept). */
 const SCRYPT_COST = { N: 1 << 14, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
-const TOKEN_SHAPE = /^v1\.(\d{1,12})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
+const TOKEN_SHAPE = /^v2\.([A-Za-z0-9_-]{1,64})\.([a-z:]{1,32})\.(\d{1,12})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 const MAC_KEY_BYTES = 32;
 
 export interface IssuedSession {
@@ -34,8 +40,8 @@ export interface IssuedSession {
 }
 
 export type SessionCheck =
-  | { readonly valid: true; readonly expiresAt: Date }
-  | { readonly valid: false; readonly reason: 'malformed' | 'bad-signature' | 'expired' };
+  | { readonly valid: true; readonly expiresAt: Date; readonly keyId: string }
+  | { readonly valid: false; readonly reason: 'malformed' | 'bad-signature' | 'not-operator' | 'expired' };
 
 export interface CodecSessionOptions {
   /** How long a session lasts (default CODEC_SESSION_LIFETIME_MS). */
@@ -44,57 +50,68 @@ export interface CodecSessionOptions {
   readonly now?: () => number;
 }
 
-function deriveMacKey(apiKey: string): Promise<Buffer> {
+function deriveMacKey(secret: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scrypt(apiKey, MAC_SALT, MAC_KEY_BYTES, SCRYPT_COST, (error, key) => (error ? reject(error) : resolve(key)));
+    scrypt(secret, MAC_SALT, MAC_KEY_BYTES, SCRYPT_COST, (error, key) => (error ? reject(error) : resolve(key)));
   });
 }
 
 const mac = (key: Buffer, signed: string): Buffer => createHmac('sha256', key).update(signed, 'ascii').digest();
 
+/** Thrown by `issue` for a key without the operator scope (the route answers 403 before it gets here). */
+export class NotAnOperatorKeyError extends Error {
+  override readonly name = 'NotAnOperatorKeyError';
+}
+
 export class CodecSessions {
   readonly lifetimeMs: number;
   private readonly now: () => number;
-  private macKeys: Promise<Buffer[]> | undefined;
+  private readonly byId: ReadonlyMap<string, ApiKey>;
+  private readonly macKeys = new Map<string, Promise<Buffer>>();
 
-  constructor(
-    private readonly apiKeys: readonly string[],
-    options: CodecSessionOptions = {},
-  ) {
+  constructor(apiKeys: readonly ApiKey[], options: CodecSessionOptions = {}) {
     this.lifetimeMs = options.lifetimeMs ?? CODEC_SESSION_LIFETIME_MS;
     this.now = options.now ?? Date.now;
+    this.byId = new Map(apiKeys.map((key) => [key.id, key]));
   }
 
-  private keys(): Promise<Buffer[]> {
-    this.macKeys ??= Promise.all(this.apiKeys.map(deriveMacKey));
-    return this.macKeys;
+  private macKey(key: ApiKey): Promise<Buffer> {
+    let derived = this.macKeys.get(key.id);
+    if (!derived) {
+      derived = deriveMacKey(key.secret);
+      this.macKeys.set(key.id, derived);
+    }
+    return derived;
   }
 
-  /** A new session for the operator who presented `apiKeys[apiKeyIndex]`. */
-  async issue(apiKeyIndex: number): Promise<IssuedSession> {
-    const key = (await this.keys())[apiKeyIndex];
-    if (!key) throw new RangeError('no configured API key at this index');
+  /** A new session for the operator who presented `key`, which must have the operator scope. */
+  async issue(key: ApiKey): Promise<IssuedSession> {
+    const configured = this.byId.get(key.id);
+    if (configured?.secret !== key.secret) throw new RangeError('not a configured API key');
+    if (!hasScope(configured, CODEC_SESSION_SCOPE)) throw new NotAnOperatorKeyError(`the API key "${key.id}" lacks the operator scope`);
+    // Derived before the clock is read, so the cookie's Max-Age (computed after) is not shortened by scrypt's time.
+    const macKey = await this.macKey(configured);
     const expiry = Math.floor((this.now() + this.lifetimeMs) / 1000);
-    const signed = `${VERSION}.${expiry}.${randomBytes(16).toString('base64url')}`;
-    return { token: `${signed}.${mac(key, signed).toString('base64url')}`, expiresAt: new Date(expiry * 1000) };
+    const signed = `${VERSION}.${key.id}.${CODEC_SESSION_SCOPE}.${expiry}.${randomBytes(16).toString('base64url')}`;
+    return { token: `${signed}.${mac(macKey, signed).toString('base64url')}`, expiresAt: new Date(expiry * 1000) };
   }
 
-  /** Whether `token` was issued under a still-configured API key and has not expired. */
+  /** Whether `token` was issued under a still-configured API key that still has the operator scope, and has not expired. */
   async verify(token: string): Promise<SessionCheck> {
     const shape = TOKEN_SHAPE.exec(token);
     if (!shape) return { valid: false, reason: 'malformed' };
+    const [, keyId, scope, expiry, , signature] = shape as unknown as [string, string, string, string, string, string];
+    const key = this.byId.get(keyId);
+    if (!key) return { valid: false, reason: 'bad-signature' };
     // Compared as text, not decoded bytes: base64url's last character has spare bits, and decoding would accept
     // variants of a signature (harmless, but a token should have exactly one spelling).
-    const presented = Buffer.from(shape[3]!, 'ascii');
     const signed = token.slice(0, token.lastIndexOf('.'));
-    let matched = false;
-    for (const key of await this.keys()) {
-      matched = timingSafeEqual(Buffer.from(mac(key, signed).toString('base64url'), 'ascii'), presented) || matched;
-    }
-    if (!matched) return { valid: false, reason: 'bad-signature' };
-    const expiresAt = new Date(Number(shape[1]) * 1000);
+    const expected = Buffer.from(mac(await this.macKey(key), signed).toString('base64url'), 'ascii');
+    if (!timingSafeEqual(expected, Buffer.from(signature, 'ascii'))) return { valid: false, reason: 'bad-signature' };
+    if (scope !== CODEC_SESSION_SCOPE || !hasScope(key, CODEC_SESSION_SCOPE)) return { valid: false, reason: 'not-operator' };
+    const expiresAt = new Date(Number(expiry) * 1000);
     if (expiresAt.getTime() <= this.now()) return { valid: false, reason: 'expired' };
-    return { valid: true, expiresAt };
+    return { valid: true, expiresAt, keyId };
   }
 }
 

@@ -9,6 +9,7 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { buildApi, type ApiSettings, type NotificationKeys } from '../../src/api/app';
+import { allScopesKey } from '../../src/apiKeys';
 import {
   AuthorizationNotFoundError,
   type AccessTokenRead,
@@ -161,7 +162,7 @@ export async function startApiHarness(t: ExecutionContext, options: HarnessOptio
   const settings: ApiSettings = {
     host: '127.0.0.1',
     port: 0,
-    keys: [API_KEY],
+    keys: [allScopesKey(API_KEY)],
     publicBaseUrl: PUBLIC_BASE_URL,
     resultPageUrl: `${PUBLIC_BASE_URL}/demo/result`,
     codecCorsOrigin: UI_ORIGIN,

@@ -5,6 +5,7 @@
 import test from 'ava';
 import { AuthorizationRejectedError } from '../../src/api/authorizationOperations';
 import { renderQr } from '../../src/api/qrImage';
+import { parseApiKeys } from '../../src/apiKeys';
 import type { AuthorizationView } from '../../src/workflows/definitions';
 import { API_KEY, bearer, PUBLIC_BASE_URL, startApiHarness } from './apiHarness';
 
@@ -55,7 +56,7 @@ test('without a key the body is not read: a malformed or oversized body is still
 });
 
 test('several configured keys all work (rotation)', async (t) => {
-  const h = await startApiHarness(t, { settings: { keys: ['first-key-0123456789', 'second-key-0123456789'] } });
+  const h = await startApiHarness(t, { settings: { keys: parseApiKeys('first-key-0123456789,second-key-0123456789').keys } });
   for (const key of ['first-key-0123456789', 'second-key-0123456789']) {
     const response = await h.app.inject({ method: 'GET', url: '/authorizations/GCASH/c', headers: { authorization: `Bearer ${key}` } });
     t.is(response.statusCode, 404);

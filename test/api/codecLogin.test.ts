@@ -8,6 +8,7 @@ import test from 'ava';
 import { createHash } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { CODEC_SESSION_COOKIE, CodecSessions } from '../../src/api/codecSession';
+import { allScopesKey } from '../../src/apiKeys';
 import { API_KEY, bearer, PUBLIC_BASE_URL, startApiHarness, UI_ORIGIN, type ApiHarness } from './apiHarness';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
@@ -118,15 +119,16 @@ test('decode with an expired, tampered or foreign session cookie → 401 JSON te
   const h = await startApiHarness(t);
   const payload = await encrypted(h);
   const valid = (await signIn(h)).split('=')[1]!;
-  const [version, expiry, nonce, mac] = valid.split('.') as [string, string, string, string];
+  const [version, id, scope, expiry, nonce, mac] = valid.split('.') as [string, string, string, string, string, string];
+  const head = [version, id, scope].join('.');
   const flip = (text: string) => (text[0] === 'A' ? 'B' : 'A') + text.slice(1);
   // Signed correctly (same API key, as any replica would derive it) but nine hours ago: expired an hour ago.
-  const expired = await new CodecSessions([API_KEY], { now: () => Date.now() - 9 * 3_600_000 }).issue(0);
-  const foreign = await new CodecSessions(['some-other-deployments-key-000']).issue(0);
+  const expired = await new CodecSessions([allScopesKey(API_KEY)], { now: () => Date.now() - 9 * 3_600_000 }).issue(allScopesKey(API_KEY));
+  const foreign = await new CodecSessions([allScopesKey('some-other-deployments-key-000')]).issue(allScopesKey('some-other-deployments-key-000'));
   const cases: Record<string, string> = {
     expired: expired.token,
-    'expiry pushed forward': [version, String(Number(expiry) + 86_400), nonce, mac].join('.'),
-    'signature altered': [version, expiry, nonce, flip(mac)].join('.'),
+    'expiry pushed forward': [head, String(Number(expiry) + 86_400), nonce, mac].join('.'),
+    'signature altered': [head, expiry, nonce, flip(mac)].join('.'),
     'another deployment\'s session': foreign.token,
     garbage: 'not-a-session',
     'the API key itself': API_KEY,

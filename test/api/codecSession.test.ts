@@ -13,9 +13,14 @@ import {
   sessionSetCookie,
   sessionTokensIn,
 } from '../../src/api/codecSession';
+import type { ApiKey, ApiScope } from '../../src/apiKeys';
 
 const KEY_A = 'codec-session-key-a-0123456789';
 const KEY_B = 'codec-session-key-b-9876543210';
+const operatorKey = (id: string, secret: string, scopes: ApiScope[] = ['operator']): ApiKey => ({ id, scopes, secret, bare: false });
+const A = operatorKey('ops-a', KEY_A);
+const B = operatorKey('ops-b', KEY_B);
+const C = operatorKey('ops-c', 'codec-session-key-c-0000000000');
 const T0 = Date.parse('2026-03-01T09:00:00Z');
 
 /** A clock the test moves. */
@@ -26,13 +31,13 @@ function clock(start = T0) {
 
 test('an issued session verifies, expires after 8 hours by default, and carries no API key', async (t) => {
   const time = clock();
-  const sessions = new CodecSessions([KEY_A], { now: time.now });
-  const session = await sessions.issue(0);
+  const sessions = new CodecSessions([A], { now: time.now });
+  const session = await sessions.issue(A);
   t.is(session.expiresAt.getTime(), T0 + CODEC_SESSION_LIFETIME_MS);
   t.is(CODEC_SESSION_LIFETIME_MS, 8 * 3_600_000);
   t.false(session.token.includes(KEY_A));
   t.false(Buffer.from(session.token.split('.').slice(1).join(''), 'base64url').toString('latin1').includes(KEY_A));
-  t.deepEqual(await sessions.verify(session.token), { valid: true, expiresAt: session.expiresAt });
+  t.deepEqual(await sessions.verify(session.token), { valid: true, expiresAt: session.expiresAt, keyId: 'ops-a' });
 
   time.advance(CODEC_SESSION_LIFETIME_MS - 1000);
   t.true((await sessions.verify(session.token)).valid, 'still valid a second before expiry');
@@ -41,22 +46,23 @@ test('an issued session verifies, expires after 8 hours by default, and carries 
 });
 
 test('each session is unique (random nonce) and the lifetime is configurable', async (t) => {
-  const sessions = new CodecSessions([KEY_A], { now: () => T0, lifetimeMs: 60_000 });
-  const [one, two] = await Promise.all([sessions.issue(0), sessions.issue(0)]);
+  const sessions = new CodecSessions([A], { now: () => T0, lifetimeMs: 60_000 });
+  const [one, two] = await Promise.all([sessions.issue(A), sessions.issue(A)]);
   t.not(one.token, two.token);
   t.is(one.expiresAt.getTime(), T0 + 60_000);
 });
 
 test('a tampered token is refused: changed expiry, nonce, signature or version, or a different key', async (t) => {
-  const sessions = new CodecSessions([KEY_A], { now: () => T0 });
-  const { token } = await sessions.issue(0);
-  const [version, expiry, nonce, mac] = token.split('.') as [string, string, string, string];
+  const sessions = new CodecSessions([A], { now: () => T0 });
+  const { token } = await sessions.issue(A);
+  const [version, id, scope, expiry, nonce, mac] = token.split('.') as [string, string, string, string, string, string];
+  const head = [version, id, scope].join('.');
   const flip = (text: string) => (text[0] === 'A' ? 'B' : 'A') + text.slice(1);
   const forged = {
-    'later expiry': [version, String(Number(expiry) + 3600), nonce, mac].join('.'),
-    'other nonce': [version, expiry, flip(nonce), mac].join('.'),
-    'other signature': [version, expiry, nonce, flip(mac)].join('.'),
-    'signed by another key': (await new CodecSessions([KEY_B], { now: () => T0 }).issue(0)).token,
+    'later expiry': [head, String(Number(expiry) + 3600), nonce, mac].join('.'),
+    'other nonce': [head, expiry, flip(nonce), mac].join('.'),
+    'other signature': [head, expiry, nonce, flip(mac)].join('.'),
+    'signed by another key': (await new CodecSessions([operatorKey('ops-a', KEY_B)], { now: () => T0 }).issue(operatorKey('ops-a', KEY_B))).token,
   };
   for (const [what, candidate] of Object.entries(forged)) {
     t.deepEqual(await sessions.verify(candidate), { valid: false, reason: 'bad-signature' }, what);
@@ -66,34 +72,35 @@ test('a tampered token is refused: changed expiry, nonce, signature or version, 
   const respelled = [...alphabet].map((c) => mac.slice(0, -1) + c)
     .find((variant) => variant !== mac && Buffer.from(variant, 'base64url').equals(Buffer.from(mac, 'base64url')));
   t.truthy(respelled);
-  t.is((await sessions.verify([version, expiry, nonce, respelled!].join('.'))).valid, false);
-  for (const malformed of ['', 'v2' + token.slice(2), `${token}x`, token.slice(0, -1), `${version}.${expiry}.${nonce}`, 'a.b.c.d', KEY_A]) {
+  t.is((await sessions.verify([head, expiry, nonce, respelled!].join('.'))).valid, false);
+  for (const malformed of ['', 'v1' + token.slice(2), `${token}x`, token.slice(0, -1), `${head}.${expiry}.${nonce}`, 'a.b.c.d', KEY_A]) {
     t.deepEqual(await sessions.verify(malformed), { valid: false, reason: 'malformed' }, malformed);
   }
 });
 
 test('an expired token cannot be revived by editing its expiry', async (t) => {
   const time = clock();
-  const sessions = new CodecSessions([KEY_A], { now: time.now, lifetimeMs: 60_000 });
-  const { token } = await sessions.issue(0);
+  const sessions = new CodecSessions([A], { now: time.now, lifetimeMs: 60_000 });
+  const { token } = await sessions.issue(A);
   time.advance(120_000);
   t.is((await sessions.verify(token)).valid, false);
-  const [version, expiry, nonce, mac] = token.split('.') as [string, string, string, string];
-  t.deepEqual(await sessions.verify([version, String(Number(expiry) + 3600), nonce, mac].join('.')), { valid: false, reason: 'bad-signature' });
+  const [version, id, scope, expiry, nonce, mac] = token.split('.') as [string, string, string, string, string, string];
+  const head = [version, id, scope].join('.');
+  t.deepEqual(await sessions.verify([head, String(Number(expiry) + 3600), nonce, mac].join('.')), { valid: false, reason: 'bad-signature' });
 });
 
 test('removing an API key ends the sessions opened with it; other keys\' sessions and added keys do not matter', async (t) => {
-  const before = new CodecSessions([KEY_A, KEY_B], { now: () => T0 });
-  const withA = await before.issue(0);
-  const withB = await before.issue(1);
+  const before = new CodecSessions([A, B], { now: () => T0 });
+  const withA = await before.issue(A);
+  const withB = await before.issue(B);
   // Another process (a replica, or after a restart) with the same keys verifies the same sessions: nothing is stored.
-  const replica = new CodecSessions([KEY_B, KEY_A, 'codec-session-key-c-0000000000'], { now: () => T0 });
+  const replica = new CodecSessions([B, A, C], { now: () => T0 });
   t.true((await replica.verify(withA.token)).valid);
   t.true((await replica.verify(withB.token)).valid);
-  const rotated = new CodecSessions([KEY_B, 'codec-session-key-c-0000000000'], { now: () => T0 });
+  const rotated = new CodecSessions([B, C], { now: () => T0 });
   t.deepEqual(await rotated.verify(withA.token), { valid: false, reason: 'bad-signature' });
   t.true((await rotated.verify(withB.token)).valid);
-  await t.throwsAsync(() => before.issue(2), { instanceOf: RangeError });
+  await t.throwsAsync(() => before.issue(C), { instanceOf: RangeError });
 });
 
 test('cookie over http: Path=/codec, HttpOnly, SameSite=Lax, not Secure, Max-Age to the expiry', async (t) => {
@@ -118,4 +125,19 @@ test('session tokens are read from a Cookie header among other cookies', (t) => 
   t.deepEqual(sessionTokensIn(undefined), []);
   t.deepEqual(sessionTokensIn('a=1; b=2'), []);
   t.deepEqual(sessionTokensIn(`a=1; ${CODEC_SESSION_COOKIE}=v1.x; ${CODEC_SESSION_COOKIE}x=no;${CODEC_SESSION_COOKIE}=v1.y`), ['v1.x', 'v1.y']);
+});
+
+test('a session carries the id of the key that opened it and the operator scope; a key without it opens none, and demoting the key ends its sessions (issue 14 #1)', async (t) => {
+  const sessions = new CodecSessions([A, operatorKey('payments', KEY_B, ['tokens:read'])], { now: () => T0 });
+  const { token } = await sessions.issue(A);
+  t.regex(token, /^v2\.ops-a\.operator\.\d+\./);
+  await t.throwsAsync(() => sessions.issue(operatorKey('payments', KEY_B, ['tokens:read'])), { message: /"payments" lacks the operator scope/ });
+  // The same secret, now configured without the operator scope: the session it opened no longer verifies.
+  const demoted = new CodecSessions([operatorKey('ops-a', KEY_A, ['authorizations', 'tokens:read'])], { now: () => T0 });
+  t.deepEqual(await demoted.verify(token), { valid: false, reason: 'not-operator' });
+  // The scope inside the token is under the MAC: rewriting it breaks the signature.
+  const rewritten = token.replace('.operator.', '.metrics.');
+  t.deepEqual(await sessions.verify(rewritten), { valid: false, reason: 'bad-signature' });
+  // A token naming a key id that is not configured is refused.
+  t.deepEqual(await sessions.verify(token.replace('v2.ops-a.', 'v2.ops-z.')), { valid: false, reason: 'bad-signature' });
 });

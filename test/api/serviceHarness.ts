@@ -18,6 +18,7 @@ import { createActivities, createActivityStore } from '../../src/activities';
 import { AntomClient } from '../../src/antom/client';
 import { createApiService } from '../../src/api/apiService';
 import type { ApiSettings } from '../../src/api/app';
+import { allScopesKey } from '../../src/apiKeys';
 import { createEncryptingDataConverter } from '../../src/codec/dataConverter';
 import { generateEncryptionKey, parseKeyRingSpec, type KeyRing } from '../../src/codec/keyRing';
 import { freePort } from '../../src/embeddedTemporal';
@@ -187,7 +188,7 @@ export async function startService(
   const settings: ApiSettings = {
     host: '127.0.0.1',
     port,
-    keys: [SERVICE_API_KEY],
+    keys: [allScopesKey(SERVICE_API_KEY)],
     publicBaseUrl: url,
     resultPageUrl: `${url}/demo/result`,
     codecCorsOrigin: 'http://localhost:8233',

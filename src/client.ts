@@ -54,6 +54,7 @@ import {
   type ServedAccessToken,
   type AttentionFilter,
   attentionQuery,
+  linkResponseFromView,
 } from './workflows/definitions';
 
 /** What the merchant passes to link; `resume` is the workflow's own continue-as-new business. */
@@ -137,6 +138,12 @@ export class AuthorizationClient {
    */
   async link(input: LinkInput): Promise<LinkResponse> {
     const workflowId = authorizationWorkflowId(input.wallet, input.customerId);
+    // Nothing to change (active, or waiting on an open consult): answered from a query, so a backend that links on
+    // every visit adds nothing to the run's history or its update count (the server caps both).
+    // Any query failure (not started yet, a first task still pending) leaves it to the update, which is authoritative.
+    const view = await this.#handle(workflowId).query(publicStateQuery).catch(() => undefined);
+    const unchanged = view ? linkResponseFromView(view, this.#now()) : undefined;
+    if (unchanged) return unchanged;
     const startWorkflowOperation = new WithStartWorkflowOperation(WORKFLOW_TYPE, {
       workflowId,
       taskQueue: this.taskQueue,

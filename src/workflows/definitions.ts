@@ -149,6 +149,23 @@ export interface LinkResponse {
 }
 
 /**
+ * The link answer a running authorization gives without an update, when linking would change nothing: it is active
+ * (or alerting on a refresh), or waiting for the customer on a consult that is still open. Undefined otherwise (not
+ * started, ended, relink needed, consulting, exchanging a code, revoking): then the link update decides. The same
+ * fields as the workflow's own linkResponse, so both paths answer alike (the server caps updates per run).
+ */
+export function linkResponseFromView(view: AuthorizationView, nowMs: number): LinkResponse | undefined {
+  const base = { workflowId: view.workflowId, state: view.state, ...(view.userLoginId ? { userLoginId: view.userLoginId } : {}) };
+  if (view.state === 'ACTIVE' || view.state === 'REFRESHING' || (view.state === 'NEEDS_ATTENTION' && view.attention?.phase === 'refresh')) {
+    return view.accessTokenExpiry ? { ...base, alreadyLinked: true } : undefined;
+  }
+  if (view.state === 'AWAITING_AUTH_CODE' && view.linkResult && view.authorizationDeadline && Date.parse(view.authorizationDeadline) > nowMs) {
+    return { ...base, alreadyLinked: false, link: view.linkResult, authorizationDeadline: view.authorizationDeadline };
+  }
+  return undefined;
+}
+
+/**
  * Link: with update-with-start (USE_EXISTING) for a new authorization, or on an existing run. Returns the consult
  * result once it exists; {alreadyLinked} when a token is held; in REAUTH_REQUIRED it starts a new consult (relink).
  */

@@ -2,6 +2,7 @@
  * Long-running lifecycle scenarios: wallet policies over simulated years, tokens without refresh, refresh-now,
  * history bounds and secrecy of recorded data. Real workflow, real activities, real sandbox, real Redis.
  */
+import { parseAuthorizationWorkflowId } from '../../../src/workflows/authorizationIdentity';
 import { DEFAULT_POLICY } from '../../../src/workflows/policy';
 import { SEARCH_ATTRIBUTES, cancelUpdate, operatorRetrySignal, refreshNowSignal, type AuthorizationView } from '../../../src/workflows/definitions';
 import { DAY, HOUR, MINUTE, YEAR, authorizationScenario, type LinkSpec, type LinkedCustomer, type ScenarioHarness } from './harness';
@@ -181,4 +182,25 @@ authorizationScenario('every scenario passes the determinism replay', {}, async 
   const runs = h.env.offline.runs(customer.workflowId);
   t.true(runs.length >= 2, `${runs.length} runs`);
   await t.notThrowsAsync(h.env.offline.assertDeterministic(customer.workflowId));
+});
+
+authorizationScenario('a backend that links its customer every day for three simulated years is never refused, and adds no updates while nothing changes', { notifications: false }, async (t, h) => {
+  const customer = await activate(h, 'GCASH');
+  const { wallet, customerId } = parseAuthorizationWorkflowId(customer.workflowId)!;
+  const library = h.library();
+  const spec = h.input({ wallet, customerId });
+  const first = await library.link(spec);
+  t.true(first.alreadyLinked);
+  for (let day = 0; day < 3 * 365; day++) {
+    const answer = await library.link(spec);
+    if (answer.workflowId !== customer.workflowId || (answer.state !== 'ACTIVE' && answer.state !== 'REFRESHING')) return t.fail(`day ${day}: ${JSON.stringify(answer)}`);
+    await h.sleep(DAY);
+  }
+  const view = await h.view(customer);
+  t.is(view.state, 'ACTIVE');
+  t.true(view.refreshCount >= 1, 'refreshed meanwhile');
+  if (h.env.offline) {
+    const updates = h.env.offline.runs(customer.workflowId).flatMap((run) => run.events).filter((e) => e.type.startsWith('WorkflowExecutionUpdate'));
+    t.true(updates.length <= 4, `${updates.length} update events in three years (the activation's own link and authCode only)`);
+  }
 });

@@ -40,7 +40,7 @@ export const KNOBS = {
   ANTOM_SANDBOX_PATH: { default: 'auto', why: 'auto: the `/ams/sandbox/` path when the client-id starts with SANDBOX_, as Antom\'s SDKs do' },
   ANTOM_CLIENT_ID: { why: 'your client-id from the Antom dashboard (required when talking to Antom)' },
   ANTOM_PRIVATE_KEY_FILE: { why: 'your RSA private key (PKCS#8/PKCS#1, PEM or base64); parsed once at start', secret: true },
-  ANTOM_PUBLIC_KEY_FILE: { why: 'Antom\'s public key, to verify every response and notification' },
+  ANTOM_PUBLIC_KEY_FILE: { why: 'Antom\'s public key, to verify every response and notification; it is keyVersion "1": a signature header naming another keyVersion, or an algorithm other than RSA256 (matched case-insensitively), is refused with an error naming what is accepted (several keys by keyVersion is the key-rotation issue\'s)' },
   ANTOM_AGENT_TOKEN: { why: 'ISV only: sent as the agent-token header', secret: true },
   ALIPAYPLUS_AUTH_CLIENT_NAME: { why: 'Alipay+ acquirers only: the merchant name the wallet shows on its consent page (prepare requires authClientName)' },
   ANTOM_RATE_LIMIT_RPS: { default: '20', why: 'per endpoint across all workers; Antom\'s quota is per merchant and unpublished, 20/s stays well below typical limits' },

@@ -53,12 +53,12 @@ export function codecLoginPage(model: CodecLoginPageModel): string {
 ${status}
 ${error}
 <form method="post" action="session">
-  <label for="api-key">API key</label>
+  <label for="api-key">API key (with the operator scope)</label>
   <input id="api-key" name="apiKey" type="password" autocomplete="off" required>
   <div><button id="sign-in" type="submit">Sign in</button></div>
 </form>
 <p>Signing in stores a session cookie for the codec endpoint only (not the key). It lasts ${escapeHtml(String(model.sessionHours))} hours, ends
-when you sign out, and ends early if the API key you used is removed from the service's API keys.</p>
+when you sign out, and ends early if the API key you used is removed from the service's API keys or loses the operator scope.</p>
 <h2>Temporal UI settings</h2>
 <ol>
   <li>Codec server endpoint: <code>${endpoint}</code></li>

@@ -1,5 +1,5 @@
 /**
- * The rule above all, in one place: when an access token may be handed to the payment path. Pure (no Temporal, no
+ * The rule above all, in one place: when an access token may be handed to the payment path. Pure (no Temporal runtime, no
  * Redis): the workflow's token query, the Redis read path of the API and the library, and the tests all ask it.
  *
  * Never served:
@@ -11,14 +11,9 @@
  * still valid at the wallet until it expires.
  */
 
-const NEVER_SERVED_STATES: ReadonlySet<string> = new Set([
-  'REVOKING',
-  'REVOKED',
-  'CANCELED_BY_WALLET',
-  'AUTHORIZATION_EXPIRED',
-  'TOKEN_EXPIRED',
-  'FAILED',
-]);
+import { TERMINAL_STATES } from './definitions';
+
+const NEVER_SERVED_STATES: ReadonlySet<string> = new Set<string>(['REVOKING', ...TERMINAL_STATES]);
 
 export type NotServedReason = 'withdrawn' | 'state' | 'expired' | 'no-token';
 

@@ -3,11 +3,11 @@
  * scenario code runs on both: offline (the fast tier) and Temporal's time-skipping test server (the authority),
  * provisioned by scripts/provision-temporal.sh or given by TEMPORAL_TEST_SERVER_PATH.
  */
-import { Client, type WorkflowClient } from '@temporalio/client';
+import { Client, type Connection, type WorkflowClient } from '@temporalio/client';
 import type { DataConverter, SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+import { Worker, type NativeConnection } from '@temporalio/worker';
 import { locateTemporalBinary, missingBinaryMessage } from '../../src/temporalBinaries';
 import { startDevServer } from './devServer';
 import { OfflineWorkflowEnvironment } from './offlineEnvironment';
@@ -92,24 +92,8 @@ export async function createServerScenarioEnvironment(options: ScenarioOptions):
     server: { executable: server.executable },
     ...(options.dataConverter ? { client: { dataConverter: options.dataConverter } } : {}),
   });
-  if (options.searchAttributes?.length) {
-    // The test server implements AddSearchAttributes (not List): register once per (fresh) server.
-    await testEnv.connection.operatorService.addSearchAttributes({
-      namespace: testEnv.namespace ?? 'default',
-      searchAttributes: Object.fromEntries(
-        options.searchAttributes.map(({ name, type }) => [name, temporal.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${type}`]]),
-      ),
-    });
-  }
-  const bundle = await bundleWorkflowsOnce(options.workflowsPath);
-  const worker = await Worker.create({
-    connection: testEnv.nativeConnection,
-    namespace: testEnv.namespace ?? 'default',
-    taskQueue,
-    workflowBundle: { code: bundle.code },
-    ...(options.activities ? { activities: options.activities } : {}),
-    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
-  });
+  // The test server implements AddSearchAttributes (not List): register once per (fresh) server.
+  const worker = await registerAndStartWorker(testEnv.connection, testEnv.nativeConnection, testEnv.namespace ?? 'default', taskQueue, options);
   const running = worker.run();
   return {
     kind: 'time-skipping server',
@@ -132,25 +116,9 @@ export async function createServerScenarioEnvironment(options: ScenarioOptions):
  */
 export async function createDevServerScenarioEnvironment(options: ScenarioOptions): Promise<ScenarioEnvironment> {
   const server = await startDevServer({ searchAttributes: false });
-  if (options.searchAttributes?.length) {
-    await server.env.connection.operatorService.addSearchAttributes({
-      namespace: server.namespace,
-      searchAttributes: Object.fromEntries(
-        options.searchAttributes.map(({ name, type }) => [name, temporal.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${type}`]]),
-      ),
-    });
-  }
   const taskQueue = options.taskQueue ?? 'offline-test';
   const client = new Client({ connection: server.env.connection, namespace: server.namespace, ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}) });
-  const bundle = await bundleWorkflowsOnce(options.workflowsPath);
-  const worker = await Worker.create({
-    connection: server.env.nativeConnection,
-    namespace: server.namespace,
-    taskQueue,
-    workflowBundle: { code: bundle.code },
-    ...(options.activities ? { activities: options.activities } : {}),
-    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
-  });
+  const worker = await registerAndStartWorker(server.env.connection, server.env.nativeConnection, server.namespace, taskQueue, options);
   const running = worker.run();
   return {
     kind: 'dev server',
@@ -165,4 +133,31 @@ export async function createDevServerScenarioEnvironment(options: ScenarioOption
     },
     offline: undefined,
   };
+}
+
+/** Registers the scenario's search attributes on the server's namespace, then creates a Worker on the bundle. */
+async function registerAndStartWorker(
+  connection: Connection,
+  nativeConnection: NativeConnection,
+  namespace: string,
+  taskQueue: string,
+  options: ScenarioOptions,
+): Promise<Worker> {
+  if (options.searchAttributes?.length) {
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(
+        options.searchAttributes.map(({ name, type }) => [name, temporal.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${type}`]]),
+      ),
+    });
+  }
+  const bundle = await bundleWorkflowsOnce(options.workflowsPath);
+  return Worker.create({
+    connection: nativeConnection,
+    namespace,
+    taskQueue,
+    workflowBundle: { code: bundle.code },
+    ...(options.activities ? { activities: options.activities } : {}),
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+  });
 }

@@ -11,8 +11,10 @@
  *     .setAuthorizationCounter(counter)  the by-state counter, when it only exists after start-up
  *     .render() → Promise<{ contentType, body }>  our metrics plus the Temporal SDK's (when a source is wired)
  *
- * Authorizations by state and the NEEDS_ATTENTION count are gauges filled at scrape time from an injected counter
- * (Temporal visibility in production), so a scrape shows the truth rather than what this process happened to see.
+ * Authorizations by state, the NEEDS_ATTENTION count and the tokens in their lead window without a scheduled refresh
+ * are gauges filled at scrape time from an injected counter (Temporal visibility in production), so a scrape shows the
+ * truth rather than what this process happened to see. One counting round serves every scrape for
+ * AUTHORIZATION_COUNT_CACHE_MS (30 s), whatever the scrape rate.
  * Temporal's own SDK metrics come from the Rust core's Prometheus exporter (Runtime telemetry); `temporalMetrics`
  * fetches its text so one scrape target shows both.
  */
@@ -35,9 +37,31 @@ export type NotificationOutcome =
 
 export type TokenReadOutcome = 'hit' | 'miss';
 
+/**
+ * The key under which a counter may also report the tokens within their refresh lead window that have no refresh
+ * scheduled (a symbol, so it never shows up as a state: the by-state gauge walks the string keys only).
+ */
+export const TOKENS_IN_LEAD_WINDOW_WITHOUT_REFRESH: unique symbol = Symbol('tokensInLeadWindowWithoutRefresh');
+
+/** Authorizations by state, plus optionally the lead-window count under TOKENS_IN_LEAD_WINDOW_WITHOUT_REFRESH. */
+export type AuthorizationCounts = Readonly<Record<string, number>> & { readonly [TOKENS_IN_LEAD_WINDOW_WITHOUT_REFRESH]?: number };
+
+/**
+ * 30 s: one visibility counting round (a count per state, plus one) serves every scrape within it. Without it each
+ * scrape ran a round, so 200 scrapes (several Prometheus replicas, a dashboard refreshing, a curl loop) made 2,600
+ * visibility queries. The gauges feed alerts that wait 15 minutes and Prometheus scrapes every 15–60 s, so a count up
+ * to 30 s old changes nothing an operator sees. A failed round is remembered for the same 30 s (the gauges stay empty)
+ * so a struggling visibility store is not hammered either.
+ */
+export const AUTHORIZATION_COUNT_CACHE_MS = 30_000;
+
 export interface ServiceMetricsOptions {
-  /** Counts authorizations by workflow state (e.g. Temporal visibility `count … GROUP BY`). Called per scrape. */
-  countAuthorizationsByState?: () => Promise<Readonly<Record<string, number>>>;
+  /** Counts authorizations by workflow state (Temporal visibility counts). At most one call per `countCacheMs`. */
+  countAuthorizationsByState?: () => Promise<AuthorizationCounts>;
+  /** How long one counting round serves scrapes; default AUTHORIZATION_COUNT_CACHE_MS. */
+  countCacheMs?: number;
+  /** The clock the count cache reads (tests); default Date.now. */
+  now?: () => number;
   /** The Temporal SDK's Prometheus text (the Runtime exporter), appended to ours. */
   temporalMetrics?: () => Promise<string>;
   /** Node process metrics (CPU, memory, event loop); default on. */
@@ -50,8 +74,8 @@ export interface ServiceMetrics {
   recordNotification(platform: NotificationPlatform, type: string, outcome: NotificationOutcome): void;
   observeRefreshLeadTime(accessTokenExpiry: string, nextRefreshAt: string): void;
   recordTokenRead(outcome: TokenReadOutcome): void;
-  /** Sets (or replaces) the counter behind the by-state gauges, once a Temporal client exists. */
-  setAuthorizationCounter(counter: () => Promise<Readonly<Record<string, number>>>): void;
+  /** Sets (or replaces) the counter behind the by-state gauges, once a Temporal client exists; the next scrape counts afresh. */
+  setAuthorizationCounter(counter: () => Promise<AuthorizationCounts>): void;
   render(): Promise<{ contentType: string; body: string }>;
 }
 
@@ -94,16 +118,19 @@ export function createServiceMetrics(options: ServiceMetricsOptions = {}): Servi
     registers: [registry],
   });
 
-  // Both gauges read one count per scrape; a failed count leaves them empty rather than failing the scrape.
+  // Every gauge of every scrape within countCacheMs reads one counting round (its start time is what is cached, so a
+  // slow round is shared by the scrapes waiting on it); a failed round leaves them empty rather than failing the scrape.
   let countByState = options.countAuthorizationsByState;
-  let pending: Promise<Readonly<Record<string, number>> | undefined> | undefined;
-  const counts = async () => {
+  const cacheMs = options.countCacheMs ?? AUTHORIZATION_COUNT_CACHE_MS;
+  const now = options.now ?? Date.now;
+  let round: { startedAt: number; counts: Promise<AuthorizationCounts | undefined> } | undefined;
+  const counts = async (): Promise<AuthorizationCounts | undefined> => {
     if (!countByState) return undefined;
-    const count = countByState;
-    pending ??= count()
-      .catch(() => undefined)
-      .finally(() => setImmediate(() => (pending = undefined)));
-    return pending;
+    const at = now();
+    if (!round || at - round.startedAt >= cacheMs || at < round.startedAt) {
+      round = { startedAt: at, counts: countByState().catch(() => undefined) };
+    }
+    return round.counts;
   };
   new Gauge({
     name: 'antom_auth_authorizations',
@@ -126,6 +153,17 @@ export function createServiceMetrics(options: ServiceMetricsOptions = {}): Servi
     },
   });
 
+  new Gauge({
+    name: 'antom_auth_tokens_in_lead_window_without_refresh',
+    help: 'Running authorizations (ACTIVE or NEEDS_ATTENTION) whose access token expires within the refresh lead window and that have no refresh scheduled',
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const value = (await counts())?.[TOKENS_IN_LEAD_WINDOW_WITHOUT_REFRESH];
+      if (value !== undefined) this.set(value);
+    },
+  });
+
   return {
     registry,
     recordAntomCall(event) {
@@ -144,6 +182,7 @@ export function createServiceMetrics(options: ServiceMetricsOptions = {}): Servi
     },
     setAuthorizationCounter(counter) {
       countByState = counter;
+      round = undefined;
     },
     async render() {
       const ours = await registry.metrics();

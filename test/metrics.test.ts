@@ -1,6 +1,6 @@
 /** The service metrics: Antom calls, notifications (bounded labels), refresh lead time, state gauges, Temporal text. */
 import test from 'ava';
-import { createServiceMetrics } from '../src/metrics';
+import { AUTHORIZATION_COUNT_CACHE_MS, createServiceMetrics } from '../src/metrics';
 
 test('Antom calls are counted by platform, endpoint and outcome, with their duration', async (t) => {
   const metrics = createServiceMetrics({ defaultMetrics: false });
@@ -31,14 +31,19 @@ test('refresh lead time is observed in seconds', async (t) => {
 test('authorizations by state and NEEDS_ATTENTION come from the injected counter at scrape time', async (t) => {
   let counts: Record<string, number> = { ACTIVE: 7, NEEDS_ATTENTION: 2 };
   let calls = 0;
-  const metrics = createServiceMetrics({ defaultMetrics: false, countAuthorizationsByState: async () => { calls++; return counts; } });
+  let clock = 0;
+  const metrics = createServiceMetrics({ defaultMetrics: false, now: () => clock, countAuthorizationsByState: async () => { calls++; return counts; } });
   let text = (await metrics.render()).body;
   t.regex(text, /antom_auth_authorizations\{state="ACTIVE"\} 7/);
   t.regex(text, /antom_auth_needs_attention 2/);
   t.is(calls, 1, 'one count serves both gauges of a scrape');
   counts = { ACTIVE: 8 };
-  await new Promise((resolve) => setImmediate(resolve));
   text = (await metrics.render()).body;
+  t.regex(text, /antom_auth_authorizations\{state="ACTIVE"\} 7/, 'within 30 s the same round serves the scrape');
+  t.is(calls, 1);
+  clock += AUTHORIZATION_COUNT_CACHE_MS;
+  text = (await metrics.render()).body;
+  t.is(calls, 2);
   t.regex(text, /antom_auth_authorizations\{state="ACTIVE"\} 8/);
   t.false(text.includes('state="NEEDS_ATTENTION"'), 'states that vanished are dropped');
   t.regex(text, /antom_auth_needs_attention 0/);

@@ -15,12 +15,14 @@
  * gets a new requestId, so a refresh-now right after a refresh of a non-rotating wallet (a byte-identical request)
  * really calls Antom instead of replaying the previous answer.
  */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import type { AlipayPlusApplyTokenRequest, AlipayPlusApplyTokenResponse, AntomApplyTokenRequest, AntomApplyTokenResponse, MerchantRegion } from '../antom/models';
 import type { ApplyTokenInput, TokenSet } from '../workflows/activityContract';
 import { currentActivityIdentity } from './activityIdentity';
 import { callAntom, clientForProfile } from './antomCall';
 import type { ActivityDependencies } from './dependencies';
-import { ACTIVITY_FAILURE_TYPES, toActivityFailure } from './failureMapping';
+import { ACTIVITY_FAILURE_TYPES, exchangeInFlightFailure, markMayHaveSucceeded, toActivityFailure } from './failureMapping';
 import { withoutUndefined } from './withoutUndefined';
 
 /** In-activity attempts to journal a success before giving up on the journal (the token is returned anyway). */
@@ -69,6 +71,24 @@ export function tokenSetFrom(response: AntomApplyTokenResponse | AlipayPlusApply
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * The lease outlives any attempt: the workflow's startToClose for applyToken is ≤ 30 s and the transport's own
+ * response deadline is shorter, so after 2 minutes the holder has surely answered, journaled or died.
+ */
+const EXCHANGE_LEASE_MS = 2 * 60_000;
+const HEARTBEAT_EVERY_MS = 5_000;
+
+type AntomClientCall = () => Promise<AntomApplyTokenResponse | AlipayPlusApplyTokenResponse>;
+
+/** Heartbeat when running as an activity (Context present); a no-op in plain unit calls. */
+function heartbeat(): void {
+  try {
+    Context.current().heartbeat();
+  } catch {
+    // not in an activity context
+  }
+}
+
 export function createApplyTokenActivity(deps: ActivityDependencies): (input: ApplyTokenInput) => Promise<TokenSet> {
   const now = deps.clock ?? Date.now;
   const journal = deps.store.applyTokenJournal;
@@ -102,16 +122,65 @@ export function createApplyTokenActivity(deps: ActivityDependencies): (input: Ap
       return journaled;
     }
 
-    const response = await callAntom(deps, {
-      profile: input.profile,
-      endpoint: 'applyToken',
-      // Never abort once sent: Antom may issue the token anyway, and only a received response can be journaled.
-      abortInFlight: false,
-      send: (c) =>
-        input.profile === 'alipayplus'
-          ? c.applyTokenAps(request as AlipayPlusApplyTokenRequest)
-          : c.applyToken(request as AntomApplyTokenRequest),
-    });
+    // One attempt of this exchange in flight at a time: an attempt Temporal gave up on may still be waiting for
+    // Antom; a second identical call could burn the rotated refresh token the first one is about to receive.
+    const leases = deps.store.exchangeLeases;
+    let release: (() => Promise<void>) | undefined;
+    let sentBefore = false;
+    if (leases) {
+      let retryAfterMs: number | undefined;
+      let late: TokenSet | undefined;
+      try {
+        const lease = await leases.acquire(workflowId, input.requestId, `${attempt}:${Math.random().toString(36).slice(2)}`, EXCHANGE_LEASE_MS);
+        if (lease.acquired) {
+          release = lease.release;
+          sentBefore = await leases.wasSent(workflowId, input.requestId);
+          // The previous holder may have journaled just before its lease ended.
+          late = await journal.get(journalKey);
+          if (late === undefined) await leases.markSent(workflowId, input.requestId);
+        } else {
+          retryAfterMs = lease.retryAfterMs;
+        }
+      } catch (error) {
+        await release?.().catch(() => undefined);
+        throw toActivityFailure(error, `${operation} (exchange lease)`, 'store');
+      }
+      if (late !== undefined) {
+        await release?.().catch(() => undefined);
+        deps.logger.info(log, 'applyToken answered from the journal (an overlapping attempt succeeded)');
+        return late;
+      }
+      if (retryAfterMs !== undefined) {
+        deps.logger.warn({ ...log, retryAfterMs }, 'applyToken: another attempt of this exchange is in flight; retrying later');
+        throw exchangeInFlightFailure(operation, retryAfterMs);
+      }
+    }
+    // Heartbeats let Temporal see this attempt is alive during the rate-limit wait and the call.
+    const beat = setInterval(() => heartbeat(), HEARTBEAT_EVERY_MS);
+    heartbeat();
+    let response: Awaited<ReturnType<AntomClientCall>>;
+    try {
+      response = await callAntom(deps, {
+        profile: input.profile,
+        endpoint: 'applyToken',
+        // Never abort once sent: Antom may issue the token anyway, and only a received response can be journaled.
+        abortInFlight: false,
+        send: (c) =>
+          input.profile === 'alipayplus'
+            ? c.applyTokenAps(request as AlipayPlusApplyTokenRequest)
+            : c.applyToken(request as AntomApplyTokenRequest),
+      });
+    } catch (error) {
+      clearInterval(beat);
+      await release?.().catch(() => undefined);
+      // A final "invalid code / refresh token" after an earlier attempt of this exchange went out: that attempt may
+      // have been answered with a token we never saw. The workflow raises an alert instead of blaming the customer.
+      if (sentBefore && error instanceof ApplicationFailure && (error.type === 'INVALID_REFRESH_TOKEN' || error.type === 'INVALID_AUTHCODE' || error.type === 'EXPIRED_REFRESH_TOKEN')) {
+        throw markMayHaveSucceeded(error);
+      }
+      throw error;
+    }
+    clearInterval(beat);
     const tokens = tokenSetFrom(response, now());
 
     for (let write = 1; ; write++) {
@@ -128,6 +197,7 @@ export function createApplyTokenActivity(deps: ActivityDependencies): (input: Ap
         await sleep(JOURNAL_WRITE_BACKOFF_MS * write);
       }
     }
+    await release?.().catch(() => undefined); // journaled (or given up on): the next attempt reads the journal
     deps.logger.info({ ...log, accessTokenExpiry: tokens.accessTokenExpiry, hasRefreshToken: tokens.refreshToken !== undefined }, 'applyToken done');
     return tokens;
   };

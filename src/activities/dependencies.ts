@@ -19,6 +19,7 @@ import type { AntomClient } from '../antom/client';
 import type { KeyRing } from '../codec/keyRing';
 import { ApplyTokenJournal } from '../store/applyTokenJournal';
 import { AuthStateIndex } from '../store/authStateIndex';
+import { ExchangeLeases } from '../store/exchangeLease';
 import { RateLimiter } from '../store/rateLimiter';
 import { redisKeys } from '../store/redisKeys';
 import { TokenProjectionStore } from '../store/tokenProjection';
@@ -30,6 +31,8 @@ export interface ActivityStore {
   tokenProjection: TokenProjectionStore;
   authStateIndex: AuthStateIndex;
   applyTokenJournal: ApplyTokenJournal<TokenSet>;
+  /** One attempt of an applyToken exchange in flight at a time; whether it was ever sent. Optional: older wiring. */
+  exchangeLeases?: ExchangeLeases;
   rateLimiter: RateLimiter;
 }
 
@@ -79,6 +82,7 @@ export function createActivityStore(options: ActivityStoreOptions): ActivityStor
     tokenProjection: new TokenProjectionStore(options.redis, { keyRing: options.keyRing, keys, ...(options.clock ? { clock: options.clock } : {}) }),
     authStateIndex: new AuthStateIndex(options.redis, { keys }),
     applyTokenJournal: new ApplyTokenJournal<TokenSet>(options.redis, { keyRing: options.keyRing, keys }),
+    exchangeLeases: new ExchangeLeases(options.redis, { keys }),
     rateLimiter: new RateLimiter(options.redis, {
       keys,
       ...(options.requestsPerSecond === undefined ? {} : { defaultLimit: { requestsPerSecond: options.requestsPerSecond } }),

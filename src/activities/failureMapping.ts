@@ -35,6 +35,8 @@ export const ACTIVITY_FAILURE_TYPES = {
   invalidInput: 'INVALID_ACTIVITY_INPUT',
   /** Anything unforeseen: retried (it may be transient), then parked by the workflow. */
   internal: 'INTERNAL_ERROR',
+  /** Another attempt of the same applyToken exchange is still in flight (its lease): nothing was sent; retry later. */
+  exchangeInFlight: 'EXCHANGE_IN_FLIGHT',
 } as const satisfies Record<string, LocalFailureType>;
 
 /** Where the error came from, which decides the type of an unrecognised error. */
@@ -110,4 +112,23 @@ export function toActivityFailure(error: unknown, operation: string, source: Fai
 /** A configuration failure raised by the activities themselves (e.g. no client for a profile). */
 export function configurationFailure(operation: string, reason: string): ApplicationFailure {
   return local(operation, ACTIVITY_FAILURE_TYPES.configuration, { detail: reason });
+}
+
+/** applyToken: another attempt of the exchange holds its lease; retried once the lease can have ended. */
+export function exchangeInFlightFailure(operation: string, retryAfterMs: number): ApplicationFailure {
+  return failure(operation, ACTIVITY_FAILURE_TYPES.exchangeInFlight, 'unknown-retry', false, {
+    detail: 'another attempt of this exchange is still in flight',
+    nextRetryDelayMs: retryAfterMs,
+  });
+}
+
+/** Marks a final answer to an exchange that was already sent once with an unknown outcome (details.mayHaveSucceeded). */
+export function markMayHaveSucceeded(error: ApplicationFailure): ApplicationFailure {
+  const details = (error.details?.[0] ?? {}) as ActivityFailureDetails;
+  return ApplicationFailure.create({
+    message: `${error.message}; an earlier attempt of this exchange was sent and may have succeeded`,
+    type: error.type ?? details.resultCode,
+    nonRetryable: error.nonRetryable === true,
+    details: [{ ...details, mayHaveSucceeded: true }],
+  });
 }

@@ -20,6 +20,10 @@ export interface RedisKeys {
   notificationDedupe(identityDigest: string): string;
   applyTokenJournal(requestDigest: string): string;
   rateLimitBucket(endpoint: string): string;
+  /** The owner of an applyToken exchange in flight (workflowId + the workflow's requestId, a UUID). */
+  exchangeLease(workflowId: string, requestId: string): string;
+  /** Set once an exchange's request was sent. */
+  exchangeSent(workflowId: string, requestId: string): string;
 }
 
 export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX): RedisKeys {
@@ -33,5 +37,7 @@ export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX): RedisKeys {
     notificationDedupe: (identityDigest) => `${prefix}notification:${identityDigest}`,
     applyTokenJournal: (requestDigest) => `${prefix}apply-token-journal:${requestDigest}`,
     rateLimitBucket: (endpoint) => `${prefix}rate-limit:${endpoint}`,
+    exchangeLease: (workflowId, requestId) => `${prefix}exchange-lease:${workflowId}:${requestId}`,
+    exchangeSent: (workflowId, requestId) => `${prefix}exchange-sent:${workflowId}:${requestId}`,
   };
 }

@@ -167,6 +167,7 @@ export const LOCAL_FAILURE_TYPES = [
   'STORE_UNAVAILABLE',
   'INVALID_ACTIVITY_INPUT',
   'INTERNAL_ERROR',
+  'EXCHANGE_IN_FLIGHT',
 ] as const;
 export type LocalFailureType = (typeof LOCAL_FAILURE_TYPES)[number];
 
@@ -175,4 +176,9 @@ export interface ActivityFailureDetails {
   outcome: FailureOutcome;
   /** The Antom result code, or a LocalFailureType. */
   resultCode: string;
+  /**
+   * applyToken: an earlier attempt of this same exchange was sent and its answer is unknown, so a final "invalid code
+   * / refresh token" answer may only mean that earlier attempt succeeded at Antom. An alert, not the customer's fault.
+   */
+  mayHaveSucceeded?: boolean;
 }

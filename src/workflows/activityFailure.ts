@@ -9,6 +9,8 @@ import type { ActivityFailureDetails, FailureOutcome } from './activityContract'
 export interface ActivityFailureSummary {
   code: string;
   outcome?: FailureOutcome;
+  /** A final answer to an exchange an earlier attempt of which was sent with an unknown outcome. */
+  mayHaveSucceeded?: boolean;
 }
 
 const OUTCOMES: readonly FailureOutcome[] = ['success', 'unknown-retry', 'customer-final', 'systemic-final', 'already-done'];
@@ -17,7 +19,7 @@ function fromApplicationFailure(failure: ApplicationFailure): ActivityFailureSum
   const details = failure.details?.[0] as Partial<ActivityFailureDetails> | undefined;
   const outcome = details && OUTCOMES.includes(details.outcome as FailureOutcome) ? details.outcome : undefined;
   const code = failure.type ?? (typeof details?.resultCode === 'string' ? details.resultCode : 'UNKNOWN_FAILURE');
-  return outcome ? { code, outcome } : { code };
+  return { code, ...(outcome ? { outcome } : {}), ...(details?.mayHaveSucceeded === true ? { mayHaveSucceeded: true } : {}) };
 }
 
 export function summarizeActivityFailure(error: unknown): ActivityFailureSummary {

@@ -346,9 +346,11 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
    * next round of the identical request — false when the answer is final for the customer (the table decides).
    */
   const scheduleRefreshRetry = (error: unknown): boolean => {
-    const { code, outcome } = summarizeActivityFailure(error);
+    const { code, outcome, mayHaveSucceeded } = summarizeActivityFailure(error);
     const action = decideOnFailure({ phase: 'refresh', code, ...(outcome ? { outcome } : {}), reconsultsSoFar: reconsults, maxReconsults: policy.maxReconsults });
-    if (action.kind !== 'needs-attention' || !tokens) return false;
+    // An "invalid refresh token" answering a retry of an exchange that was already sent may only mean the earlier
+    // attempt succeeded (its answer lost): an alert for an operator, not the customer's problem (yet).
+    if (!tokens || (action.kind !== 'needs-attention' && !mayHaveSucceeded)) return false;
     recordError(code, 'refresh');
     const failures = (attention?.phase === 'refresh' ? (attention.retrying?.failures ?? 0) : 0) + 1;
     const refreshPlan = plan ?? computePlan()!;
@@ -358,7 +360,7 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
       phase: 'refresh',
       code,
       since: attention?.phase === 'refresh' ? attention.since : new Date(Date.now()).toISOString(),
-      reason: action.reason,
+      reason: action.kind === 'needs-attention' ? action.reason : 'may-have-succeeded',
       retrying: { failures, nextRetryAt: iso(nextRetryAt)!, giveUpAt: iso(giveUpAt)! },
     };
     log.warn('refresh failing; retrying the identical request', { workflowId, code, failures });

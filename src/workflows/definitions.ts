@@ -99,7 +99,8 @@ export interface AttentionInfo {
   phase: AttentionPhase;
   code: string;
   since: string;
-  reason: 'systemic' | 'retry-budget-exhausted';
+  /** may-have-succeeded: a final INVALID_* answered a retry of an exchange already sent (its answer may be lost). */
+  reason: 'systemic' | 'retry-budget-exhausted' | 'may-have-succeeded';
   /**
    * A refresh alert: the workflow keeps retrying the identical request by itself (an operator retry only makes it
    * sooner) until `giveUpAt`, then REAUTH_REQUIRED. Absent for parks that wait for an operator.

@@ -45,6 +45,7 @@ export const LOCAL_FAILURE_OUTCOMES: Readonly<Record<LocalFailureType | 'TIMEOUT
   RATE_LIMITED: 'unknown-retry',
   STORE_UNAVAILABLE: 'unknown-retry',
   INTERNAL_ERROR: 'unknown-retry',
+  EXCHANGE_IN_FLIGHT: 'unknown-retry',
   TIMEOUT: 'unknown-retry',
   REQUEST_INVALID: 'systemic-final',
   CONFIGURATION_ERROR: 'systemic-final',

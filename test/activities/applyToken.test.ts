@@ -145,3 +145,37 @@ test('a journal write that keeps failing still returns the token (failing would 
   t.true(h.logLines.some((line) => line.includes('journal write failed')), 'the unjournaled return is logged');
   t.false(h.logLines.join('\n').includes(tokens.accessToken));
 });
+
+test('overlapping attempts of one exchange: the second waits (EXCHANGE_IN_FLIGHT, retryable) instead of spending the refresh token twice; the next one reads the journal', async (t) => {
+  const h = await createHarness(t);
+  const { authCode } = await consultAndApprove(h, 'GCASH');
+  const first = await h.run('applyToken', authCodeExchange('lease-1', authCode), { activityId: '1' });
+  // The wallet is slow: the first attempt is still waiting when Temporal, past its startToClose, starts the next one.
+  h.sandbox.admin.addFault({ endpoint: 'applyToken', times: 1, delayMs: 1_500 });
+  const slow = h.run('applyToken', refreshExchange('lease-2', first.refreshToken!), { activityId: '2', attempt: 1 });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const overlapping = (await t.throwsAsync(h.run('applyToken', refreshExchange('lease-2', first.refreshToken!), { activityId: '2', attempt: 2 }))) as ApplicationFailure;
+  t.is(overlapping.type, 'EXCHANGE_IN_FLIGHT');
+  t.false(overlapping.nonRetryable);
+  const refreshed = await slow;
+  t.is(h.requestsTo('applyToken'), 2, 'Antom saw the refresh once');
+  const third = await h.run('applyToken', refreshExchange('lease-2', first.refreshToken!), { activityId: '2', attempt: 3 });
+  t.is(third.accessToken, refreshed.accessToken, 'answered from the journal');
+  t.is(h.requestsTo('applyToken'), 2);
+});
+
+test('an INVALID_REFRESH_TOKEN answering a retry of an exchange already sent is marked: it may only mean the first attempt succeeded', async (t) => {
+  const h = await createHarness(t);
+  const { authCode } = await consultAndApprove(h, 'GCASH');
+  const first = await h.run('applyToken', authCodeExchange('sent-1', authCode), { activityId: '1' });
+  await h.run('applyToken', refreshExchange('sent-2', first.refreshToken!), { activityId: '2', attempt: 1 });
+  // Its answer is lost and so is the journal (a Redis failover): the retry meets the rotated-away refresh token.
+  for (const key of await h.redis.keys(`${h.prefix}apply-token-journal:*`)) await h.redis.del(key);
+  const retried = (await t.throwsAsync(h.run('applyToken', refreshExchange('sent-2', first.refreshToken!), { activityId: '2', attempt: 2 }))) as ApplicationFailure;
+  t.is(retried.type, 'INVALID_REFRESH_TOKEN');
+  t.true((retried.details?.[0] as { mayHaveSucceeded?: boolean }).mayHaveSucceeded);
+  // A first attempt of a new exchange with a dead token is the customer's problem, unmarked.
+  const fresh = (await t.throwsAsync(h.run('applyToken', refreshExchange('sent-3', first.refreshToken!), { activityId: '3' }))) as ApplicationFailure;
+  t.is(fresh.type, 'INVALID_REFRESH_TOKEN');
+  t.falsy((fresh.details?.[0] as { mayHaveSucceeded?: boolean }).mayHaveSucceeded);
+});

@@ -107,6 +107,7 @@ export class ScenarioHarness {
   readonly authStates = new Map<string, string>();
   private readonly lostResponses: Array<(call: ActivityCall) => boolean> = [];
   private readonly startHooks: Array<(call: ActivityCall) => boolean> = [];
+  private readonly journalLosses = new Set<(call: ActivityCall) => boolean>();
   private readonly outages: Array<{ name: keyof AuthorizationActivities; over: () => boolean }> = [];
   private notificationServer: Server | undefined;
   notifyUrl: string | undefined;
@@ -232,7 +233,11 @@ export class ScenarioHarness {
           this.harvest(result);
           const lose = this.lostResponses.findIndex((matches) => matches(call));
           if (lose >= 0) {
-            this.lostResponses.splice(lose, 1);
+            const [lost] = this.lostResponses.splice(lose, 1);
+            if (lost && this.journalLosses.has(lost)) {
+              // A Redis failover took the journal with it.
+              for (const key of await this.redis.keys(`${this.keyPrefix}apply-token-journal:*`)) await this.redis.del(key);
+            }
             // The answer arrived and was journaled, then the worker "died" before reporting it: Temporal retries.
             throw ApplicationFailure.retryable('simulated lost activity completion', 'TRANSPORT_ERROR', { outcome: 'unknown-retry', resultCode: 'TRANSPORT_ERROR' });
           }
@@ -282,8 +287,9 @@ export class ScenarioHarness {
   }
 
   /** The next successful call matching `predicate` is reported as lost (after the activity journaled it). */
-  loseNextSuccessfulResponse(predicate: (call: ActivityCall) => boolean): void {
+  loseNextSuccessfulResponse(predicate: (call: ActivityCall) => boolean, options: { andTheJournal?: boolean } = {}): void {
     this.lostResponses.push(predicate);
+    if (options.andTheJournal) this.journalLosses.add(predicate);
   }
 
   private harvest(value: unknown): void {

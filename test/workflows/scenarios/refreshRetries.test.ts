@@ -59,3 +59,16 @@ authorizationScenario('a refresh failing for good (INVALID_SIGNATURE): retried u
   t.is(await library.getAccessToken(wallet, customerId), undefined);
   t.is(await h.projection(customer.workflowId), undefined);
 });
+
+authorizationScenario('a lost refresh answer and a lost journal: the retry meets INVALID_REFRESH_TOKEN, which raises an alert (the first attempt may have succeeded), not REAUTH_REQUIRED', { notifications: false }, async (t, h) => {
+  const customer = await activate(h);
+  const active = await h.view(customer);
+  h.loseNextSuccessfulResponse((c) => c.name === 'applyToken' && (c.input as { grantType: string }).grantType === 'REFRESH_TOKEN', { andTheJournal: true });
+  await h.sleep(Date.parse(active.nextRefreshAt!) - (await h.now()) + HOUR);
+  const alert = await h.waitFor(customer, (v) => v.state === 'NEEDS_ATTENTION' || v.state === 'REAUTH_REQUIRED', { what: 'the outcome of the retry' });
+  t.is(alert.state, 'NEEDS_ATTENTION');
+  t.is(alert.attention?.code, 'INVALID_REFRESH_TOKEN');
+  t.is(alert.attention?.reason, 'may-have-succeeded');
+  t.truthy(alert.attention?.retrying);
+  t.truthy(alert.accessTokenExpiry, 'the old token is still served until it expires');
+});

@@ -14,7 +14,7 @@
  *   getAccessToken(wallet, customerId)   → AccessToken | undefined   Redis projection, checked against tokenServing (state,
  *                                          expiry, withdrawal); on a miss the workflow re-projects; on a Redis error or
  *                                          an undecryptable value the workflow answers (accessToken query)
- *   expiringBefore(before, limit?)       → TokenMetadata[]       lifecycle index (metadata only)
+ *   expiringBefore(before, limit?, states?) → TokenMetadata[]     lifecycle index (metadata only), optionally by state
  *
  * Failures: AuthorizationNotFoundError (no such workflow), UnknownAuthStateError (authState not in the index),
  * AuthorizationRequestRejectedError (the workflow refused the update, e.g. a wrong authState). Messages never carry
@@ -326,8 +326,8 @@ export class AuthorizationClient {
   }
 
   /** Authorizations whose access token expires before `before`, earliest first (metadata, no tokens). */
-  async expiringBefore(before: Date | number, limit?: number): Promise<TokenMetadata[]> {
-    return this.#tokens.expiringBefore(before, limit);
+  async expiringBefore(before: Date | number, limit?: number, states?: readonly AuthorizationState[]): Promise<TokenMetadata[]> {
+    return this.#tokens.expiringBefore(before, limit, states ? { states } : {});
   }
 
   #handle(workflowId: string) {

@@ -6,7 +6,7 @@
  * Failures the routes must tell apart are thrown as the typed errors below; anything else is a delivery failure
  * (Temporal unreachable, timeout) and the routes answer 503 without losing the request.
  */
-import type { AttentionFilter } from '../workflows/definitions';
+import type { AttentionFilter, AuthorizationState } from '../workflows/definitions';
 import type {
   AuthorizationView,
   ConsultOptions,
@@ -50,7 +50,7 @@ export interface AuthorizationOperations {
   operatorRetryWhere(filter: AttentionFilter, note?: string): Promise<string[]>;
   /** The projected token (re-projected from the workflow on a Redis miss); undefined when none is usable. */
   getAccessToken(wallet: string, customerId: string): Promise<AccessTokenRead | undefined>;
-  expiringBefore(before: Date, limit: number): Promise<TokenMetadata[]>;
+  expiringBefore(before: Date, limit: number, states?: readonly AuthorizationState[]): Promise<TokenMetadata[]>;
   deliverAuthCode(workflowId: string, request: DeliverAuthCodeRequest): Promise<DeliverAuthCodeResponse>;
   walletCanceled(workflowId: string, reason?: string): Promise<void>;
 }

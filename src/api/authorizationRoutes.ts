@@ -12,7 +12,7 @@
  *                                                                                                         operator
  *   GET    /authorizations/:wallet/:customerId/token        the access token for a payment (audited with the key id, never logged)
  *                                                                                                         tokens:read
- *   GET    /tokens/expiring?before=…&limit=…                the lifecycle table (metadata only)           authorizations
+ *   GET    /tokens/expiring?before=…&limit=…&state=…        the lifecycle table (metadata only), by state           authorizations
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
@@ -221,7 +221,7 @@ export async function authorizationRoutes(app: FastifyInstance, options: Authori
 
   app.get('/tokens/expiring', needs('authorizations'), async (request) => {
     const query = parseOrThrow(expiringQuerySchema, request.query, 'query');
-    const tokens = await call(() => operations.expiringBefore(new Date(query.before), query.limit));
+    const tokens = await call(() => operations.expiringBefore(new Date(query.before), query.limit, query.state));
     return { before: new Date(query.before).toISOString(), tokens };
   });
 }

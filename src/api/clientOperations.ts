@@ -45,7 +45,7 @@ export function operationsFromClient(client: AuthorizationClient): Authorization
     operatorRetry: (wallet, customerId, note) => translated(() => client.operatorRetry(wallet, customerId, note)),
     operatorRetryWhere: (filter, note) => translated(() => client.operatorRetryWhere(filter, note)),
     getAccessToken: (wallet, customerId) => translated(() => client.getAccessToken(wallet, customerId)),
-    expiringBefore: (before, limit) => translated(() => client.expiringBefore(before, limit)),
+    expiringBefore: (before, limit, states) => translated(() => client.expiringBefore(before, limit, states)),
     // The library routes by authState itself (the same index the routes consulted); workflowId is already known.
     deliverAuthCode: (_workflowId, request) => translated(() => client.deliverAuthCode(request)),
     async walletCanceled(workflowId, reason) {

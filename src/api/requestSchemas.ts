@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { OS_TYPES, TERMINAL_TYPES } from '../antom/models';
+import { AUTHORIZATION_STATES } from '../workflows/definitions';
 import { CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE, WALLET_PATTERN, WALLET_RULE } from '../workflows/authorizationIdentity';
 import { ApiError } from './httpErrors';
 
@@ -45,6 +46,12 @@ export const expiringQuerySchema = z
   .object({
     before: isoInstant,
     limit: z.coerce.number().int().min(1).max(1000).default(100),
+    /** Comma-separated states, e.g. NEEDS_ATTENTION,REAUTH_REQUIRED: only those (the projection's state). */
+    state: z
+      .string()
+      .optional()
+      .transform((v) => (v === undefined || v === '' ? undefined : v.split(',')))
+      .pipe(z.array(z.enum(AUTHORIZATION_STATES)).optional()),
   })
   .strict();
 

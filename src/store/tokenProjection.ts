@@ -237,18 +237,30 @@ export class TokenProjectionStore {
     return (await this.redis.hexists(this.keys.tokenProjection(workflowId), 'withdrawn')) === 1;
   }
 
-  /** Authorizations whose access token expires strictly before `before`, earliest first. Metadata only. */
-  async expiringBefore(before: Date | number, limit: number = DEFAULT_EXPIRING_LIMIT): Promise<TokenMetadata[]> {
+  /**
+   * Authorizations whose access token expires strictly before `before`, earliest first. Metadata only. With `states`,
+   * only those whose projected state is one of them (the index is read in pages until `limit` match).
+   */
+  async expiringBefore(before: Date | number, limit: number = DEFAULT_EXPIRING_LIMIT, options: { states?: readonly string[] } = {}): Promise<TokenMetadata[]> {
     const beforeMs = typeof before === 'number' ? before : before.getTime();
     if (!Number.isFinite(beforeMs)) throw new TypeError('before must be a valid time');
-    const workflowIds = await this.redis.zrangebyscore(this.keys.lifecycleIndex(), '-inf', `(${beforeMs}`, 'LIMIT', 0, limit);
-    if (workflowIds.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const id of workflowIds) pipeline.hmget(this.keys.tokenProjection(id), ...METADATA_FIELDS);
-    const replies = (await pipeline.exec()) ?? [];
-    return replies
-      .map(([error, values]) => (error ? undefined : metadataFromFields(values as (string | null)[])))
-      .filter((metadata): metadata is TokenMetadata => metadata !== undefined);
+    const wanted = options.states && options.states.length > 0 ? new Set(options.states) : undefined;
+    const page = wanted ? Math.max(limit, DEFAULT_EXPIRING_LIMIT) : limit;
+    const found: TokenMetadata[] = [];
+    for (let offset = 0; found.length < limit; offset += page) {
+      const workflowIds = await this.redis.zrangebyscore(this.keys.lifecycleIndex(), '-inf', `(${beforeMs}`, 'LIMIT', offset, page);
+      if (workflowIds.length === 0) break;
+      const pipeline = this.redis.pipeline();
+      for (const id of workflowIds) pipeline.hmget(this.keys.tokenProjection(id), ...METADATA_FIELDS);
+      const replies = (await pipeline.exec()) ?? [];
+      for (const [error, values] of replies) {
+        const metadata = error ? undefined : metadataFromFields(values as (string | null)[]);
+        if (metadata && (!wanted || wanted.has(metadata.state))) found.push(metadata);
+        if (found.length >= limit) break;
+      }
+      if (workflowIds.length < page) break;
+    }
+    return found;
   }
 
   /** The workflow holding this access token (for TOKEN_CANCELED), found by keyed digest under any ring key. */

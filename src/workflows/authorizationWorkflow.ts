@@ -233,24 +233,38 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
     lastError = { code, phase, at: new Date(Date.now()).toISOString() };
   };
 
+  /** What the Redis projection last showed (per run): the read model shows the real state, not ACTIVE for ever. */
+  let projectedShape: string | undefined;
+  // Next action for the lifecycle table: the planned refresh, or the next retry while a refresh alert is raised.
+  const projectedNextAt = (): string | undefined =>
+    state === 'NEEDS_ATTENTION' && attention?.retrying ? attention.retrying.nextRetryAt : plan ? iso(plan.at) : undefined;
   const project = async (): Promise<boolean> => {
     if (!tokens) return false;
+    const nextRefreshAt = projectedNextAt();
     try {
       await acts.projectToken({
         workflowId,
         wallet,
         customerId,
         tokens,
-        ...(plan ? { nextRefreshAt: iso(plan.at) } : {}),
+        ...(nextRefreshAt ? { nextRefreshAt } : {}),
         state,
         version: tokenVersion,
         authorizationId: workflowInfo().firstExecutionRunId,
       });
+      projectedShape = `${state}|${nextRefreshAt ?? ''}`;
       return true;
     } catch (error) {
       recordError(summarizeActivityFailure(error).code, 'projection');
       log.warn('token projection failed; the payment path falls back to the workflow', { workflowId });
       return false;
+    }
+  };
+
+  /** Re-projects when the state the read model shows is stale (never after a cancel: the token is withdrawn). */
+  const projectStateIfChanged = async (): Promise<void> => {
+    if (projectedShape !== `${state}|${projectedNextAt() ?? ''}` && tokens && !cancelRequested && !walletCanceled && Date.parse(tokens.accessTokenExpiry) > Date.now()) {
+      await project();
     }
   };
 
@@ -679,6 +693,7 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
             // A refresh alert: wait for the next round (an operator retry or a cancel comes first), then repeat the
             // identical request — or, past the give-up instant, hand over to the customer (REAUTH_REQUIRED).
             const { nextRetryAt, giveUpAt } = attention.retrying;
+            await projectStateIfChanged();
             const interrupted = () => operatorRetryRequested || walletCanceled || cancelRequested;
             const retryAt = Date.parse(nextRetryAt);
             if (runExpired()) {
@@ -722,6 +737,7 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
         case 'REAUTH_REQUIRED': {
           plan = undefined;
           publish();
+          await projectStateIfChanged();
           const expiry = tokens ? Date.parse(tokens.accessTokenExpiry) : Date.now();
           if (remainingMs(expiry) > 0 && runExpired()) {
             await continueAsNewUnless(() => relinkRequested || cancelRequested || walletCanceled);

@@ -106,8 +106,8 @@ export class RecordingOperations implements AuthorizationOperations {
     this.record('getAccessToken', wallet, customerId);
     return this.tokens.get(`${wallet}/${customerId}`);
   }
-  async expiringBefore(before: Date, limit: number): Promise<TokenMetadata[]> {
-    this.record('expiringBefore', before, limit);
+  async expiringBefore(before: Date, limit: number, states?: readonly string[]): Promise<TokenMetadata[]> {
+    this.record('expiringBefore', before, limit, ...(states ? [states] : []));
     return [];
   }
   async deliverAuthCode(workflowId: string, request: DeliverAuthCodeRequest): Promise<DeliverAuthCodeResponse> {

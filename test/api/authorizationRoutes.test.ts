@@ -209,6 +209,13 @@ test('GET /tokens/expiring validates its query and passes the instant and limit 
   const ok = await h.app.inject({ method: 'GET', url: '/tokens/expiring?before=2030-01-01T00:00:00Z&limit=10', headers: bearer });
   t.deepEqual(ok.json(), { before: '2030-01-01T00:00:00.000Z', tokens: [] });
   t.deepEqual(h.operations.callsTo('expiringBefore'), [[new Date('2030-01-01T00:00:00Z'), 10]]);
+  // By state: the read model's real states (a refresh alert, a relink needed…).
+  const byState = await h.app.inject({ method: 'GET', url: '/tokens/expiring?before=2030-01-01T00:00:00Z&state=NEEDS_ATTENTION,REAUTH_REQUIRED', headers: bearer });
+  t.is(byState.statusCode, 200);
+  t.deepEqual(h.operations.callsTo('expiringBefore').at(-1), [new Date('2030-01-01T00:00:00Z'), 100, ['NEEDS_ATTENTION', 'REAUTH_REQUIRED']]);
+  const badState = await h.app.inject({ method: 'GET', url: '/tokens/expiring?before=2030-01-01T00:00:00Z&state=ACTIVE,BOGUS', headers: bearer });
+  t.is(badState.statusCode, 400);
+  t.regex(badState.json<ErrorJson>().error.message, /query\.state/);
 });
 
 test('unknown routes are a JSON 404; a thrown bug is a bare 500 without a stack', async (t) => {

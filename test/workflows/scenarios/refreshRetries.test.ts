@@ -49,8 +49,19 @@ authorizationScenario('a refresh failing for good (INVALID_SIGNATURE): retried u
   h.sandbox.admin.addFault({ endpoint: 'applyToken', times: 100_000, effect: { type: 'result', resultStatus: 'F', resultCode: 'INVALID_SIGNATURE' } });
   await h.sleep(Date.parse(active.nextRefreshAt!) - (await h.now()) + HOUR);
   t.is((await h.view(customer)).state, 'NEEDS_ATTENTION');
+  // The read model tells the truth: the lifecycle table shows the alert, with the next retry as the next action.
+  await h.settle();
+  const alerting = await h.projection(customer.workflowId);
+  t.is(alerting?.state, 'NEEDS_ATTENTION');
+  t.true(Date.parse(alerting!.nextRefreshAt!) > (await h.now()) - MINUTE, 'the next retry, not a past refresh time');
+  const farFuture = Date.parse('2200-01-01T00:00:00Z');
+  t.deepEqual((await library.expiringBefore(farFuture, 10, ['NEEDS_ATTENTION'])).map((m) => m.workflowId), [customer.workflowId]);
+  t.deepEqual(await library.expiringBefore(farFuture, 10, ['ACTIVE']), []);
   await h.sleep(expiry - DEFAULT_POLICY.reauthNoticeMs - (await h.now()) + 6 * HOUR);
   const reauth = await h.waitFor(customer, (v) => v.state === 'REAUTH_REQUIRED', { stepMs: HOUR, maxVirtualMs: DAY, what: 'REAUTH_REQUIRED' });
+  await h.settle();
+  t.is((await h.projection(customer.workflowId))?.state, 'REAUTH_REQUIRED');
+  t.is((await h.projection(customer.workflowId))?.nextRefreshAt, undefined);
   t.is(reauth.refreshCount, 0);
   t.true(h.callsOf('applyToken', 'REFRESH_TOKEN').length >= 20, 'retried through the lead window');
   t.truthy(await library.getAccessToken(wallet, customerId), 'still valid: served until it expires');

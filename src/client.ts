@@ -269,11 +269,8 @@ export class AuthorizationClient {
       return this.#tokenFromWorkflow(workflowId);
     }
     if (withdrawn) return undefined;
-    if (projected) {
-      // The projection's state and expiry are checked on every read (tokenServing), not trusted to be current.
-      const servable = isServable({ state: projected.state, accessTokenExpiry: projected.accessTokenExpiry, withdrawn: false, nowMs: this.#now() });
-      return servable ? accessTokenFrom(projected, 'redis') : undefined;
-    }
+    // The projection's state and expiry are checked on every read (tokenServing), not trusted to be current.
+    if (projected) return this.#servable(projected) ? accessTokenFrom(projected, 'redis') : undefined;
     let reprojected: { projected: boolean; state: AuthorizationState };
     try {
       reprojected = await this.#rejections(workflowId, 'reproject', () => this.#handle(workflowId).executeUpdate(reprojectUpdate));
@@ -286,8 +283,12 @@ export class AuthorizationClient {
     if (!reprojected.projected) return undefined;
     const rebuilt = await this.#tokens.get(workflowId).catch(() => undefined);
     if (!rebuilt) return this.#tokenFromWorkflow(workflowId);
-    const servable = isServable({ state: rebuilt.state, accessTokenExpiry: rebuilt.accessTokenExpiry, withdrawn: false, nowMs: this.#now() });
-    return servable ? accessTokenFrom(rebuilt, 'workflow') : undefined;
+    return this.#servable(rebuilt) ? accessTokenFrom(rebuilt, 'workflow') : undefined;
+  }
+
+  /** A projection found in Redis is not withdrawn (a withdrawal removes it); its state and expiry still decide. */
+  #servable(projected: ProjectedToken): boolean {
+    return isServable({ state: projected.state, accessTokenExpiry: projected.accessTokenExpiry, withdrawn: false, nowMs: this.#now() });
   }
 
   /** The token as the workflow holds it, when tokenServing allows it (its accessToken query); then re-projected. */

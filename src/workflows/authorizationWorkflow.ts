@@ -305,12 +305,27 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
 
   /** Applies the failure table: records the error and enters the state it decides. */
   const onFailure = (phase: AttentionPhase, error: unknown): void => {
-    const { code, outcome } = summarizeActivityFailure(error);
+    const { code, outcome, mayHaveSucceeded } = summarizeActivityFailure(error);
     recordError(code, phase);
     const action = decideOnFailure({ phase, code, ...(outcome ? { outcome } : {}), reconsultsSoFar: reconsults, maxReconsults: policy.maxReconsults });
     log.warn('activity failed', { workflowId, phase, code, action: action.kind });
+    // A refresh keeps being retried through the lead window while the alert is raised; an "invalid refresh token"
+    // answering a retry of an exchange already sent may only mean the earlier attempt succeeded (its answer lost):
+    // an alert for an operator, not the customer's problem (yet).
+    if (phase === 'refresh' && tokens && (action.kind === 'needs-attention' || mayHaveSucceeded)) {
+      raiseRefreshAlert(code, action.kind === 'needs-attention' ? action.reason : 'may-have-succeeded');
+      return;
+    }
     switch (action.kind) {
       case 'needs-attention':
+        if (phase === 'authCodeApply') {
+          // The code is dead (single-use, one minute): a fresh consult the customer can use at once, not a park that
+          // keeps a dead code for an operator retry hours later.
+          reconsults += 1;
+          pendingAuthCode = undefined;
+          enter('CONSULTING');
+          return;
+        }
         attention = { phase, code, since: new Date(Date.now()).toISOString(), reason: action.reason };
         enter('NEEDS_ATTENTION');
         return;
@@ -337,35 +352,20 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
   };
 
   /**
-   * An authCode exchange that failed: the code is dead (single-use, one minute), so the customer gets a fresh consult
-   * at once — also when the answer was unknown or systemic (parking would keep a dead code for an operator retry
-   * hours later). The failure table still decides FAILED after too many INVALID_AUTHCODE re-consults.
+   * The applyToken request for a grant, built once: every retry (Temporal's, a refresh alert's next round, an
+   * operator's) sends this identical request, until the grant's secret changes.
    */
-  const onAuthCodeFailure = (error: unknown): void => {
-    const { code, outcome } = summarizeActivityFailure(error);
-    const action = decideOnFailure({ phase: 'authCodeApply', code, ...(outcome ? { outcome } : {}), reconsultsSoFar: reconsults, maxReconsults: policy.maxReconsults });
-    if (action.kind !== 'needs-attention') {
-      onFailure('authCodeApply', error);
-      return;
-    }
-    recordError(code, 'authCodeApply');
-    log.warn('authCode exchange failed without a final answer; new consult', { workflowId, code });
-    reconsults += 1;
-    pendingAuthCode = undefined;
-    enter('CONSULTING');
+  const exchangeFor = (grant: { grantType: 'AUTHORIZATION_CODE'; authCode: string } | { grantType: 'REFRESH_TOKEN'; refreshToken: string }): ApplyTokenInput => {
+    const same = exchange?.grantType === grant.grantType
+      && (grant.grantType === 'AUTHORIZATION_CODE' ? exchange.authCode === grant.authCode : exchange.refreshToken === grant.refreshToken);
+    return same && exchange ? exchange : { requestId: uuid4(), profile, wallet, ...grant, ...grantExtras(input) };
   };
 
   /**
-   * A refresh that failed with an unknown or systemic answer: raise the alert (NEEDS_ATTENTION, retrying) and plan the
-   * next round of the identical request — false when the answer is final for the customer (the table decides).
+   * A refresh that failed with an unknown or systemic answer (or an INVALID_* that may only mean an earlier attempt
+   * succeeded): raise the alert (NEEDS_ATTENTION, retrying) and plan the next round of the identical request.
    */
-  const scheduleRefreshRetry = (error: unknown): boolean => {
-    const { code, outcome, mayHaveSucceeded } = summarizeActivityFailure(error);
-    const action = decideOnFailure({ phase: 'refresh', code, ...(outcome ? { outcome } : {}), reconsultsSoFar: reconsults, maxReconsults: policy.maxReconsults });
-    // An "invalid refresh token" answering a retry of an exchange that was already sent may only mean the earlier
-    // attempt succeeded (its answer lost): an alert for an operator, not the customer's problem (yet).
-    if (!tokens || (action.kind !== 'needs-attention' && !mayHaveSucceeded)) return false;
-    recordError(code, 'refresh');
+  const raiseRefreshAlert = (code: string, reason: AttentionInfo['reason']): void => {
     const failures = (attention?.phase === 'refresh' ? (attention.retrying?.failures ?? 0) : 0) + 1;
     const refreshPlan = plan ?? computePlan()!;
     const giveUpAt = refreshGiveUpAt(refreshPlan.at, refreshPlan.deadline, policy.reauthNoticeMs);
@@ -374,18 +374,16 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
       phase: 'refresh',
       code,
       since: attention?.phase === 'refresh' ? attention.since : new Date(Date.now()).toISOString(),
-      reason: action.kind === 'needs-attention' ? action.reason : 'may-have-succeeded',
+      reason,
       retrying: { failures, nextRetryAt: iso(nextRetryAt)!, giveUpAt: iso(giveUpAt)! },
     };
-    log.warn('refresh failing; retrying the identical request', { workflowId, code, failures });
     enter('NEEDS_ATTENTION');
-    return true;
   };
 
   /**
    * One round of the refresh: the identical request (built once per refresh token, carried across runs), Temporal
-   * retrying it for refreshBudgetMs. Success adopts the tokens and ends the run; an unknown or systemic failure raises
-   * the alert and plans the next round (scheduleRefreshRetry); a final one goes through the failure table.
+   * retrying it for refreshBudgetMs. Success adopts the tokens and ends the run; a failure goes through the failure
+   * table (onFailure), which raises the refresh alert for unknown and systemic answers.
    */
   const refreshOnce = async (): Promise<void> => {
     const previous = tokens;
@@ -393,23 +391,13 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
       enter(previous ? 'REAUTH_REQUIRED' : 'CONSULTING');
       return;
     }
-    if (exchange?.grantType !== 'REFRESH_TOKEN' || exchange.refreshToken !== previous.refreshToken) exchange = undefined;
-    exchange ??= {
-      requestId: uuid4(),
-      profile,
-      wallet,
-      grantType: 'REFRESH_TOKEN',
-      refreshToken: previous.refreshToken,
-      ...grantExtras(input),
-    };
+    exchange = exchangeFor({ grantType: 'REFRESH_TOKEN', refreshToken: previous.refreshToken });
     let fresh: TokenSet;
     try {
       fresh = await acts.refresh(exchange);
     } catch (error) {
-      if (!scheduleRefreshRetry(error)) {
-        onFailure('refresh', error);
-        if (!parked()) exchange = undefined;
-      }
+      onFailure('refresh', error);
+      if (!parked()) exchange = undefined; // a refresh alert keeps it: every round repeats it exactly
       return;
     }
     exchange = undefined;
@@ -617,16 +605,7 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
             enter('CONSULTING');
             break;
           }
-          // Built once: every retry (Temporal's and the operator's) sends this identical request.
-          if (exchange?.grantType !== 'AUTHORIZATION_CODE' || exchange.authCode !== pendingAuthCode.authCode) exchange = undefined;
-          exchange ??= {
-            requestId: uuid4(),
-            profile,
-            wallet,
-            grantType: 'AUTHORIZATION_CODE',
-            authCode: pendingAuthCode.authCode,
-            ...grantExtras(input),
-          };
+          exchange = exchangeFor({ grantType: 'AUTHORIZATION_CODE', authCode: pendingAuthCode.authCode });
           let fresh: TokenSet;
           try {
             fresh = await acts.applyAuthCode(exchange);
@@ -639,7 +618,7 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
               signedCodeWaiting = undefined;
               break;
             }
-            onAuthCodeFailure(error);
+            onFailure('authCodeApply', error);
             break;
           }
           signedCodeWaiting = undefined;

@@ -36,7 +36,7 @@ export function scenario<C>(
     }
   };
   test(`${title} [offline]`, run(createOfflineScenarioEnvironment));
-  // Never skipped: without a server binary the variant fails and says how to install one.
+  // Always registered and run: without a server binary the variant fails and says how to install one.
   test.serial(`${title} [time-skipping server]`, async (t) => {
     const server = timeSkippingServerAvailability();
     if (!server.available) return t.fail(server.reason);

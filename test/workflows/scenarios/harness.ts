@@ -1,6 +1,6 @@
 /**
  * Shared setup of the authorization scenarios: the real workflow bundle on the scenario environment (offline always,
- * the time-skipping server when one is available), the real activities wired to the real sandbox and a real Redis
+ * and Temporal's time-skipping test server), the real activities wired to the real sandbox and a real Redis
  * under a unique key prefix, the encrypting data converter, a notification receiver standing in for the API's
  * notification route, and teardown with a determinism replay of every recorded run.
  *
@@ -479,7 +479,7 @@ const WORKFLOWS_PATH = require.resolve('../../../src/workflows');
 
 /**
  * Registers one scenario: an ava test titled `title` on the offline environment, and `title [time-skipping server]`
- * on Temporal's time-skipping test server (never skipped: without its binary the variant fails naming the fix). Every offline run ends with a determinism replay of all recorded runs.
+ * on Temporal's time-skipping test server (always run: without its binary the variant fails naming the fix). Every offline run ends with a determinism replay of all recorded runs.
  */
 export function authorizationScenario(title: string, options: HarnessOptions, body: (t: ExecutionContext, h: ScenarioHarness) => Promise<void>): void {
   const run = (kind: 'offline' | 'server') => async (t: ExecutionContext) => {

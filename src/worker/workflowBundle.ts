@@ -13,13 +13,22 @@ import { UNENCODED_PAYLOAD_INTERCEPTORS_PATH } from '../codec/unencodedPayloads'
 /** The module exporting every workflow (what the bundle is built from). */
 export const WORKFLOWS_PATH: string = require.resolve('../workflows');
 
-export async function buildWorkflowBundle(outPath: string): Promise<{ path: string; bytes: number }> {
+/**
+ * The production workflow bundle's code, exactly what a prebundled worker runs (with the failure converter and the
+ * unencoded-payload interceptors compiled in). Also what the replay corpus (test/replay) is replayed against.
+ */
+export async function bundleProductionWorkflowCode(workflowsPath: string = WORKFLOWS_PATH): Promise<string> {
   const { code } = await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
+    workflowsPath,
     failureConverterPath: FAILURE_CONVERTER_PATH,
     workflowInterceptorModules: [UNENCODED_PAYLOAD_INTERCEPTORS_PATH],
     logger: new DefaultLogger('WARN'),
   });
+  return code;
+}
+
+export async function buildWorkflowBundle(outPath: string): Promise<{ path: string; bytes: number }> {
+  const code = await bundleProductionWorkflowCode();
   await writeFile(outPath, code);
   return { path: outPath, bytes: Buffer.byteLength(code) };
 }

@@ -171,7 +171,7 @@ export function describeDivergence(error: Error, history: History): string {
   const core = /message: "([^"]*)"/.exec(flat)?.[1] ?? flat;
   const lines = [`  first divergence: ${core}`];
   const machine = /(\w+) machine does not handle this event/.exec(core)?.[1];
-  if (machine) lines.push(`  the current code issued a ${machine} command where the history recorded something else`);
+  if (machine) lines.push(`  the current code issued ${/^[AEIOU]/.test(machine) ? 'an' : 'a'} ${machine} command where the history recorded something else`);
   if (/No command scheduled for event/i.test(core)) lines.push('  the current code issued no command where the history recorded one');
   const eventId = divergentEventId(core);
   const events = history.events ?? [];

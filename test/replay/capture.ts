@@ -29,7 +29,7 @@ import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { startSandbox, type FaultScript, type RunningSandbox } from '../../src/sandbox';
 import { locateTemporalBinary } from '../../src/temporalBinaries';
-import { buildWorkflowBundle, createWorker } from '../../src/worker';
+import { createWorker } from '../../src/worker';
 import {
   TASK_QUEUE,
   authorizationWorkflowId,
@@ -40,19 +40,22 @@ import {
 } from '../../src/workflows/definitions';
 import { startDevServer, type DevServer } from '../support/devServer';
 import { antomKeys, merchantKeys } from '../support/fixtureKeys';
-import { describeEvent, MANIFEST_FILE, replayKeyRing, type CorpusEntry, type CorpusManifest } from './corpus';
+import { describeEvent, MANIFEST_FILE, productionBundleOnce, replayKeyRing, type CorpusEntry, type CorpusManifest } from './corpus';
 
 const PROJECT_ROOT = resolve(__dirname, '..', '..');
 const MERCHANT = 'REPLAY_CAPTURE_MERCHANT';
 /** A real wallet with its documented lifetimes (2 years, rotating): what most authorizations look like. */
 const WALLET = 'GCASH';
-/** Issues a 4-second access token and no refresh token: REAUTH_REQUIRED after ~2 s, TOKEN_EXPIRED after 4 s. */
+/**
+ * Issues a 6-second access token and no refresh token: REAUTH_REQUIRED after ~3 s, TOKEN_EXPIRED after 6 s (room for a
+ * slow link: a token that arrived with less than half its life left would skip the reauth timer).
+ */
 const EXPIRING_WALLET = 'REPLAY_NO_REFRESH';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Generous: the machine may be loaded; a scenario step normally takes well under a second. */
 const STEP_TIMEOUT_MS = 45_000;
 /** Sandbox delay that holds an activity in flight while its workflow is snapshotted. */
-const IN_FLIGHT_DELAY_MS = 3_000;
+const IN_FLIGHT_DELAY_MS = 4_000;
 
 export interface CaptureOptions {
   /** Where histories and manifest.json are written (existing *.json files there are replaced). */
@@ -287,7 +290,7 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
   },
 
   async 'run-turnover'(s) {
-    const input = s.input('turnover', { policy: { maxRunMs: 5_000 } });
+    const input = s.input('turnover', { policy: { maxRunMs: 8_000 } });
     await s.linkActive(input);
     const firstRunId = (await s.handle(input).describe()).runId;
     await poll('run-turnover: the run to continue as new', async () => ((await s.handle(input, firstRunId).describe()).status.name === 'CONTINUED_AS_NEW' ? true : undefined));
@@ -437,13 +440,16 @@ export async function captureReplayHistories(options: CaptureOptions): Promise<C
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
   const closers: Array<() => Promise<unknown>> = [];
   try {
-    const [devServer, bundle] = await Promise.all([startDevServer(), buildWorkflowBundle(join(bundleDir, 'workflow-bundle.js'))]);
+    // The production prebundle (WORKFLOW_BUNDLE_PATH), as `antom-auth bundle` writes it.
+    const bundle = { path: join(bundleDir, 'workflow-bundle.js') };
+    const [devServer, code] = await Promise.all([startDevServer(), productionBundleOnce()]);
+    writeFileSync(bundle.path, code);
     server = devServer;
-    log(`dev server ${server.address}, production bundle built (${Math.round(bundle.bytes / 1024)} KiB) in ${Date.now() - started} ms`);
+    log(`dev server ${server.address}, production bundle built (${Math.round(Buffer.byteLength(code) / 1024)} KiB) in ${Date.now() - started} ms`);
     sandbox = await startSandbox({
       privateKey: antomKeys.privateKey,
       merchants: [{ clientId: MERCHANT, publicKey: merchantKeys.publicKey }],
-      walletPolicies: { [EXPIRING_WALLET]: { accessTokenLifetimeMs: 4_000, refreshTokenLifetimeMs: null, rotateRefreshToken: false } },
+      walletPolicies: { [EXPIRING_WALLET]: { accessTokenLifetimeMs: 6_000, refreshTokenLifetimeMs: null, rotateRefreshToken: false } },
     });
     const antom = new SecretRecordingAntomClient({ clientId: MERCHANT, privateKey: merchantKeys.privateKey, antomPublicKey: sandbox.publicKey, baseUrl: sandbox.url, platform: 'antom' }, secrets);
     closers.push(() => antom.close());

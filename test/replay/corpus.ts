@@ -82,12 +82,24 @@ export function loadCorpus(dir: string = HISTORIES_DIR): { manifest: CorpusManif
  * compiled in) and the worker's data converter over the corpus key ring.
  */
 export async function productionReplayOptions(workflowsPath?: string): Promise<ReplayWorkerOptions> {
-  const code = await bundleProductionWorkflowCode(workflowsPath);
+  const code = await productionBundleOnce(workflowsPath);
   return {
     workflowBundle: { code },
     dataConverter: createEncryptingDataConverter(replayKeyRing(), { refuseUnencoded: true }),
     replayName: 'antom-auth-replay-corpus',
   };
+}
+
+const bundles = new Map<string, Promise<string>>();
+/** The production bundle's code, built once per process and workflows path (webpack costs seconds). */
+export function productionBundleOnce(workflowsPath = ''): Promise<string> {
+  let code = bundles.get(workflowsPath);
+  if (!code) {
+    code = bundleProductionWorkflowCode(workflowsPath || undefined);
+    code.catch(() => bundles.delete(workflowsPath));
+    bundles.set(workflowsPath, code);
+  }
+  return code;
 }
 
 export interface ReplayOutcome {
@@ -182,7 +194,7 @@ export function describeDivergence(error: Error, history: History): string {
       // The workflow task whose commands diverged: from the last WorkflowTaskCompleted before the event.
       let start = at;
       while (start > 0 && events[start - 1]!.eventType !== EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) start--;
-      const from = Math.max(0, start - 1);
+      const from = Math.max(0, start - 4);
       const to = Math.min(events.length, at + 3);
       lines.push("  the history's events there (the old code's commands follow WorkflowTaskCompleted):");
       for (const event of events.slice(from, to)) lines.push(`    ${Number(event.eventId) === eventId ? '>' : ' '} ${describeEvent(event)}`);

@@ -8,11 +8,16 @@
  * checks the state the workflow reports, so a scenario that no longer reaches its point fails the capture instead of
  * committing the wrong history.
  *
+ * Captures are repeatable: the same scenarios give the same sequence of events (manifest `shape`) on every run, with
+ * one known exception: where the workflow runs two activities side by side and nothing here can order them (after a
+ * refresh answered INVALID_REFRESH_TOKEN: the read-model projection and the disposal of the abandoned exchange, both
+ * quick Redis work), their completions may or may not share a workflow task, so `reauth-*` has two valid shapes.
+ *
  * Writes one JSON history per snapshot (proto JSON, `historyToJSON`) and manifest.json into the output directory,
  * after checking that no authCode or token the sandbox issued appears in any of them (plain or base64).
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -36,11 +41,12 @@ import {
   publicStateQuery,
   type AuthorizationState,
   type AuthorizationView,
+  type LinkResponse,
   type PolicyOverrides,
 } from '../../src/workflows/definitions';
 import { startDevServer, type DevServer } from '../support/devServer';
 import { antomKeys, merchantKeys } from '../support/fixtureKeys';
-import { describeEvent, MANIFEST_FILE, productionBundleOnce, replayKeyRing, type CorpusEntry, type CorpusManifest } from './corpus';
+import { describeEvent, eventTypeName, MANIFEST_FILE, productionBundleOnce, replayKeyRing, type CorpusEntry, type CorpusManifest } from './corpus';
 
 const PROJECT_ROOT = resolve(__dirname, '..', '..');
 const MERCHANT = 'REPLAY_CAPTURE_MERCHANT';
@@ -116,9 +122,16 @@ class ScenarioContext {
     }
   }
 
+  /** The merchant links (update-with-start); returns once the workflow has settled after answering. */
+  async link(input: LinkInput): Promise<LinkResponse> {
+    const response = await this.library.link(input);
+    await settledRun(this.handle(input), `${this.scenario}: link`);
+    return response;
+  }
+
   /** Link and consent: the authorization ends ACTIVE. */
   async linkActive(input: LinkInput, options: { notificationToo?: boolean } = {}): Promise<void> {
-    const response = await this.library.link(input);
+    const response = await this.link(input);
     if (!response.link) throw new Error(`${this.scenario}: link gave no consult (state ${response.state})`);
     this.world.authStates.set(response.link.authState, authorizationWorkflowId(input.wallet, input.customerId));
     await this.consent(response.link.authState, options);
@@ -132,10 +145,16 @@ class ScenarioContext {
   async waitForState(workflowId: string, state: AuthorizationState | ((view: AuthorizationView) => boolean)): Promise<AuthorizationView> {
     const matches = typeof state === 'string' ? (view: AuthorizationView) => view.state === state : state;
     let last: AuthorizationView | undefined;
-    return poll(`${this.scenario}: ${workflowId} to reach ${typeof state === 'string' ? state : 'the expected view'}`, async () => {
-      last = await this.world.client.workflow.getHandle(workflowId).query(publicStateQuery).catch(() => last);
+    const what = `${this.scenario}: ${workflowId} to reach ${typeof state === 'string' ? state : 'the expected view'}`;
+    const handle = this.world.client.workflow.getHandle(workflowId);
+    const view = await poll(what, async () => {
+      last = await handle.query(publicStateQuery).catch(() => last);
       return last && matches(last) ? last : undefined;
     }, () => `last view: ${JSON.stringify(last)}`);
+    // The next stimulus must not race what the step still does after entering the state (e.g. the projection write):
+    // otherwise where it lands in history, and so the captured event sequence, would depend on timing.
+    await settledRun(handle, what);
+    return view;
   }
 
   /** Waits until an activity of this type is scheduled and not finished (held by a sandbox delay). */
@@ -150,23 +169,14 @@ class ScenarioContext {
    * Snapshots a run's history once it is settled (closed, or open with no workflow task pending and the same events
    * twice in a row), checking the state it reports.
    */
-  async snapshot(label: string, input: LinkInput, expect: { state: AuthorizationState; status?: string; runId?: string; description: string }): Promise<void> {
+  async snapshot(
+    label: string,
+    input: LinkInput,
+    expect: { state: AuthorizationState; status?: string; runId?: string; description: string; inFlight?: string },
+  ): Promise<void> {
     const handle = this.handle(input, expect.runId);
     const workflowId = handle.workflowId;
-    let previousLength = -1;
-    const settled = await poll(`${this.scenario}/${label}: a settled history`, async () => {
-      const description = await handle.describe();
-      const history = await handle.fetchHistory();
-      const events = history.events ?? [];
-      const lastType = events.at(-1)?.eventType;
-      const taskOpen = lastType === EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED || lastType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED;
-      const closed = description.status.name !== 'RUNNING';
-      const stable = events.length === previousLength;
-      previousLength = events.length;
-      if (closed || (!taskOpen && !description.raw.pendingWorkflowTask && stable)) return { description, history };
-      return undefined;
-    });
-    const { description, history } = settled;
+    const { description, history } = await settledRun(handle, `${this.scenario}/${label}`, expect.inFlight);
     const status = description.status.name;
     const view = await handle.query(publicStateQuery);
     if (view.state !== expect.state) {
@@ -188,6 +198,7 @@ class ScenarioContext {
         state: view.state,
         events: events.length,
         lastEvent: describeEvent(events.at(-1)!),
+        shape: createHash('sha256').update(events.map((event) => eventTypeName(event.eventType)).join(',')).digest('hex').slice(0, 16),
       },
       json: `${JSON.stringify(JSON.parse(historyToJSON(history as History)), null, 1)}\n`,
     });
@@ -195,6 +206,29 @@ class ScenarioContext {
 }
 
 const EventType = temporal.api.enums.v1.EventType;
+
+/**
+ * A run with nothing in progress: closed, or no workflow task pending, the same events twice in a row, and no activity
+ * running — except `inFlight`, the one a scenario holds (activities beside the steps, e.g. disposing of an abandoned
+ * exchange, finish first, so a snapshot never depends on timing).
+ */
+async function settledRun(handle: WorkflowHandle, what: string, inFlight?: string) {
+  let previousLength = -1;
+  return poll(`${what}: a settled history`, async () => {
+    const description = await handle.describe();
+    const history = await handle.fetchHistory();
+    const events = history.events ?? [];
+    const lastType = events.at(-1)?.eventType;
+    const taskOpen = lastType === EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED || lastType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED;
+    const closed = description.status.name !== 'RUNNING';
+    const stable = events.length === previousLength;
+    previousLength = events.length;
+    const pending = (description.raw.pendingActivities ?? []).map((a) => a.activityType?.name ?? '?');
+    const activitiesAsExpected = inFlight ? pending.length === 1 && pending[0] === inFlight : pending.length === 0;
+    if (closed || (!taskOpen && !description.raw.pendingWorkflowTask && stable && activitiesAsExpected)) return { description, history };
+    return undefined;
+  });
+}
 
 async function poll<T>(what: string, attempt: () => Promise<T | undefined>, detail?: () => string): Promise<T> {
   const deadline = Date.now() + STEP_TIMEOUT_MS;
@@ -247,26 +281,26 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
     s.fault({ endpoint: 'consult', delayMs: IN_FLIGHT_DELAY_MS });
     const link = s.library.link(input);
     await s.waitForPendingActivity(input, 'consult');
-    await s.snapshot('linking-consult-in-flight', input, { state: 'CONSULTING', description: 'link (update-with-start) with the consult activity in flight' });
+    await s.snapshot('linking-consult-in-flight', input, { state: 'CONSULTING', inFlight: 'consult', description: 'link (update-with-start) with the consult activity in flight' });
     await link;
   },
 
   async 'awaiting-consent'(s) {
     const input = s.input('awaiting');
-    const response = await s.library.link(input);
+    const response = await s.link(input);
     if (!response.link) throw new Error('no consult');
     await s.snapshot('awaiting-consent', input, { state: 'AWAITING_AUTH_CODE', description: 'consult done, waiting for the customer (authCode timer)' });
   },
 
   async 'applying-token'(s) {
     const input = s.input('applying');
-    const response = await s.library.link(input);
+    const response = await s.link(input);
     s.rememberLink(input, response.link!.authState);
     s.fault({ endpoint: 'applyToken', delayMs: IN_FLIGHT_DELAY_MS });
     const approved = s.sandbox.admin.approve({ authState: response.link!.authState, clientId: MERCHANT });
     await s.library.deliverAuthCode({ authCode: approved.authCode, authState: approved.authState, source: 'redirect' });
     await s.waitForPendingActivity(input, 'applyToken');
-    await s.snapshot('applying-token-in-flight', input, { state: 'APPLYING_TOKEN', description: 'authCode delivered by redirect, the authorization-code applyToken in flight' });
+    await s.snapshot('applying-token-in-flight', input, { state: 'APPLYING_TOKEN', inFlight: 'applyToken', description: 'authCode delivered by redirect, the authorization-code applyToken in flight' });
     await s.waitForState(s.handle(input).workflowId, 'ACTIVE');
   },
 
@@ -283,7 +317,7 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
     s.fault({ endpoint: 'applyToken', delayMs: IN_FLIGHT_DELAY_MS });
     await s.library.refreshNow(input.wallet, input.customerId, 'replay capture');
     await s.waitForPendingActivity(input, 'applyToken');
-    await s.snapshot('refresh-in-flight', input, { state: 'REFRESHING', description: 'refreshNow signal, the refresh applyToken in flight' });
+    await s.snapshot('refresh-in-flight', input, { state: 'REFRESHING', inFlight: 'applyToken', description: 'refreshNow signal, the refresh applyToken in flight' });
     await s.waitForState(s.handle(input).workflowId, (view) => view.state === 'ACTIVE' && view.refreshCount === 1);
     await s.snapshot('refresh-continued-as-new', input, { runId: firstRunId, state: 'ACTIVE', status: 'CONTINUED_AS_NEW', description: 'the run that refreshed and continued as new' });
     await s.snapshot('refresh-next-run', input, { state: 'ACTIVE', description: 'the next run, resumed from the continue-as-new input, asleep' });
@@ -301,7 +335,7 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
   async 'parked-consult'(s) {
     const input = s.input('parked');
     s.fault({ endpoint: 'consult', effect: { type: 'result', resultStatus: 'F', resultCode: 'ACCESS_DENIED' } });
-    await s.library.link(input);
+    await s.link(input);
     await s.waitForState(s.handle(input).workflowId, 'NEEDS_ATTENTION');
     await s.snapshot('parked-consult', input, { state: 'NEEDS_ATTENTION', description: 'consult answered ACCESS_DENIED (systemic): parked for an operator' });
     await s.library.operatorRetry(input.wallet, input.customerId, 'fixed');
@@ -330,7 +364,7 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
     await s.library.refreshNow(input.wallet, input.customerId, 'replay capture');
     await s.waitForState(s.handle(input).workflowId, 'REAUTH_REQUIRED');
     await s.snapshot('reauth-required', input, { state: 'REAUTH_REQUIRED', description: 'the refresh answered INVALID_REFRESH_TOKEN: waiting for a relink before the token expires' });
-    const relink = await s.library.link(input);
+    const relink = await s.link(input);
     if (!relink.link) throw new Error(`reauth: the relink gave no consult (state ${relink.state})`);
     s.rememberLink(input, relink.link.authState);
     await s.consent(relink.link.authState);
@@ -344,7 +378,7 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
     s.fault({ endpoint: 'revoke', delayMs: IN_FLIGHT_DELAY_MS });
     const cancel = s.library.cancel(input.wallet, input.customerId, 'customer left');
     await s.waitForPendingActivity(input, 'revoke');
-    await s.snapshot('revoking-in-flight', input, { state: 'REVOKING', description: 'merchant cancel (update): projection removed, the revoke in flight' });
+    await s.snapshot('revoking-in-flight', input, { state: 'REVOKING', inFlight: 'revoke', description: 'merchant cancel (update): projection removed, the revoke in flight' });
     await cancel;
     await s.snapshot('revoked', input, { state: 'REVOKED', status: 'COMPLETED', description: 'merchant cancel completed: REVOKED' });
   },
@@ -378,7 +412,7 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
 
   async 'authorization-expired'(s) {
     const input = s.input('expired-consent', { policy: { authorizationWaitMs: 1_500 } });
-    await s.library.link(input);
+    await s.link(input);
     await s.waitForState(s.handle(input).workflowId, 'AUTHORIZATION_EXPIRED');
     await s.snapshot('authorization-expired', input, { state: 'AUTHORIZATION_EXPIRED', status: 'COMPLETED', description: 'the customer never approved: AUTHORIZATION_EXPIRED' });
   },
@@ -392,9 +426,12 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
 
   async 'authcode-reconsult'(s) {
     const input = s.input('reconsult');
-    const response = await s.library.link(input);
+    const response = await s.link(input);
     s.rememberLink(input, response.link!.authState);
     s.fault({ endpoint: 'applyToken', effect: { type: 'result', resultStatus: 'F', resultCode: 'INVALID_AUTHCODE' } });
+    // The fresh consult and the disposal of the dead code's exchange run side by side; holding the consult a moment
+    // lets the disposal complete first every time (else their completions may or may not share a workflow task).
+    s.fault({ endpoint: 'consult', delayMs: 1_500 });
     await s.consent(response.link!.authState);
     await s.waitForState(s.handle(input).workflowId, (view) => view.state === 'AWAITING_AUTH_CODE' && view.linkResult?.authState !== response.link!.authState);
     await s.snapshot('authcode-reconsulted', input, { state: 'AWAITING_AUTH_CODE', description: 'the authCode exchange answered INVALID_AUTHCODE: a fresh consult' });
@@ -403,7 +440,7 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
   async failed(s) {
     const input = s.input('failed');
     s.fault({ endpoint: 'consult', effect: { type: 'result', resultStatus: 'F', resultCode: 'USER_NOT_EXIST' } });
-    await s.library.link(input);
+    await s.link(input);
     await s.waitForState(s.handle(input).workflowId, 'FAILED');
     await s.snapshot('failed', input, { state: 'FAILED', status: 'COMPLETED', description: 'consult answered USER_NOT_EXIST (customer-level final): FAILED' });
   },

@@ -43,6 +43,11 @@ export interface CorpusEntry {
   state: AuthorizationState;
   events: number;
   lastEvent: string;
+  /**
+   * A digest of the sequence of event types: the same scenario captured again gives the same shape unless the workflow
+   * changed what it does there (the manifest's diff shows which histories a change touched).
+   */
+  shape: string;
 }
 
 export interface CorpusManifest {

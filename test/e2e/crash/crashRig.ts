@@ -65,6 +65,9 @@ function workflowBundle(): Promise<string> {
 
 /** Call from test.after.always. */
 export async function stopSharedServer(): Promise<void> {
+  // A client call that met an aborted update (the killed worker held the workflow task) may be in the SDK's retry
+  // backoff; closing the connection under it makes the retry timer throw. Give such retries time to land.
+  await sleep(3_000);
   const server = await sharedDevServer?.catch(() => undefined);
   sharedDevServer = undefined;
   await server?.teardown();
@@ -331,8 +334,9 @@ export async function createCrashRig(t: ExecutionContext, options: { policy: Wal
         reads,
         async stop() {
           running = false;
-          // A read waiting on a dead worker's reproject must not hold the test: it is already recorded or irrelevant.
-          await Promise.race([loop, sleep(15_000)]);
+          // Let the read in flight finish (a live worker answers it): a call still retrying when the connection is
+          // closed at the end of the file would throw from the SDK's retry timer.
+          await Promise.race([loop, sleep(120_000)]);
         },
       };
       watches.push(watch);

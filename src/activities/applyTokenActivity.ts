@@ -81,10 +81,13 @@ export function applyTokenJournalKey(workflowId: string, input: ApplyTokenInput,
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * The lease outlives any attempt: the workflow's startToClose for applyToken is ≤ 30 s and the transport's own
- * response deadline is shorter, so after 2 minutes the holder has surely answered, journaled or died.
+ * 20 s after the holder's last renewal: the attempt renews the lease every HEARTBEAT_EVERY_MS while it waits for the
+ * rate limiter and Antom, so a live holder keeps it however long the call takes (a stall of 15 s would be needed to
+ * lose it), and a holder that died (SIGKILL, OOM, a lost node) frees the exchange within 20 s. It used to be a fixed
+ * 2 minutes: after a worker crash during an authCode exchange, every retry waited on the dead holder's lease past
+ * the code's one-minute budget, and the customer had to consent again (test/e2e/crash/workerCrash.test.ts).
  */
-export const EXCHANGE_LEASE_MS = 2 * 60_000;
+export const EXCHANGE_LEASE_MS = 20_000;
 const HEARTBEAT_EVERY_MS = 5_000;
 
 type AntomClientCall = () => Promise<AntomApplyTokenResponse | AlipayPlusApplyTokenResponse>;
@@ -128,6 +131,7 @@ export function createApplyTokenActivity(deps: ActivityDependencies): (input: Ap
     // Antom; a second identical call could burn the rotated refresh token the first one is about to receive.
     const leases = deps.store.exchangeLeases;
     let release: (() => Promise<void>) | undefined;
+    let renew: (() => Promise<boolean>) | undefined;
     let sentBefore = false;
     if (leases) {
       let retryAfterMs: number | undefined;
@@ -136,6 +140,7 @@ export function createApplyTokenActivity(deps: ActivityDependencies): (input: Ap
         const lease = await leases.acquire(workflowId, input.requestId, `${attempt}:${Math.random().toString(36).slice(2)}`, EXCHANGE_LEASE_MS);
         if (lease.acquired) {
           release = lease.release;
+          renew = lease.renew;
           sentBefore = await leases.wasSent(workflowId, input.requestId);
           // The previous holder may have journaled just before its lease ended.
           late = await journal.get(journalKey);
@@ -157,8 +162,21 @@ export function createApplyTokenActivity(deps: ActivityDependencies): (input: Ap
         throw exchangeInFlightFailure(operation, retryAfterMs);
       }
     }
-    // Heartbeats let Temporal see this attempt is alive during the rate-limit wait and the call.
-    const beat = setInterval(() => heartbeat(), HEARTBEAT_EVERY_MS);
+    // Heartbeats let Temporal see this attempt is alive during the rate-limit wait and the call; each beat also renews
+    // the exchange's lease, which lapses soon after this process dies.
+    let leaseLost = false;
+    const beat = setInterval(() => {
+      heartbeat();
+      renew?.().then(
+        (ours) => {
+          if (!ours && !leaseLost) {
+            leaseLost = true;
+            deps.logger.warn(log, 'applyToken: the exchange lease lapsed while the call was in flight (the process stalled)');
+          }
+        },
+        () => undefined, // Redis unreachable: the next beat tries again; the lease may lapse meanwhile
+      );
+    }, HEARTBEAT_EVERY_MS);
     heartbeat();
     let response: Awaited<ReturnType<AntomClientCall>>;
     try {

@@ -3,8 +3,10 @@
 // Why: Temporal starts the next attempt when an attempt outlives its startToClose, but the old attempt's HTTP call may
 // still be running. Two identical refreshes in flight against a rotating wallet: one wins, the other gets
 // INVALID_REFRESH_TOKEN, and a token Antom issued is lost. The lease (SET NX PX, owner token) makes the second attempt
-// wait (fail retryably) until the first has journaled its answer or surely ended; `sent` outlives the lease so a later
+// wait (fail retryably) until the first has journaled its answer or ended; `sent` outlives the lease so a later
 // INVALID_* answer can be recognised as "this exchange may already have succeeded" instead of the customer's problem.
+// The holder renews the lease while it is alive (`renew`), so the lease can be short: a holder that died (SIGKILL, a
+// lost node) frees the exchange soon, instead of blocking every retry until a long lease runs out.
 // Keys hold no secret: the exchange is named by its workflow id and the workflow's requestId (a UUID).
 import type { Redis } from 'ioredis';
 import { LuaScript } from './luaScript';
@@ -12,6 +14,11 @@ import type { RedisKeys } from './redisKeys';
 
 const RELEASE_SCRIPT = new LuaScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`);
+
+const RENEW_SCRIPT = new LuaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 `);
 
@@ -23,17 +30,24 @@ export interface ExchangeLeaseOptions {
   sentMemoryMs?: number;
 }
 
-export type LeaseResult = { acquired: true; release(): Promise<void> } | { acquired: false; retryAfterMs: number };
+export type LeaseResult =
+  /** `renew` extends the lease by its ttl again and says whether it was still ours (false: it lapsed and may be another's). */
+  | { acquired: true; release(): Promise<void>; renew(): Promise<boolean> }
+  | { acquired: false; retryAfterMs: number };
 
 export class ExchangeLeases {
   constructor(private readonly redis: Redis, private readonly options: ExchangeLeaseOptions) {}
 
-  /** Takes the exchange for `ttlMs` (longer than an attempt can possibly run), or says how long the holder has left. */
+  /** Takes the exchange for `ttlMs` (the holder renews it while alive), or says how long the holder has left. */
   async acquire(workflowId: string, requestId: string, owner: string, ttlMs: number): Promise<LeaseResult> {
     const key = this.options.keys.exchangeLease(workflowId, requestId);
     const taken = await this.redis.set(key, owner, 'PX', ttlMs, 'NX');
     if (taken === 'OK') {
-      return { acquired: true, release: async () => void (await RELEASE_SCRIPT.run(this.redis, [key], [owner])) };
+      return {
+        acquired: true,
+        release: async () => void (await RELEASE_SCRIPT.run(this.redis, [key], [owner])),
+        renew: async () => (await RENEW_SCRIPT.run(this.redis, [key], [owner, ttlMs])) === 1,
+      };
     }
     const left = await this.redis.pttl(key);
     return { acquired: false, retryAfterMs: Math.max(100, left) };

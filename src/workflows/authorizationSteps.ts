@@ -193,10 +193,8 @@ async function retryRefresh(a: Authorization): Promise<void> {
   await a.projectStateIfChanged();
   const interrupted = () => r.requests.operatorRetry || a.withdrawn();
   const retryAt = Date.parse(nextRetryAt);
-  if (a.runExpired()) {
-    await a.continueAsNewUnless(interrupted);
-    return;
-  }
+  // Turns the run over, unless a request came first: then it is handled below (returning would spin on it).
+  if (a.runExpired()) await a.continueAsNewUnless(interrupted);
   const woken = remainingMs(retryAt) > 0
     && (await condition(interrupted, Math.min(remainingMs(retryAt), remainingMs(a.runDeadline)), { summary: 'wait for the next refresh retry' }));
   if (a.withdrawn()) return;
@@ -226,8 +224,8 @@ async function waitForOperator(a: Authorization): Promise<void> {
   const parkedPhase = r.attention?.phase ?? 'consult';
   const acted = () => r.requests.operatorRetry || r.requests.walletCanceled || (r.requests.cancel && parkedPhase !== 'revoke');
   if (a.runExpired() || !(await condition(acted, remainingMs(a.runDeadline)))) {
+    // Returns only when a request came first; handled below (returning would spin on it).
     await a.continueAsNewUnless(acted);
-    return;
   }
   if (r.requests.operatorRetry) {
     r.requests.operatorRetry = false;
@@ -244,10 +242,8 @@ async function awaitRelink(a: Authorization): Promise<void> {
   await a.projectStateIfChanged();
   const expiry = r.tokens ? Date.parse(r.tokens.accessTokenExpiry) : Date.now();
   const acted = () => r.requests.newConsult || a.withdrawn();
-  if (remainingMs(expiry) > 0 && a.runExpired()) {
-    await a.continueAsNewUnless(acted);
-    return;
-  }
+  // Turns the run over, unless a request came first: then it is handled below (returning would spin on it).
+  if (remainingMs(expiry) > 0 && a.runExpired()) await a.continueAsNewUnless(acted);
   const woken = remainingMs(expiry) > 0
     && (await condition(acted, Math.min(remainingMs(expiry), remainingMs(a.runDeadline)), {
       summary: 'wait for the customer to relink before the access token expires',

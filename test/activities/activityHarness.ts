@@ -63,6 +63,8 @@ export interface HarnessOptions {
   rateLimitMaxWaitMs?: number;
   /** Which profiles get a client (default both). */
   profiles?: Profile[];
+  /** The clients' response deadline (default 3 s). */
+  responseTimeoutMs?: number;
 }
 
 export async function createHarness(t: ExecutionContext, options: HarnessOptions = {}): Promise<ActivityHarness> {
@@ -80,7 +82,7 @@ export async function createHarness(t: ExecutionContext, options: HarnessOptions
       baseUrl: sandbox.url,
       platform: profile,
       // Transport failures must surface within the test's patience.
-      timeouts: { responseMs: 3_000, authCodeResponseMs: 3_000 },
+      timeouts: { responseMs: options.responseTimeoutMs ?? 3_000, authCodeResponseMs: options.responseTimeoutMs ?? 3_000 },
     });
   }
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });

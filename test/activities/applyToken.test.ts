@@ -4,6 +4,7 @@
 import test from 'ava';
 import type { ApplicationFailure } from '@temporalio/common';
 import { createActivities, createActivityStore } from '../../src/activities';
+import { EXCHANGE_LEASE_MS } from '../../src/activities/applyTokenActivity';
 import { ApplyTokenJournal } from '../../src/store/applyTokenJournal';
 import { redisKeys } from '../../src/store/redisKeys';
 import type { TokenSet } from '../../src/workflows/activityContract';
@@ -162,6 +163,26 @@ test('overlapping attempts of one exchange: the second waits (EXCHANGE_IN_FLIGHT
   const third = await h.run('applyToken', refreshExchange('lease-2', first.refreshToken!), { activityId: '2', attempt: 3 });
   t.is(third.accessToken, refreshed.accessToken, 'answered from the journal');
   t.is(h.requestsTo('applyToken'), 2);
+});
+
+test('the exchange lease is short and renewed while its call is in flight, then released (a holder that stops renewing loses it: test/store/exchangeLease.test.ts)', async (t) => {
+  const h = await createHarness(t, { responseTimeoutMs: 15_000 });
+  const { authCode } = await consultAndApprove(h, 'GCASH');
+  const first = await h.run('applyToken', authCodeExchange('renew-1', authCode), { activityId: '1' });
+  h.sandbox.admin.addFault({ endpoint: 'applyToken', times: 1, delayMs: 8_000 });
+  const slow = h.run('applyToken', refreshExchange('renew-2', first.refreshToken!), { activityId: '2' });
+  const leaseTtl = async () => {
+    const [key] = await h.redis.keys(`${h.prefix}exchange-lease:*`);
+    return key === undefined ? -2 : h.redis.pttl(key);
+  };
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const early = await leaseTtl();
+  t.true(early > 0 && early <= EXCHANGE_LEASE_MS, `short lease: ${early} ms left`);
+  await new Promise((resolve) => setTimeout(resolve, 6_000));
+  // Without renewal ~EXCHANGE_LEASE_MS − 7 s would be left; the beat at 5 s renewed it.
+  t.true((await leaseTtl()) > EXCHANGE_LEASE_MS - 5_000, 'renewed while the call is in flight');
+  await slow;
+  t.is(await leaseTtl(), -2, 'released once journaled');
 });
 
 test('an INVALID_REFRESH_TOKEN answering a retry of an exchange already sent is marked: it may only mean the first attempt succeeded', async (t) => {

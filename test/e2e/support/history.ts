@@ -98,3 +98,24 @@ export const encodingOf = (payload: Payload): string => Buffer.from(payload.meta
 export function historyBytes(history: History): Buffer {
   return Buffer.from(temporal.api.history.v1.History.encode(history).finish());
 }
+
+const millis = (timestamp: { seconds?: unknown; nanos?: number | null } | null | undefined): number =>
+  Number(timestamp?.seconds ?? 0) * 1000 + Math.floor((timestamp?.nanos ?? 0) / 1e6);
+
+/**
+ * The timer the server was asked to fire at `dueMs` (±`toleranceMs`: start time + start-to-fire timeout), and when it
+ * fired (undefined if not yet). Identifies a workflow's sleep by its due instant, not by workflow internals.
+ */
+export function timerDueAt(history: History, dueMs: number, toleranceMs = 1000): { dueMs: number; firedMs?: number } | undefined {
+  const events = history.events ?? [];
+  for (const event of events) {
+    if (event.eventType !== EventType.EVENT_TYPE_TIMER_STARTED) continue;
+    const due = millis(event.eventTime) + millis(event.timerStartedEventAttributes?.startToFireTimeout);
+    if (Math.abs(due - dueMs) > toleranceMs) continue;
+    const fired = events.find(
+      (e) => e.eventType === EventType.EVENT_TYPE_TIMER_FIRED && Number(e.timerFiredEventAttributes?.startedEventId) === Number(event.eventId),
+    );
+    return { dueMs: due, ...(fired ? { firedMs: millis(fired.eventTime) } : {}) };
+  }
+  return undefined;
+}

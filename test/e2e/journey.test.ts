@@ -169,7 +169,7 @@ function linkActiveCustomer() {
   return activeCustomer;
 }
 
-test.serial('2. what the server holds: no plaintext token, every payload encrypted, search attributes queryable, history lengths as bench:lifecycle claims', async (t) => {
+test.serial('2. what the server holds: no plaintext token (nor in the logs), every payload encrypted, search attributes queryable, history lengths as bench:lifecycle claims', async (t) => {
   t.true(journey.done, 'needs the journey');
   const started = Date.now();
   const runs = await serverRuns(stack.client, journey.workflowId);
@@ -192,6 +192,8 @@ test.serial('2. what the server holds: no plaintext token, every payload encrypt
   }
   t.true(payloadCount > 10, `${payloadCount} payloads`);
   t.true(secrets.size >= 2 * (REFRESHES + 1), `${secrets.size} distinct tokens known (access and refresh)`);
+  const logs = stack.logs.join('');
+  for (const secret of secrets) t.false(logs.includes(secret), `token ${maskSecret(secret)} in the service's logs`);
   for (const run of runs) {
     const bytes = historyBytes(run.history);
     for (const secret of secrets) t.false(bytes.includes(Buffer.from(secret)), `token ${maskSecret(secret)} in plaintext in run ${run.runId}`);

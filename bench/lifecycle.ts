@@ -22,7 +22,7 @@ import { SHORT_LIVED_TEST_WALLET } from '../src/sandbox';
 import type { AuthorizationState, AuthorizationView } from '../src/workflows/definitions';
 import type { HistoryEventType } from '../test/support/historyEvents';
 import type { WorkflowRun } from '../test/support/workflowRun';
-import { isRefreshCycleRun, meanEventCounts, summarize, type CycleActivityTypes } from './support/historyStats';
+import { isRefreshCycleRun, meanEventCounts, PRODUCT_CYCLE, summarize, type CycleActivityTypes } from './support/historyStats';
 import { LifecycleRig, type LinkedAuthorization } from './support/lifecycleRig';
 import type { MinimalCycleInput } from './support/minimalCycleWorkflow';
 import { fixed, textTable } from './support/textTable';
@@ -32,7 +32,6 @@ const DAY = 24 * HOUR;
 const YEAR = 365 * DAY;
 const TARGET_EVENTS_PER_CYCLE = 25;
 const START_TIME_MS = Date.UTC(2026, 0, 1);
-const PRODUCT_CYCLE: CycleActivityTypes = { refresh: 'applyToken', projection: 'projectToken' };
 const BASELINE_CYCLE: CycleActivityTypes = { refresh: 'minimalRefresh', projection: 'minimalProject' };
 /** The long-horizon baseline refreshes at GCASH's pace: a 2-year token refreshed 10 days early. */
 const LONG_BASELINE_PERIOD_MS = 2 * YEAR - 10 * DAY;

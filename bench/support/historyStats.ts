@@ -11,7 +11,21 @@ export interface CycleActivityTypes {
   projection: string;
 }
 
-export function isRefreshCycleRun(run: WorkflowRun, types: CycleActivityTypes, requireContinuedFrom = true): boolean {
+/**
+ * What the classification reads of a run: the offline environment's WorkflowRun has it, and so does a run read back
+ * from a real server's history (test/e2e checks the server's runs against this benchmark's figures).
+ */
+export interface RunShape {
+  /** 'CONTINUED_AS_NEW', 'RUNNING', 'COMPLETED', … (WorkflowExecutionStatusName). */
+  status: string;
+  continuedFromRunId?: string | undefined;
+  activityRecords: readonly { activityType: string }[];
+}
+
+/** The product's refresh cycle: one applyToken (refresh) and one projection per run. */
+export const PRODUCT_CYCLE: CycleActivityTypes = { refresh: 'applyToken', projection: 'projectToken' };
+
+export function isRefreshCycleRun(run: RunShape, types: CycleActivityTypes, requireContinuedFrom = true): boolean {
   if (run.status !== 'CONTINUED_AS_NEW') return false;
   if (requireContinuedFrom && run.continuedFromRunId === undefined) return false;
   const scheduled = run.activityRecords.map((record) => record.activityType).sort();

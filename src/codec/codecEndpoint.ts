@@ -44,8 +44,10 @@ function parseBody(body: unknown): Payload[] {
   });
 }
 
+// protobufjs decodes an empty bytes field (a null/undefined value's payload: binary/null, no data) as a plain empty
+// array, not a Uint8Array: it has no .buffer, so copy anything that is not a view.
 const toBase64 = (bytes: Uint8Array | null | undefined): string =>
-  bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') : '';
+  !bytes ? '' : ArrayBuffer.isView(bytes) ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') : Buffer.from(bytes).toString('base64');
 
 function toJson(payloads: Payload[]): JsonPayloads {
   return {

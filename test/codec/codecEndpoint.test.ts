@@ -15,6 +15,13 @@ test('encode then decode the UI JSON form round-trips', async (t) => {
   t.deepEqual(await decodeCodecRequest(codec, encoded), plainBody);
 });
 
+test('a payload without data (an undefined value: binary/null) round-trips; it used to crash decode with a 500', async (t) => {
+  // What the workflow writes for a void result or an empty signal input, as the Temporal UI sends it back to decode.
+  const empty = { payloads: [{ metadata: { encoding: b64('binary/null') }, data: '' }] };
+  const encoded = await encodeCodecRequest(codec, empty);
+  t.deepEqual(await decodeCodecRequest(codec, encoded), empty);
+});
+
 test('malformed bodies are CodecRequestErrors naming the problem', async (t) => {
   const cases: Array<[unknown, RegExp]> = [
     [null, /body must be/],

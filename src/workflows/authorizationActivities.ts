@@ -10,6 +10,11 @@ import type { AuthorizationPolicy } from './policy';
 const ANTOM_ATTEMPT_TIMEOUT_MS = 30_000;
 const AUTH_CODE_ATTEMPT_TIMEOUT_MS = 15_000;
 const STORE_ATTEMPT_TIMEOUT_MS = 10_000;
+/**
+ * applyToken heartbeats every 5 s (and renews its exchange lease then): a worker that died mid-exchange is noticed
+ * after two missed beats instead of at startToClose, which matters inside the authCode's one minute.
+ */
+const APPLY_TOKEN_HEARTBEAT_TIMEOUT_MS = 12_000;
 /** Removals and disposals retry until they succeed; a capped backoff notices Redis or Antom coming back quickly. */
 const UNTIL_DONE_MAXIMUM_INTERVAL_MS = 60_000;
 
@@ -23,10 +28,11 @@ export function authorizationActivities(policy: AuthorizationPolicy) {
   });
   const standardRetry = retry(policy.retryInitialIntervalMs, policy.retryMaximumIntervalMs);
   const untilDone = retry(policy.retryInitialIntervalMs, UNTIL_DONE_MAXIMUM_INTERVAL_MS);
-  const antom = (budgetMs: number, summary: string, attemptMs = ANTOM_ATTEMPT_TIMEOUT_MS) =>
+  const antom = (budgetMs: number, summary: string, heartbeatTimeout?: number) =>
     proxyActivities<AuthorizationActivities>({
       scheduleToCloseTimeout: budgetMs,
-      startToCloseTimeout: Math.min(attemptMs, budgetMs),
+      startToCloseTimeout: Math.min(ANTOM_ATTEMPT_TIMEOUT_MS, budgetMs),
+      ...(heartbeatTimeout ? { heartbeatTimeout } : {}),
       retry: standardRetry,
       summary,
     });
@@ -36,10 +42,11 @@ export function authorizationActivities(policy: AuthorizationPolicy) {
     applyAuthCode: proxyActivities<AuthorizationActivities>({
       scheduleToCloseTimeout: policy.authCodeApplyBudgetMs,
       startToCloseTimeout: Math.min(AUTH_CODE_ATTEMPT_TIMEOUT_MS, policy.authCodeApplyBudgetMs),
+      heartbeatTimeout: APPLY_TOKEN_HEARTBEAT_TIMEOUT_MS,
       retry: retry(500, 5_000),
       summary: 'applyToken: exchange the authCode',
     }).applyToken,
-    refresh: antom(policy.refreshBudgetMs, 'applyToken: refresh with the latest refresh token').applyToken,
+    refresh: antom(policy.refreshBudgetMs, 'applyToken: refresh with the latest refresh token', APPLY_TOKEN_HEARTBEAT_TIMEOUT_MS).applyToken,
     revoke: antom(policy.revokeBudgetMs, 'revoke the access token').revoke,
     projectToken: proxyActivities<AuthorizationActivities>({
       scheduleToCloseTimeout: policy.projectionBudgetMs,

@@ -65,7 +65,8 @@ async function consult(a: Authorization): Promise<void> {
     r.link = await a.acts.consult({ profile: a.input.profile, wallet: a.input.wallet, authState, options: a.input.consult });
     delete r.linkUsed;
     r.authorizationDeadline = new Date(Date.now() + a.policy.authorizationWaitMs).toISOString();
-    a.enter('AWAITING_AUTH_CODE');
+    // A signed code for the previous consult may have arrived meanwhile and be applying already (APPLYING_TOKEN).
+    if (a.state === 'CONSULTING') a.enter('AWAITING_AUTH_CODE');
   } catch (error) {
     a.onFailure('consult', error);
   }
@@ -80,8 +81,10 @@ async function awaitAuthCode(a: Authorization): Promise<void> {
       summary: 'wait for the customer to approve (authCode)',
     }));
   if (woken) {
-    if (a.state === 'AWAITING_AUTH_CODE' && r.requests.newConsult && !r.requests.authCode && !a.withdrawn()) a.enter('CONSULTING');
-    return; // APPLYING_TOKEN (set by the handler), a fresh consult, or a cancel (next step)
+    // Each wake moves the state on (or the next step would wait on a condition that is already true, for ever).
+    if (a.withdrawn() || a.state !== 'AWAITING_AUTH_CODE') return; // a cancel (next step), or APPLYING_TOKEN
+    a.enter(r.requests.authCode ? 'APPLYING_TOKEN' : 'CONSULTING');
+    return;
   }
   delete r.link;
   delete r.authorizationDeadline;

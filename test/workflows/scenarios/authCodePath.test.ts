@@ -71,3 +71,24 @@ authorizationScenario('the customer came back without a code (declined): the spe
   await h.deliverByRedirect(customer, h.approve(relinked.link!.authState));
   t.is((await h.waitFor(customer, (v) => v.state === 'ACTIVE', { what: 'ACTIVE' })).state, 'ACTIVE');
 });
+
+authorizationScenario('a signed code for the previous consult arrives while the fresh consult is in flight: it is applied, and the workflow does not spin waiting for a code it already has', { notifications: false }, async (t, h) => {
+  const customer = await h.link({ wallet: 'GCASH' });
+  const first = customer.response.link!.authState;
+  // The forged redirect's code fails, so a fresh consult starts; it is held at the sandbox for three real seconds.
+  h.sandbox.admin.addFault({ endpoint: 'consult', skipCalls: 1, times: 1, delayMs: 3_000 });
+  await customer.handle.executeUpdate(deliverAuthCodeUpdate, { args: [{ authCode: 'GARBAGE', authState: first, source: 'redirect' }] });
+  const approved = h.approve(first);
+  const code = new URL(approved.redirectUrl).searchParams.get('authCode')!;
+  // Meanwhile Antom's signed AUTHCODE_CREATED for the consult the customer approved.
+  let signed: { accepted: boolean } | undefined;
+  h.onActivityStart((c) => c.name === 'consult' && h.callsOf('consult').length === 2, () => {
+    void customer.handle.executeUpdate(deliverAuthCodeUpdate, { args: [{ authCode: code, authState: first, source: 'notification' }] }).then((r) => { signed = r; });
+  });
+  const active = await h.waitFor(customer, (v) => v.state === 'ACTIVE', { what: 'ACTIVE with the signed code' });
+  t.is(active.state, 'ACTIVE');
+  t.true(signed?.accepted, 'the signed code was accepted while the consult was in flight');
+  t.is(h.callsOf('consult').length, 2);
+  const applied = h.callsOf('applyToken', 'AUTHORIZATION_CODE').filter((c) => c.outcome === 'ok');
+  t.deepEqual(applied.map((c) => (c.input as { authCode: string }).authCode), [code]);
+});

@@ -6,7 +6,7 @@
 // wait (fail retryably) until the first has journaled its answer or surely ended; `sent` outlives the lease so a later
 // INVALID_* answer can be recognised as "this exchange may already have succeeded" instead of the customer's problem.
 // Keys hold no secret: the exchange is named by its workflow id and the workflow's requestId (a UUID).
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redisClient';
 import { LuaScript } from './luaScript';
 import type { RedisKeys } from './redisKeys';
 
@@ -26,7 +26,7 @@ export interface ExchangeLeaseOptions {
 export type LeaseResult = { acquired: true; release(): Promise<void> } | { acquired: false; retryAfterMs: number };
 
 export class ExchangeLeases {
-  constructor(private readonly redis: Redis, private readonly options: ExchangeLeaseOptions) {}
+  constructor(private readonly redis: RedisClient, private readonly options: ExchangeLeaseOptions) {}
 
   /** Takes the exchange for `ttlMs` (longer than an attempt can possibly run), or says how long the holder has left. */
   async acquire(workflowId: string, requestId: string, owner: string, ttlMs: number): Promise<LeaseResult> {

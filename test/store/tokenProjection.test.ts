@@ -3,10 +3,9 @@ import fc from 'fast-check';
 import { DecryptionFailedError } from '../../src/codec/aesGcm';
 import { generateEncryptionKey, parseKeyRingSpec } from '../../src/codec/keyRing';
 import { TokenProjectionStore, type ProjectedToken } from '../../src/store/tokenProjection';
-import { assertNotStored, everythingStored, useRedis, type RedisTestContext } from './redisTestContext';
+import { assertNotStored, everythingStored, onEveryRedis, type RedisTestContext } from './redisTestContext';
 
-const test = anyTest as TestFn<RedisTestContext>;
-useRedis(test);
+const test = onEveryRedis(anyTest as TestFn<RedisTestContext>);
 
 const oldKey = generateEncryptionKey();
 const ring = parseKeyRingSpec(`k1:${oldKey}`);
@@ -132,10 +131,10 @@ test('a versioned removal leaves a tombstone that keeps older and equal writes o
 
 test('the value and its lookup expire with the token; an already expired token is not projected', async (t) => {
   const store = new TokenProjectionStore(t.context.redis, { keyRing: ring, keys: t.context.keys });
-  const soon = new Date(Date.now() + 1_500).toISOString();
+  const soon = new Date(Date.now() + 3_000).toISOString();
   t.is(await store.put(projection({ accessTokenExpiry: soon, accessToken: 'AT-short-lived' })), 'written');
   t.is(await store.workflowIdForAccessToken('AT-short-lived'), projection().workflowId);
-  await new Promise((resolve) => setTimeout(resolve, 1_700));
+  await new Promise((resolve) => setTimeout(resolve, 3_200));
   t.is(await store.get(projection().workflowId), undefined, 'Redis dropped it at expiry');
   t.is(await store.workflowIdForAccessToken('AT-short-lived'), undefined);
   t.is(await store.put(projection({ accessTokenExpiry: new Date(Date.now() - 1).toISOString(), version: 2 })), 'stale');

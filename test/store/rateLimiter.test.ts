@@ -62,8 +62,9 @@ test.serial('never over-issues on the Redis clock, for any rate, burst and split
       const slots = reservations.map((r) => r.slotAtMs).sort((a, b) => a - b);
       const excess = worstExcess(slots, rate, burst, 0.002); // 2 µs: the script reports whole microseconds
       t.true(excess <= 0, `rate ${rate}/s burst ${burst}: ${excess} slots too many in some window`);
-      // The bucket is also not stingier than configured: the last slot is exactly when the refill allows it.
-      t.true(slots[count - 1]! - slots[0]! <= (Math.max(0, count - burst) / rate) * 1000 + 50);
+      // The bucket is also not stingier than configured: the last slot is when the refill allows it — plus the time
+      // the reservations took to arrive, which on a loaded machine (two backends, other suites) reaches a few 100 ms.
+      t.true(slots[count - 1]! - slots[0]! <= (Math.max(0, count - burst) / rate) * 1000 + 300);
     }),
     { numRuns: 60 },
   );

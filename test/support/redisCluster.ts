@@ -55,7 +55,16 @@ async function waitFor(what: string, timeoutMs: number, check: () => Promise<boo
   throw new Error(`Redis Cluster: ${what} within ${timeoutMs} ms`);
 }
 
+/** Starts the cluster; a second attempt on fresh ports if the first fails (a port taken between probe and bind). */
 export async function startRedisCluster(options: { masters?: number; timeoutMs?: number } = {}): Promise<RunningRedisCluster> {
+  try {
+    return await startRedisClusterOnce(options);
+  } catch {
+    return await startRedisClusterOnce(options);
+  }
+}
+
+async function startRedisClusterOnce(options: { masters?: number; timeoutMs?: number }): Promise<RunningRedisCluster> {
   const masters = options.masters ?? 3;
   const timeoutMs = options.timeoutMs ?? 30_000;
   const dir = mkdtempSync(join(tmpdir(), 'antom-redis-cluster-'));
@@ -83,7 +92,14 @@ export async function startRedisCluster(options: { masters?: number; timeoutMs?:
       processes.push(child);
       ports.push(port);
     }
-    for (const port of ports) await waitFor(`node ${port} answering PING`, timeoutMs, async () => (await redisCli(port, 'ping')).trim() === 'PONG');
+    // A node that exits (its port was taken after all) fails the start at once instead of after the timeout.
+    const exited = processes.map((child, i) => new Promise<never>((_, reject) => {
+      child.once('exit', (code) => reject(new Error(`Redis Cluster: node ${ports[i]} exited (${code})`)));
+    }));
+    exited.forEach((promise) => promise.catch(() => undefined));
+    for (const port of ports) {
+      await Promise.race([waitFor(`node ${port} answering PING`, timeoutMs, async () => (await redisCli(port, 'ping')).trim() === 'PONG'), ...exited]);
+    }
     await run('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'], { timeout: timeoutMs });
     for (const port of ports) {
       await waitFor(`node ${port} reporting cluster_state:ok`, timeoutMs, async () => (await redisCli(port, 'cluster', 'info')).includes('cluster_state:ok'));

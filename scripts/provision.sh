@@ -2,10 +2,12 @@
 # What `npm start` (prestart) and `npm test` (pretest) need on a bare machine, installed by the project itself and
 # quick when it is all there:
 #   both:        the pinned Temporal binaries (scripts/provision-temporal.sh) and a Redis answering on REDIS_URL's
-#                default, 127.0.0.1:6379 (Debian's redis-server, started without persistence: a dev/test cache).
+#                default, 127.0.0.1:6379 (Debian's redis-server, started without persistence: a dev/test cache);
+#                redis-server and redis-cli (redis-tools) also start the store tests' local Redis Cluster.
 #   test only:   Debian's chromium (browser tests), docker-compose (the static compose check), openssl (signature
-#                interop) and prometheus (promtool, to check the alert rules); Antom's official Python SDK from PyPI
-#                into .python-sdk/ (scripts/provision-python-sdk.sh: the sandbox must work with it).
+#                interop; the Temporal TLS tests' certificates) and prometheus (promtool, to check the alert rules);
+#                Antom's official Python SDK from PyPI into .python-sdk/ (scripts/provision-python-sdk.sh: the
+#                sandbox must work with it).
 # Debian packages need root (apt-get); without it, the missing ones are named in one line.
 # ANTOM_SKIP_PROVISION=1 skips all of it (a machine set up another way).
 set -euo pipefail

@@ -22,7 +22,8 @@
  */
 import { Client, Connection, WithStartWorkflowOperation, WorkflowUpdateFailedError, type WorkflowClient } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { Redis } from 'ioredis';
+import { createRedisClient, type RedisClient } from './store/redisClient';
+import { clientConnectionOptions, loadTemporalConnection } from './temporalConnection';
 import { createEncryptingDataConverter } from './codec/dataConverter';
 import { parseKeyRingSpec, type KeyRing } from './codec/keyRing';
 import type { Config } from './config';
@@ -71,7 +72,7 @@ export type AuthorizationWorkflowClient = Pick<WorkflowClient, 'executeUpdateWit
 
 export interface AuthorizationClientOptions {
   workflowClient: AuthorizationWorkflowClient;
-  redis: Redis;
+  redis: RedisClient;
   /** The same key ring as the worker: Redis values are sealed with it. */
   keyRing: KeyRing;
   /** config.redis.keyPrefix; default the store's default. */
@@ -404,8 +405,9 @@ export async function connectAuthorizationClient(
   if (!keyRing) throw new Error('ENCRYPTION_KEYS is required: the client must encrypt payloads exactly as the worker does');
   const address = options.temporalAddress ?? config.temporal.address;
   if (!address) throw new Error('TEMPORAL_ADDRESS is required to connect the client');
-  const connection = await Connection.connect({ address });
-  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 2 });
+  // TLS / mTLS / API key exactly as the worker connects (TEMPORAL_TLS*, TEMPORAL_API_KEY); a TemporalConnectionConfigError names the setting.
+  const connection = await Connection.connect(clientConnectionOptions(loadTemporalConnection(config.temporal, address)));
+  const redis = createRedisClient(config.redis, { maxRetriesPerRequest: 2 });
   const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter: createEncryptingDataConverter(keyRing) });
   const client = new AuthorizationClient({
     workflowClient: temporal.workflow,

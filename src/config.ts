@@ -7,6 +7,9 @@
  */
 import { z } from 'zod';
 import { parseApiKeys, type ApiKey } from './apiKeys';
+import { parseClusterNodes, type RedisEndpoint } from './store/redisClient';
+import { isClusterSafePrefix } from './store/redisKeys';
+import type { TemporalTlsSettings } from './temporalConnection';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -25,8 +28,15 @@ interface Knob {
 /** Environment variables, their defaults and why. Kept in the README's configuration table. */
 export const KNOBS = {
   REDIS_URL: { default: 'redis://127.0.0.1:6379', why: 'the local Redis every dev machine and CI has' },
-  REDIS_KEY_PREFIX: { default: 'antom-auth:', why: 'lets several deployments or tests share one Redis without collisions' },
+  REDIS_CLUSTER_NODES: { why: 'unset: a single Redis at REDIS_URL; set it (comma-separated host:port seed nodes) to use a Redis Cluster — REDIS_URL then only supplies the user, password and rediss:// TLS every node shares' },
+  REDIS_KEY_PREFIX: { default: 'antom-auth:', why: 'lets several deployments or tests share one Redis without collisions; no { or } (the keys\' Redis Cluster hash tags follow it)' },
   TEMPORAL_ADDRESS: { why: 'unset: `npm start` embeds a Temporal dev server; set it to use your cluster (host:port)' },
+  TEMPORAL_TLS: { default: 'auto', why: 'auto: TLS as soon as any TEMPORAL_TLS_* file, TEMPORAL_TLS_SERVER_NAME or TEMPORAL_API_KEY is set (Temporal Cloud needs TLS for both), else plaintext like the dev server and docker-compose; true: TLS with the system CAs and nothing else set (a cluster with a public certificate); false: plaintext even with an API key (e.g. to a local TLS-terminating proxy)' },
+  TEMPORAL_TLS_CA_FILE: { why: 'unset: the system CAs (right for Temporal Cloud); set it to a PEM CA bundle to trust a self-hosted cluster\'s private CA instead' },
+  TEMPORAL_TLS_CERT_FILE: { why: 'mTLS: the PEM client certificate Temporal (Cloud or your cluster) expects; with TEMPORAL_TLS_KEY_FILE, checked at start to match it and to be current' },
+  TEMPORAL_TLS_KEY_FILE: { why: 'mTLS: the PEM private key of TEMPORAL_TLS_CERT_FILE (unencrypted; never logged)', secret: true },
+  TEMPORAL_TLS_SERVER_NAME: { why: 'unset: the host of TEMPORAL_ADDRESS is the name verified (and sent as SNI); set it when connecting by IP or through a proxy whose certificate names another host' },
+  TEMPORAL_API_KEY: { why: 'a Temporal Cloud API key (sent as `authorization: Bearer …`; turns TLS on under TEMPORAL_TLS=auto); unset: none, e.g. mTLS or an open dev server', secret: true },
   TEMPORAL_NAMESPACE: { default: 'default', why: 'the namespace every Temporal server has out of the box' },
   TEMPORAL_TASK_QUEUE: { default: 'antom-auth', why: 'one queue for the workflow and its activities; they scale together' },
   TEMPORAL_CLI_PATH: { why: 'a local `temporal` CLI binary for the embedded dev server where it cannot be downloaded' },
@@ -78,8 +88,15 @@ function isSerializedOrigin(value: string): boolean {
 
 const schema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://'),
-  REDIS_KEY_PREFIX: z.string().min(1),
+  REDIS_CLUSTER_NODES: optionalText,
+  REDIS_KEY_PREFIX: z.string().min(1).refine(isClusterSafePrefix, 'must not contain { or } (they would become the keys\' hash tag)'),
   TEMPORAL_ADDRESS: z.string().regex(/^[^\s/]+:\d+$/, 'must be host:port').optional(),
+  TEMPORAL_TLS: z.enum(['auto', 'true', 'false']),
+  TEMPORAL_TLS_CA_FILE: optionalText,
+  TEMPORAL_TLS_CERT_FILE: optionalText,
+  TEMPORAL_TLS_KEY_FILE: optionalText,
+  TEMPORAL_TLS_SERVER_NAME: optionalText,
+  TEMPORAL_API_KEY: z.string().trim().min(1).optional(),
   TEMPORAL_NAMESPACE: z.string().min(1),
   TEMPORAL_TASK_QUEUE: z.string().min(1),
   TEMPORAL_CLI_PATH: optionalText,
@@ -129,9 +146,18 @@ export interface AntomConnection {
 }
 
 export interface Config {
-  readonly redis: { readonly url: string; readonly keyPrefix: string };
+  readonly redis: {
+    readonly url: string;
+    readonly keyPrefix: string;
+    /** REDIS_CLUSTER_NODES, parsed; absent for a single Redis. */
+    readonly clusterNodes?: readonly RedisEndpoint[];
+  };
   readonly temporal: {
     readonly address?: string;
+    /** TLS (paths, read at connect: src/temporalConnection.ts); absent: plaintext. */
+    readonly tls?: TemporalTlsSettings;
+    /** TEMPORAL_API_KEY; secret. */
+    readonly apiKey?: string;
     readonly namespace: string;
     readonly taskQueue: string;
     readonly cliPath?: string;
@@ -209,6 +235,15 @@ export function loadConfig(env: Env = process.env): Config {
       alipayPlusAuthClientName: c.ALIPAYPLUS_AUTH_CLIENT_NAME,
     };
   }
+  let clusterNodes: RedisEndpoint[] | undefined;
+  if (c.REDIS_CLUSTER_NODES) {
+    try {
+      clusterNodes = parseClusterNodes(c.REDIS_CLUSTER_NODES);
+    } catch (error) {
+      problems.push(`REDIS_CLUSTER_NODES: ${(error as Error).message}`);
+    }
+  }
+  const tls = temporalTls(c, problems);
   // Short bearer keys are guessable; 16 characters is the floor for anything random enough (apiKeys.ts).
   const { keys: apiKeys, problems: keyProblems } = parseApiKeys(c.API_KEYS ?? '');
   problems.push(...keyProblems.map((problem) => `API_KEYS: ${problem}`));
@@ -216,9 +251,11 @@ export function loadConfig(env: Env = process.env): Config {
 
   const publicBaseUrl = (c.PUBLIC_BASE_URL ?? `http://${c.API_HOST}:${c.API_PORT}`).replace(/\/+$/, '');
   return {
-    redis: { url: c.REDIS_URL, keyPrefix: c.REDIS_KEY_PREFIX },
+    redis: { url: c.REDIS_URL, keyPrefix: c.REDIS_KEY_PREFIX, ...(clusterNodes ? { clusterNodes } : {}) },
     temporal: {
       address: c.TEMPORAL_ADDRESS,
+      ...(tls ? { tls } : {}),
+      ...(c.TEMPORAL_API_KEY ? { apiKey: c.TEMPORAL_API_KEY } : {}),
       namespace: c.TEMPORAL_NAMESPACE,
       taskQueue: c.TEMPORAL_TASK_QUEUE,
       cliPath: c.TEMPORAL_CLI_PATH,
@@ -249,4 +286,21 @@ export function loadConfig(env: Env = process.env): Config {
     },
     logLevel: c.LOG_LEVEL,
   };
+}
+
+/** TEMPORAL_TLS and its companions, checked against each other (the files themselves are read at connect). */
+function temporalTls(c: z.infer<typeof schema>, problems: string[]): TemporalTlsSettings | undefined {
+  const files = { caFile: c.TEMPORAL_TLS_CA_FILE, certFile: c.TEMPORAL_TLS_CERT_FILE, keyFile: c.TEMPORAL_TLS_KEY_FILE, serverName: c.TEMPORAL_TLS_SERVER_NAME };
+  const tlsSet = Object.values(files).some((value) => value !== undefined);
+  if (Boolean(files.certFile) !== Boolean(files.keyFile)) {
+    problems.push(files.certFile ? 'TEMPORAL_TLS_KEY_FILE: required with TEMPORAL_TLS_CERT_FILE (mTLS needs the certificate and its key)' : 'TEMPORAL_TLS_CERT_FILE: required with TEMPORAL_TLS_KEY_FILE (mTLS needs the certificate and its key)');
+  }
+  if (c.TEMPORAL_TLS === 'false' && tlsSet) problems.push('TEMPORAL_TLS: false, but TEMPORAL_TLS_* is set — remove one of them');
+  const secured = c.TEMPORAL_TLS === 'true' || tlsSet || c.TEMPORAL_API_KEY !== undefined;
+  // Without TEMPORAL_ADDRESS, `npm start` embeds a plaintext dev server: silently dropping TLS or a key would mislead.
+  if (!c.TEMPORAL_ADDRESS && (secured || tlsSet)) {
+    problems.push('TEMPORAL_ADDRESS: required with TEMPORAL_TLS* / TEMPORAL_API_KEY (without it `npm start` embeds a plaintext dev server)');
+  }
+  if (c.TEMPORAL_TLS === 'false' || !secured) return undefined;
+  return Object.fromEntries(Object.entries(files).filter(([, value]) => value !== undefined)) as TemporalTlsSettings;
 }

@@ -11,7 +11,7 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { Redis } from 'ioredis';
+import { createRedisClient, describeRedisEndpoint, redisVariable, type RedisClient } from './store/redisClient';
 import type { FastifyInstance } from 'fastify';
 import { AntomClient } from './antom/client';
 import { loadPrivateKeyFile, loadPublicKeyFile } from './antom/keys';
@@ -27,6 +27,14 @@ import { installTemporalRuntimeWithMetrics } from './metricsEndpoint';
 import type { RunningSandbox } from './sandbox';
 import type { AuthorizationWorker } from './worker';
 import { WorkerStartupError } from './worker/startupChecks';
+import {
+  clientConnectionOptions,
+  describeTemporalConnection,
+  loadTemporalConnection,
+  nativeConnectionOptions,
+  TemporalConnectionConfigError,
+  type TemporalConnectionMaterial,
+} from './temporalConnection';
 
 /** The sandbox's merchant in development (the SANDBOX_ prefix selects Antom's sandbox path, as the SDKs do). */
 const DEV_CLIENT_ID = 'SANDBOX_ANTOM_AUTH_DEV';
@@ -65,7 +73,7 @@ interface Running {
   clientConnection?: Connection;
   nativeConnection?: NativeConnection;
   antomClients: AntomClient[];
-  redis?: Redis;
+  redis?: RedisClient;
 }
 
 async function shutDown(running: Running): Promise<void> {
@@ -106,6 +114,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, out: { write(te
     // Temporal: a configured server, or the embedded dev server (fails fast and clearly offline).
     let temporalAddress = config.temporal.address;
     let temporalUi: string | undefined;
+    let temporalMaterial: TemporalConnectionMaterial;
     if (!temporalAddress) {
       running.temporal = await startEmbeddedTemporal({
         dataDir: config.temporal.dataDir,
@@ -120,9 +129,12 @@ export async function main(env: NodeJS.ProcessEnv = process.env, out: { write(te
         logger.warn(`the Temporal UI runs on ${temporalUi}, not CODEC_CORS_ORIGIN=${config.api.codecCorsOrigin}: set CODEC_CORS_ORIGIN=${temporalUi} to read payloads in it`);
       }
       running.nativeConnection = running.temporal.env.nativeConnection;
+      temporalMaterial = { address: temporalAddress, tls: false };
     } else {
-      running.nativeConnection = await NativeConnection.connect({ address: temporalAddress }).catch(() =>
-        fail(`antom-auth: cannot reach Temporal at TEMPORAL_ADDRESS=${temporalAddress}`),
+      // TLS files and the API key: the same material as `npm run worker` / `npm run api` (src/temporalConnection.ts).
+      temporalMaterial = loadTemporalConnection(config.temporal);
+      running.nativeConnection = await NativeConnection.connect(nativeConnectionOptions(temporalMaterial)).catch(() =>
+        fail(`antom-auth: cannot reach Temporal at TEMPORAL_ADDRESS=${temporalAddress} (${describeTemporalConnection(config.temporal)})`),
       );
     }
     // Loaded only now, so a Temporal that cannot start is reported without waiting for the worker's bundler.
@@ -132,7 +144,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, out: { write(te
       import('./api/apiService.js'),
       import('./api/authorizationCounts.js'),
     ]);
-    running.clientConnection = await Connection.connect({ address: temporalAddress });
+    running.clientConnection = await Connection.connect(clientConnectionOptions(temporalMaterial));
     const temporalClient = new Client({
       connection: running.clientConnection,
       namespace: config.temporal.namespace,
@@ -171,9 +183,9 @@ export async function main(env: NodeJS.ProcessEnv = process.env, out: { write(te
     }
     const [antomClient, alipayPlusClient] = running.antomClients;
 
-    running.redis = new Redis(config.redis.url, { maxRetriesPerRequest: 3 });
+    running.redis = createRedisClient(config.redis, { maxRetriesPerRequest: 3 });
     running.redis.on('error', (error: Error) => logger.warn({ err: error }, 'Redis connection error'));
-    await running.redis.ping().catch(() => fail(`antom-auth: cannot reach Redis at REDIS_URL (${new URL(config.redis.url).host})`));
+    await running.redis.ping().catch(() => fail(`antom-auth: cannot reach ${describeRedisEndpoint(config.redis)} (${redisVariable(config.redis)})`));
 
     running.worker = await createWorker(config, {
       connection: running.nativeConnection,
@@ -207,7 +219,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, out: { write(te
       'antom-auth is running:',
       `  API           ${listening}   (public base URL ${config.api.publicBaseUrl})`,
       ...(config.api.demoEnabled ? [`  demo          ${config.api.publicBaseUrl}/demo`] : []),
-      `  Temporal      ${temporalAddress}${running.temporal ? ' (embedded dev server)' : ''}`,
+      `  Temporal      ${temporalAddress}${running.temporal ? ' (embedded dev server)' : ` (${describeTemporalConnection(config.temporal)})`}`,
       ...(temporalUi ? [`  Temporal UI   ${temporalUi}   (codec endpoint: ${config.api.publicBaseUrl}/codec)`] : []),
       `  codec login   ${config.api.publicBaseUrl}/codec/login   (sign in there so the Temporal UI can decode payloads)`,
       ...(running.sandbox ? [`  sandbox       ${running.sandbox.url}   (admin ${running.sandbox.adminUrl})`] : []),
@@ -222,6 +234,10 @@ export async function main(env: NodeJS.ProcessEnv = process.env, out: { write(te
     if (error instanceof EmbeddedTemporalUnavailableError || error instanceof StartupError) {
       process.stderr.write(`${error.message}\n`);
       return 1;
+    }
+    if (error instanceof TemporalConnectionConfigError) {
+      for (const problem of error.problems) process.stderr.write(`antom-auth: ${problem}\n`);
+      return 2;
     }
     if (error instanceof WorkerStartupError) {
       for (const problem of error.problems) process.stderr.write(`antom-auth: ${problem}\n`);

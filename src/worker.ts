@@ -28,7 +28,7 @@
  */
 import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
-import { Redis } from 'ioredis';
+import { createRedisClient, type RedisClient } from './store/redisClient';
 import type { Logger } from 'pino';
 import { createActivities, createActivityStore, type AlipayPlusAuthClient, type AntomClientsByProfile } from './activities';
 import { AntomClient, type AntomClientOptions } from './antom/client';
@@ -36,6 +36,7 @@ import { createEncryptingDataConverter } from './codec/dataConverter';
 import type { KeyRing } from './codec/keyRing';
 import { UNENCODED_PAYLOAD_INTERCEPTORS_PATH } from './codec/unencodedPayloads';
 import { ConfigError, loadConfig, type Config } from './config';
+import { describeTemporalConnection } from './temporalConnection';
 import { createLogger } from './logger';
 import { createServiceMetrics } from './metrics';
 import { installTemporalRuntimeWithMetrics, startMetricsServer, type MetricsServer } from './metricsEndpoint';
@@ -46,6 +47,7 @@ import {
   connectTemporal,
   DEFAULT_STARTUP_TIMEOUT_MS,
   loadAntomKeys,
+  loadTemporalMaterial,
   loadEncryptionKeyRing,
   WorkerStartupError,
 } from './worker/startupChecks';
@@ -81,7 +83,7 @@ export interface WorkerDeps {
   connection?: NativeConnection;
   antom?: AntomClientsByProfile;
   keyRing?: KeyRing;
-  redis?: Redis;
+  redis?: RedisClient;
   logger?: Logger;
   alipayPlusAuthClient?: AlipayPlusAuthClient;
   startupTimeoutMs?: number;
@@ -131,9 +133,16 @@ export async function createWorker(config: Config, deps: WorkerDeps = {}): Promi
   const { clients, owned } = deps.antom ? { clients: deps.antom, owned: [] as AntomClient[] } : antomClientsFromConfig(config, hooks?.onCall);
 
   const closeOwnedClients = () => Promise.all(owned.map((client) => client.close()));
+  let temporalMaterial;
+  try {
+    temporalMaterial = deps.connection ? undefined : loadTemporalMaterial(config);
+  } catch (error) {
+    await closeOwnedClients();
+    throw error;
+  }
   const [redisProblem, temporal] = await Promise.all([
-    deps.redis ? Promise.resolve(undefined) : checkRedis(config.redis.url, timeoutMs),
-    deps.connection ? Promise.resolve({ connection: deps.connection }) : connectTemporal(config, timeoutMs),
+    deps.redis ? Promise.resolve(undefined) : checkRedis(config.redis, timeoutMs),
+    deps.connection ? Promise.resolve({ connection: deps.connection }) : connectTemporal(temporalMaterial!, timeoutMs),
   ]);
   const problems = [redisProblem, 'problem' in temporal ? temporal.problem : undefined].filter((p): p is string => p !== undefined);
   if (problems.length > 0) {
@@ -148,7 +157,7 @@ export async function createWorker(config: Config, deps: WorkerDeps = {}): Promi
     await closeOwnedClients();
     throw new WorkerStartupError('configuration', [searchAttributeProblem]);
   }
-  const redis = deps.redis ?? new Redis(config.redis.url, { maxRetriesPerRequest: 3 });
+  const redis = deps.redis ?? createRedisClient(config.redis, { maxRetriesPerRequest: 3 });
   redis.on('error', (error: Error) => logger.warn({ err: error }, 'Redis connection error'));
 
   const activities = createActivities({
@@ -187,7 +196,7 @@ export async function createWorker(config: Config, deps: WorkerDeps = {}): Promi
     if (!deps.connection) await connection.close();
   };
   logger.info(
-    { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, prebundled: Boolean(config.worker.bundlePath), profiles: Object.keys(clients) },
+    { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, temporal: deps.connection ? 'given connection' : describeTemporalConnection(config.temporal), prebundled: Boolean(config.worker.bundlePath), profiles: Object.keys(clients) },
     'worker ready',
   );
   return {

@@ -19,6 +19,7 @@ import { generateEncryptionKey, parseKeyRingSpec } from '../src/codec/keyRing';
 import { createLogger } from '../src/logger';
 import { startSandbox, type RunningSandbox } from '../src/sandbox';
 import { allKeys } from './store/redisTestContext';
+import { redisKeys } from '../src/store/redisKeys';
 import { antomKeys, merchantKeys } from './support/fixtureKeys';
 import { OfflineWorkflowEnvironment } from './support/offlineEnvironment';
 
@@ -163,10 +164,12 @@ test('TOKEN_CANCELED by access token → CANCELED_BY_WALLET, projection gone, no
   t.is(s.sandbox.admin.requests().filter((r) => r.endpoint === 'revoke').length, 0);
   // What may remain under token: is the removal's tombstone (version + removed flag), which keeps a late projection
   // write from resurrecting the token; no token, digest or metadata survives.
-  for (const key of await allKeys(s.redis, `${s.prefix}token:`)) {
+  // Projection keys carry their bucket's hash tag after the prefix: `<prefix>{projection-NN}:token:<workflowId>`.
+  const stored = await allKeys(s.redis, s.prefix);
+  for (const key of stored.filter((k) => k === redisKeys(s.prefix).tokenProjection('authorization:GCASH:c-5'))) {
     t.deepEqual(Object.keys(await s.redis.hgetall(key)).sort(), ['removed', 'version'], `${key} holds only a tombstone`);
   }
-  t.deepEqual(await allKeys(s.redis, `${s.prefix}token-by-access-token:`), [], 'the token lookup is gone');
+  t.deepEqual(stored.filter((k) => k.includes('}:token-by-access-token:')), [], 'the token lookup is gone');
   t.is(await s.client.getAccessToken('GCASH', 'c-5'), undefined);
   t.is(await s.client.walletCanceledByAccessToken('unknown-token-0000000000000'), undefined);
 });

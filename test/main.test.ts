@@ -103,7 +103,22 @@ test('npm start with a TEMPORAL_CLI_PATH that cannot run: one line naming it, ex
 test('npm start with an unreachable TEMPORAL_ADDRESS says so in one line', async (t) => {
   const outcome = await run('src/main.ts', { TEMPORAL_DATA_DIR: dataDir(t), TEMPORAL_ADDRESS: '127.0.0.1:1' });
   t.is(outcome.code, 1);
-  t.deepEqual(lines(outcome.stderr), ['antom-auth: cannot reach Temporal at TEMPORAL_ADDRESS=127.0.0.1:1']);
+  t.deepEqual(lines(outcome.stderr), ['antom-auth: cannot reach Temporal at TEMPORAL_ADDRESS=127.0.0.1:1 (plaintext)']);
+});
+
+test('npm start with TLS files it cannot use names each, exit 2, before connecting anything', async (t) => {
+  const dir = dataDir(t);
+  const outcome = await run('src/main.ts', {
+    TEMPORAL_DATA_DIR: dir, TEMPORAL_ADDRESS: '127.0.0.1:1', TEMPORAL_API_KEY: 'tk-never-printed-0123456789',
+    TEMPORAL_TLS_CA_FILE: join(dir, 'missing-ca.pem'), TEMPORAL_TLS_CERT_FILE: join(dir, 'missing-cert.pem'), TEMPORAL_TLS_KEY_FILE: join(dir, 'missing-key.pem'),
+  });
+  t.is(outcome.code, 2);
+  t.deepEqual(lines(outcome.stderr), [
+    `antom-auth: TEMPORAL_TLS_CA_FILE: cannot read ${join(dir, 'missing-ca.pem')} (ENOENT)`,
+    `antom-auth: TEMPORAL_TLS_CERT_FILE: cannot read ${join(dir, 'missing-cert.pem')} (ENOENT)`,
+    `antom-auth: TEMPORAL_TLS_KEY_FILE: cannot read ${join(dir, 'missing-key.pem')} (ENOENT)`,
+  ]);
+  t.notRegex(outcome.stderr + outcome.stdout, /tk-never-printed/);
 });
 
 test('npm start with invalid configuration names each problem, exit 2', async (t) => {

@@ -13,7 +13,7 @@
  *                  refresh lead time. Injected so the activities stay free of any metrics library; a hook that
  *                  throws is logged and ignored, never failing (and so retrying) the write.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redisClient';
 import type { Logger } from 'pino';
 import type { AntomClient } from '../antom/client';
 import type { KeyRing } from '../codec/keyRing';
@@ -63,7 +63,7 @@ export interface ActivityDependencies {
 }
 
 export interface ActivityStoreOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** The key ring of the payload codec: Redis values are sealed with it, lookups keyed by its digests. */
   keyRing: KeyRing;
   /** config.redis.keyPrefix; default the store's default prefix. */

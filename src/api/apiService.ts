@@ -8,7 +8,7 @@
  *   notificationKeysFor(clientId, platformPublicKey, merchantPrivateKey)  → the same from keys already parsed
  */
 import type { KeyObject } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redisClient';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { loadPrivateKeyFile, loadPublicKeyFile } from '../antom/keys';
@@ -28,7 +28,7 @@ export interface ApiServiceParts {
   readonly config: Pick<Config, 'redis' | 'temporal'> & { readonly api: ApiSettings };
   readonly logger: Logger;
   readonly keyRing: KeyRing;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly workflowClient: AuthorizationWorkflowClient;
   /** Resolves when Temporal answers (readiness). */
   readonly temporalReady: () => Promise<unknown>;

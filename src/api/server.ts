@@ -5,13 +5,14 @@
  * SIGINT/SIGTERM: stop accepting, finish in-flight requests, close Temporal and Redis.
  */
 import { Client, Connection } from '@temporalio/client';
-import { Redis } from 'ioredis';
+import { createRedisClient } from '../store/redisClient';
 import { KeyConfigurationError } from '../antom/keys';
 import { createEncryptingDataConverter } from '../codec/dataConverter';
 import { KeyRingConfigError, parseKeyRingSpec } from '../codec/keyRing';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { createLogger } from '../logger';
 import { createServiceMetrics } from '../metrics';
+import { clientConnectionOptions, describeTemporalConnection, loadTemporalConnection, TemporalConnectionConfigError, type TemporalConnectionMaterial } from '../temporalConnection';
 import { createApiService, notificationKeysFromConfig } from './apiService';
 import { authorizationCounter } from './authorizationCounts';
 
@@ -41,6 +42,14 @@ export async function main(env: NodeJS.ProcessEnv = process.env, stderr: { write
   }
   let keyRing;
   let notificationKeys;
+  let temporalMaterial: TemporalConnectionMaterial;
+  try {
+    temporalMaterial = loadTemporalConnection(config.temporal);
+  } catch (error) {
+    if (!(error instanceof TemporalConnectionConfigError)) throw error;
+    for (const problem of error.problems) stderr.write(`antom-auth api: ${problem}\n`);
+    return 2;
+  }
   try {
     keyRing = parseKeyRingSpec(config.encryptionKeys!);
     notificationKeys = notificationKeysFromConfig(config.antom!);
@@ -54,12 +63,12 @@ export async function main(env: NodeJS.ProcessEnv = process.env, stderr: { write
   const logger = createLogger({ level: config.logLevel, name: 'api' });
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address: config.temporal.address!, connectTimeout: 5000 });
+    connection = await Connection.connect({ ...clientConnectionOptions(temporalMaterial), connectTimeout: 5000 });
   } catch {
-    stderr.write(`antom-auth api: cannot reach Temporal at TEMPORAL_ADDRESS=${config.temporal.address}\n`);
+    stderr.write(`antom-auth api: cannot reach Temporal at TEMPORAL_ADDRESS=${config.temporal.address} (${describeTemporalConnection(config.temporal)})\n`);
     return 1;
   }
-  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 3 });
+  const redis = createRedisClient(config.redis, { maxRetriesPerRequest: 3 });
   redis.on('error', (error: Error) => logger.warn({ err: error }, 'Redis connection error'));
   const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter: createEncryptingDataConverter(keyRing) });
   const metrics = createServiceMetrics({ countAuthorizationsByState: authorizationCounter(temporal.workflow) });

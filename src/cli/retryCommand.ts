@@ -1,11 +1,12 @@
 /**
  * `antom-auth retry [--code C] [--wallet W] [--phase P] [--note N]`: the operator's bulk retry from a shell, the same
  * as POST /operator/retry — every running NEEDS_ATTENTION authorization matching the filter gets an operatorRetry,
- * found by a visibility query. Connects with the service's own configuration (TEMPORAL_ADDRESS, ENCRYPTION_KEYS,
- * REDIS_URL, …) and prints one line per authorization retried, then the count.
+ * found by a visibility query. Connects with the service's own configuration (TEMPORAL_ADDRESS and TEMPORAL_TLS* /
+ * TEMPORAL_API_KEY, ENCRYPTION_KEYS, REDIS_URL or REDIS_CLUSTER_NODES, …) and prints one line per authorization retried, then the count.
  */
 import { connectAuthorizationClient } from '../client';
 import { ConfigError, loadConfig } from '../config';
+import { TemporalConnectionConfigError } from '../temporalConnection';
 import { attentionFilterBodySchema } from '../api/requestSchemas';
 import { parseCommandArgs } from './args';
 import { ExitCode, UsageError, type CliCommand } from './command';
@@ -37,6 +38,10 @@ export const retryCommand: CliCommand = {
       throw error;
     }
     const connected = await connectAuthorizationClient(config).catch((error: unknown) => {
+      if (error instanceof TemporalConnectionConfigError) {
+        for (const problem of error.problems) io.stderr.write(`antom-auth retry: ${problem}\n`);
+        return undefined;
+      }
       io.stderr.write(`antom-auth retry: cannot connect (${error instanceof Error ? error.message.split('\n')[0] : String(error)})\n`);
       return undefined;
     });

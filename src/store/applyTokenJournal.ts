@@ -2,7 +2,7 @@
 // The activity writes it before returning; a retry of the identical request (the response was lost, the worker
 // died) reads it instead of calling Antom again — after a rotating refresh, calling again would fail
 // INVALID_REFRESH_TOKEN and force the customer to re-authorize.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redisClient';
 import type { KeyRing } from '../codec/keyRing';
 import { keyedDigest, keyedDigestsForLookup } from '../codec/keyedDigest';
 import { canonicalJson } from './canonicalJson';
@@ -35,7 +35,7 @@ export class ApplyTokenJournal<TResponse = unknown> {
   private readonly box: SecretBox;
   private readonly ttlMs: number;
 
-  constructor(private readonly redis: Redis, private readonly options: ApplyTokenJournalOptions) {
+  constructor(private readonly redis: RedisClient, private readonly options: ApplyTokenJournalOptions) {
     this.keys = options.keys ?? redisKeys();
     this.box = new SecretBox(options.keyRing);
     this.ttlMs = options.ttlMs ?? DEFAULT_JOURNAL_TTL_MS;
@@ -44,7 +44,8 @@ export class ApplyTokenJournal<TResponse = unknown> {
   /** The journaled response of this exact request, if one was recorded (under any ring key) and has not expired. */
   async get(request: ApplyTokenRequestKey): Promise<TResponse | undefined> {
     const digests = keyedDigestsForLookup(this.options.keyRing, REQUEST_DIGEST_PURPOSE, canonicalJson(request));
-    const values = await this.redis.mget(...digests.map((digest) => this.keys.applyTokenJournal(digest)));
+    // One GET per ring key, not MGET: under different digests the keys lie in different Redis Cluster slots.
+    const values = await Promise.all(digests.map((digest) => this.redis.get(this.keys.applyTokenJournal(digest))));
     const index = values.findIndex((value) => typeof value === 'string');
     if (index < 0) return undefined;
     return JSON.parse(this.box.open(values[index]!, context(digests[index]!))) as TResponse;

@@ -1,5 +1,5 @@
 // authState → workflowId, so the wallet redirect and AUTHCODE_CREATED notifications find their workflow.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redisClient';
 import { redisKeys, type RedisKeys } from './redisKeys';
 
 /**
@@ -18,7 +18,7 @@ export class AuthStateIndex {
   private readonly keys: RedisKeys;
   private readonly ttlMs: number;
 
-  constructor(private readonly redis: Redis, options: AuthStateIndexOptions = {}) {
+  constructor(private readonly redis: RedisClient, options: AuthStateIndexOptions = {}) {
     this.keys = options.keys ?? redisKeys();
     this.ttlMs = options.ttlMs ?? DEFAULT_AUTH_STATE_TTL_MS;
   }

@@ -8,7 +8,7 @@
 // The holder renews the lease while it is alive (`renew`), so the lease can be short: a holder that died (SIGKILL, a
 // lost node) frees the exchange soon, instead of blocking every retry until a long lease runs out.
 // Keys hold no secret: the exchange is named by its workflow id and the workflow's requestId (a UUID).
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redisClient';
 import { LuaScript } from './luaScript';
 import type { RedisKeys } from './redisKeys';
 
@@ -36,7 +36,7 @@ export type LeaseResult =
   | { acquired: false; retryAfterMs: number };
 
 export class ExchangeLeases {
-  constructor(private readonly redis: Redis, private readonly options: ExchangeLeaseOptions) {}
+  constructor(private readonly redis: RedisClient, private readonly options: ExchangeLeaseOptions) {}
 
   /** Takes the exchange for `ttlMs` (the holder renews it while alive), or says how long the holder has left. */
   async acquire(workflowId: string, requestId: string, owner: string, ttlMs: number): Promise<LeaseResult> {

@@ -1,6 +1,6 @@
 // Runs a Lua script by SHA (EVALSHA) and loads it on NOSCRIPT, so each call ships a hash, not the script.
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redisClient';
 
 export class LuaScript {
   readonly sha: string;
@@ -8,7 +8,7 @@ export class LuaScript {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
-  async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  async run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (error) {

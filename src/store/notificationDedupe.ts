@@ -6,7 +6,7 @@
 // resend (≥ 2 minutes later), so that resend is delivered. Marking "delivered" before delivering would lose it.
 // Keys are keyed digests of the identity (it can contain an accessToken or authCode).
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redisClient';
 import type { KeyRing } from '../codec/keyRing';
 import { keyedDigestsForLookup } from '../codec/keyedDigest';
 import { canonicalJson } from './canonicalJson';
@@ -45,13 +45,13 @@ export interface NotificationDedupeOptions {
   claimTtlMs?: number;
 }
 
-// KEYS: the identity's key under every ring key, current first. Checks all (rotation), claims under the current.
+// KEYS[1]: the identity's key under the current ring key. One key, so it runs on Redis Cluster: the keys under older
+// ring keys (other digests, other slots) are read before it, by claim(). Only processes still on the old ring write
+// those, and they never see the current key either, so checking them atomically with the claim would add nothing.
 const CLAIM_SCRIPT = new LuaScript(`
-for i = 1, #KEYS do
-  local mark = redis.call('GET', KEYS[i])
-  if mark == '${DELIVERED}' then return 'duplicate' end
-  if mark then return 'in-progress' end
-end
+local mark = redis.call('GET', KEYS[1])
+if mark == '${DELIVERED}' then return 'duplicate' end
+if mark then return 'in-progress' end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 'claimed'
 `);
@@ -66,7 +66,7 @@ export class NotificationDedupe {
   private readonly deliveredTtlMs: number;
   private readonly claimTtlMs: number;
 
-  constructor(private readonly redis: Redis, private readonly options: NotificationDedupeOptions) {
+  constructor(private readonly redis: RedisClient, private readonly options: NotificationDedupeOptions) {
     this.keys = options.keys ?? redisKeys();
     this.deliveredTtlMs = options.deliveredTtlMs ?? DEFAULT_DELIVERED_TTL_MS;
     this.claimTtlMs = options.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS;
@@ -76,7 +76,11 @@ export class NotificationDedupe {
     const text = typeof identity === 'string' ? identity : canonicalJson(identity);
     const keys = keyedDigestsForLookup(this.options.keyRing, IDENTITY_DIGEST_PURPOSE, text).map((d) => this.keys.notificationDedupe(d));
     const claimMark = CLAIM_PREFIX + randomBytes(12).toString('base64url');
-    const status = await CLAIM_SCRIPT.run(this.redis, keys, [claimMark, this.claimTtlMs]);
+    // Marks written under an older ring key (before a rotation) still count.
+    const olderMarks = await Promise.all(keys.slice(1).map((older) => this.redis.get(older)));
+    if (olderMarks.includes(DELIVERED)) return { status: 'duplicate' };
+    if (olderMarks.some((mark) => mark !== null)) return { status: 'in-progress' };
+    const status = await CLAIM_SCRIPT.run(this.redis, [keys[0]!], [claimMark, this.claimTtlMs]);
     if (status === 'duplicate' || status === 'in-progress') return { status };
     const key = keys[0]!;
     return {

@@ -5,7 +5,7 @@
 // how long the caller must wait for its slot. One round trip, no polling, first come first served. A caller that
 // gives up after reserving wastes its slot, which can only under-issue, never over-issue. A reservation that would
 // wait longer than maxWaitMs is not taken at all: the caller fails fast and Temporal's retry policy takes over.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redisClient';
 import { LuaScript } from './luaScript';
 import { redisKeys, type RedisKeys } from './redisKeys';
 
@@ -80,7 +80,7 @@ export class RateLimiter {
   private readonly defaultLimit: RateLimit;
   private readonly maxWaitMs: number;
 
-  constructor(private readonly redis: Redis, private readonly options: RateLimiterOptions = {}) {
+  constructor(private readonly redis: RedisClient, private readonly options: RateLimiterOptions = {}) {
     this.keys = options.keys ?? redisKeys();
     this.defaultLimit = options.defaultLimit ?? DEFAULT_RATE_LIMIT;
     this.maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;

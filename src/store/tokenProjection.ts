@@ -4,13 +4,14 @@
 //
 // All three structures change together in one Lua script (atomic), and every write carries a monotonic `version`:
 // a write older than what is stored is ignored, so a late or retried activity can never roll a token back.
-// Keys touched: the projection hash, the lifecycle sorted set and the lookup keys. The old lookup key is derived
-// inside the script from the stored digest (single Redis or a primary; not Redis Cluster).
-import type { Redis } from 'ioredis';
+// Keys touched: the projection hash, the lifecycle sorted set of its bucket and the lookup keys. All carry the
+// authorization's bucket as hash tag (redisKeys.ts), so each script keeps to one slot and runs on Redis Cluster too;
+// the old lookup key the script derives from the stored digest is in the same bucket, hence the same slot.
+import type { RedisClient } from './redisClient';
 import type { KeyRing } from '../codec/keyRing';
 import { keyedDigest, keyedDigestsForLookup } from '../codec/keyedDigest';
 import { LuaScript } from './luaScript';
-import { redisKeys, type RedisKeys } from './redisKeys';
+import { PROJECTION_BUCKETS, redisKeys, type RedisKeys } from './redisKeys';
 import { SecretBox } from './secretBox';
 
 /**
@@ -156,7 +157,7 @@ export class TokenProjectionStore {
   private readonly box: SecretBox;
   private readonly tombstoneTtlMs: number;
 
-  constructor(private readonly redis: Redis, private readonly options: TokenProjectionOptions) {
+  constructor(private readonly redis: RedisClient, private readonly options: TokenProjectionOptions) {
     this.keys = options.keys ?? redisKeys();
     this.box = new SecretBox(options.keyRing);
     this.tombstoneTtlMs = options.tombstoneTtlMs ?? DEFAULT_TOMBSTONE_TTL_MS;
@@ -182,10 +183,11 @@ export class TokenProjectionStore {
     fields.push('accessToken', this.box.seal(accessToken, this.tokenContext(workflowId)), 'accessTokenDigest', digest);
     if (expiryMs <= (this.options.clock ?? Date.now)()) return 'stale'; // an expired token is never projected (it would expire at once anyway)
     // The value expires with the token (PEXPIREAT): a second guard behind the read path's own expiry check.
+    const bucket = this.keys.projectionBucket(workflowId);
     const written = await PUT_SCRIPT.run(
       this.redis,
-      [this.keys.tokenProjection(workflowId), this.keys.lifecycleIndex(), this.keys.accessTokenLookup(digest)],
-      [version, workflowId, expiryMs, this.keys.accessTokenLookupPrefix(), digest, projection.authorizationId ?? '', ...fields],
+      [this.keys.tokenProjection(workflowId), this.keys.lifecycleIndex(bucket), this.keys.accessTokenLookup(bucket, digest)],
+      [version, workflowId, expiryMs, this.keys.accessTokenLookupPrefix(bucket), digest, projection.authorizationId ?? '', ...fields],
     );
     return written === 1 ? 'written' : 'stale';
   }
@@ -210,10 +212,11 @@ export class TokenProjectionStore {
    * and a tombstone keeps older writes out for tombstoneTtlMs. Without: unconditional (operator clean-up).
    */
   async remove(workflowId: string, options: { version?: number } = {}): Promise<ProjectionRemoveResult> {
+    const bucket = this.keys.projectionBucket(workflowId);
     const result = await REMOVE_SCRIPT.run(
       this.redis,
-      [this.keys.tokenProjection(workflowId), this.keys.lifecycleIndex()],
-      [workflowId, this.keys.accessTokenLookupPrefix(), options.version ?? '', this.tombstoneTtlMs],
+      [this.keys.tokenProjection(workflowId), this.keys.lifecycleIndex(bucket)],
+      [workflowId, this.keys.accessTokenLookupPrefix(bucket), options.version ?? '', this.tombstoneTtlMs],
     );
     return result === 1 ? 'removed' : result === -1 ? 'stale' : 'absent';
   }
@@ -224,10 +227,11 @@ export class TokenProjectionStore {
    * named or found; 'absent' when neither (nothing was ever projected and no id was given).
    */
   async withdraw(workflowId: string, authorizationId?: string): Promise<'withdrawn' | 'absent'> {
+    const bucket = this.keys.projectionBucket(workflowId);
     const result = await WITHDRAW_SCRIPT.run(
       this.redis,
-      [this.keys.tokenProjection(workflowId), this.keys.lifecycleIndex()],
-      [workflowId, this.keys.accessTokenLookupPrefix(), authorizationId ?? '', this.tombstoneTtlMs],
+      [this.keys.tokenProjection(workflowId), this.keys.lifecycleIndex(bucket)],
+      [workflowId, this.keys.accessTokenLookupPrefix(bucket), authorizationId ?? '', this.tombstoneTtlMs],
     );
     return result === 1 ? 'withdrawn' : 'absent';
   }
@@ -239,36 +243,63 @@ export class TokenProjectionStore {
 
   /**
    * Authorizations whose access token expires strictly before `before`, earliest first. Metadata only. With `states`,
-   * only those whose projected state is one of them (the index is read in pages until `limit` match).
+   * only those whose projected state is one of them. The lifecycle index is one sorted set per bucket: they are read
+   * in chunks and merged (by expiry, then workflow id — a sorted set's own order), until `limit` match.
    */
   async expiringBefore(before: Date | number, limit: number = DEFAULT_EXPIRING_LIMIT, options: { states?: readonly string[] } = {}): Promise<TokenMetadata[]> {
     const beforeMs = typeof before === 'number' ? before : before.getTime();
     if (!Number.isFinite(beforeMs)) throw new TypeError('before must be a valid time');
     const wanted = options.states && options.states.length > 0 ? new Set(options.states) : undefined;
     const page = wanted ? Math.max(limit, DEFAULT_EXPIRING_LIMIT) : limit;
+    // Per bucket, a fraction of a page: most buckets contribute a few entries to any page.
+    const chunk = Math.min(page, Math.max(10, Math.ceil(page / 8)));
+    const buckets = Array.from({ length: PROJECTION_BUCKETS }, (_, bucket) => ({
+      key: this.keys.lifecycleIndex(bucket), offset: 0, entries: [] as { workflowId: string; expiryMs: number }[], exhausted: false,
+    }));
     const found: TokenMetadata[] = [];
-    for (let offset = 0; found.length < limit; offset += page) {
-      const workflowIds = await this.redis.zrangebyscore(this.keys.lifecycleIndex(), '-inf', `(${beforeMs}`, 'LIMIT', offset, page);
+    while (found.length < limit) {
+      await Promise.all(buckets.filter((b) => b.entries.length === 0 && !b.exhausted).map(async (b) => {
+        const reply = await this.redis.zrangebyscore(b.key, '-inf', `(${beforeMs}`, 'WITHSCORES', 'LIMIT', b.offset, chunk);
+        for (let i = 0; i + 1 < reply.length; i += 2) b.entries.push({ workflowId: reply[i]!, expiryMs: Number(reply[i + 1]) });
+        b.offset += reply.length / 2;
+        if (reply.length / 2 < chunk) b.exhausted = true;
+      }));
+      // Merge while every bucket that may hold more has an entry buffered (else its next one could come first).
+      const workflowIds: string[] = [];
+      while (workflowIds.length < page) {
+        let next: (typeof buckets)[number] | undefined;
+        if (buckets.some((b) => b.entries.length === 0 && !b.exhausted)) break;
+        for (const b of buckets) {
+          const head = b.entries[0];
+          if (!head) continue;
+          const best = next?.entries[0];
+          if (!best || head.expiryMs < best.expiryMs || (head.expiryMs === best.expiryMs && head.workflowId < best.workflowId)) next = b;
+        }
+        if (!next) break;
+        workflowIds.push(next.entries.shift()!.workflowId);
+      }
       if (workflowIds.length === 0) break;
-      const pipeline = this.redis.pipeline();
-      for (const id of workflowIds) pipeline.hmget(this.keys.tokenProjection(id), ...METADATA_FIELDS);
-      const replies = (await pipeline.exec()) ?? [];
-      for (const [error, values] of replies) {
-        const metadata = error ? undefined : metadataFromFields(values as (string | null)[]);
-        if (metadata && (!wanted || wanted.has(metadata.state))) found.push(metadata);
+      // One HMGET per projection (in its own slot): pipelined by the client, routed per node on a cluster.
+      const metadata = await Promise.all(workflowIds.map((id) =>
+        this.redis.hmget(this.keys.tokenProjection(id), ...METADATA_FIELDS).then((values) => metadataFromFields(values), () => undefined)));
+      for (const entry of metadata) {
+        if (entry && (!wanted || wanted.has(entry.state))) found.push(entry);
         if (found.length >= limit) break;
       }
-      if (workflowIds.length < page) break;
     }
     return found;
   }
 
-  /** The workflow holding this access token (for TOKEN_CANCELED), found by keyed digest under any ring key. */
+  /**
+   * The workflow holding this access token (for TOKEN_CANCELED), found by keyed digest under any ring key. The lookup
+   * lives in its authorization's bucket, which the token does not reveal: every bucket is asked (a rare event).
+   */
   async workflowIdForAccessToken(accessToken: string): Promise<string | undefined> {
     if (!accessToken) return undefined;
     const digests = keyedDigestsForLookup(this.options.keyRing, ACCESS_TOKEN_DIGEST_PURPOSE, accessToken);
-    const found = await this.redis.mget(...digests.map((digest) => this.keys.accessTokenLookup(digest)));
-    return found.find((id): id is string => typeof id === 'string') ?? undefined;
+    const found = await Promise.all(Array.from({ length: PROJECTION_BUCKETS }, (_, bucket) =>
+      this.redis.mget(...digests.map((digest) => this.keys.accessTokenLookup(bucket, digest)))));
+    return found.flat().find((id): id is string => typeof id === 'string') ?? undefined;
   }
 
   private tokenContext(workflowId: string): string {

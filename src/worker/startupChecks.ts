@@ -13,10 +13,11 @@ interface SearchAttributeKey<T extends SearchAttributeType> {
 }
 import { temporal } from '@temporalio/proto';
 import { NativeConnection } from '@temporalio/worker';
-import { Redis } from 'ioredis';
+import { createRedisClient, describeRedisEndpoint, redisVariable, type RedisConnectionConfig } from '../store/redisClient';
 import { KeyConfigurationError, loadPrivateKeyFile, loadPublicKeyFile } from '../antom/keys';
 import { KeyRingConfigError, parseKeyRingSpec, type KeyRing } from '../codec/keyRing';
 import type { AntomConnection, Config } from '../config';
+import { loadTemporalConnection, nativeConnectionOptions, TemporalConnectionConfigError, type TemporalConnectionMaterial } from '../temporalConnection';
 
 /** Long enough for a healthy Redis/Temporal across a network; short enough that a wrong address fails fast. */
 export const DEFAULT_STARTUP_TIMEOUT_MS = 5_000;
@@ -70,16 +71,6 @@ export function loadAntomKeys(antom: AntomConnection): AntomKeys {
   return { privateKey, antomPublicKey };
 }
 
-/** host:port of a Redis URL — the URL itself may carry a password. */
-export function redisEndpoint(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.hostname}:${parsed.port || '6379'}`;
-  } catch {
-    return 'the configured address';
-  }
-}
-
 function reason(error: unknown): string {
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && code !== '') return code;
@@ -101,14 +92,17 @@ function withTimeout<T>(promise: Promise<T>, timeoutMs: number, onTimeout: () =>
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Undefined when Redis answers PING in time; otherwise the problem line. The probe connection is closed. */
-export async function checkRedis(url: string, timeoutMs: number = DEFAULT_STARTUP_TIMEOUT_MS): Promise<string | undefined> {
-  const probe = new Redis(url, {
+/**
+ * Undefined when Redis (a single one, or a cluster: its slots discovered) answers PING in time; otherwise the problem
+ * line. The probe connection is closed.
+ */
+export async function checkRedis(redis: RedisConnectionConfig, timeoutMs: number = DEFAULT_STARTUP_TIMEOUT_MS): Promise<string | undefined> {
+  const probe = createRedisClient(redis, {
     lazyConnect: true,
     connectTimeout: timeoutMs,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
-    retryStrategy: () => null,
+    reconnect: false,
   });
   // The socket's own error (ECONNREFUSED, ENOTFOUND, …) says more than the "Connection is closed" that follows it.
   let socketError: unknown;
@@ -119,28 +113,59 @@ export async function checkRedis(url: string, timeoutMs: number = DEFAULT_STARTU
     await withTimeout(probe.connect().then(() => probe.ping()), timeoutMs, () => probe.disconnect());
     return undefined;
   } catch (error) {
-    return `REDIS_URL: Redis at ${redisEndpoint(url)} is unreachable (${reason(socketError ?? error)})`;
+    return `${redisVariable(redis)}: ${describeRedisEndpoint(redis)} is unreachable (${reason(socketError ?? error)})`;
   } finally {
     probe.disconnect();
   }
 }
 
+/**
+ * The Temporal connection's material (address, TLS files read and checked, API key): configuration problems, found
+ * before anything connects.
+ */
+export function loadTemporalMaterial(config: Config): TemporalConnectionMaterial {
+  if (!config.temporal.address) {
+    throw new WorkerStartupError('configuration', ['TEMPORAL_ADDRESS: not set — `npm run worker` needs a Temporal server (host:port); `npm start` embeds one']);
+  }
+  try {
+    return loadTemporalConnection(config.temporal);
+  } catch (error) {
+    if (error instanceof TemporalConnectionConfigError) throw new WorkerStartupError('configuration', error.problems);
+    throw error;
+  }
+}
+
 export async function connectTemporal(
-  config: Config,
+  material: TemporalConnectionMaterial,
   timeoutMs: number = DEFAULT_STARTUP_TIMEOUT_MS,
 ): Promise<{ connection: NativeConnection } | { problem: string }> {
-  const address = config.temporal.address;
-  if (!address) {
-    return { problem: 'TEMPORAL_ADDRESS: not set — `npm run worker` needs a Temporal server (host:port); `npm start` embeds one' };
-  }
-  const connecting = NativeConnection.connect({ address });
+  const connecting = NativeConnection.connect(nativeConnectionOptions(material));
   try {
     return { connection: await withTimeout(connecting, timeoutMs, () => undefined) };
   } catch (error) {
     // A connection that completes after the timeout must not linger.
     connecting.then((late) => late.close()).catch(() => undefined);
-    return { problem: `TEMPORAL_ADDRESS: Temporal at ${address} is unreachable (${reason(error)})` };
+    return { problem: `TEMPORAL_ADDRESS: Temporal at ${material.address} is unreachable (${temporalReason(error, material)})` };
   }
+}
+
+/**
+ * The reason a connection failed; over TLS, a certificate the client refused is said in words and points at the
+ * settings that decide it (the native client's own text is Rust debug output).
+ */
+export function temporalReason(error: unknown, material: Pick<TemporalConnectionMaterial, 'tls'>): string {
+  const text = error instanceof Error ? error.message : String(error);
+  if (material.tls) {
+    const certificateProblem = /invalid peer certificate: (\w+)|certificate verify failed|self[- ]signed certificate|unable to verify the first certificate|unable to get local issuer certificate|Hostname\/IP does not match certificate's altnames|NotValidForName|UnknownIssuer/i.exec(text);
+    if (certificateProblem) {
+      return `TLS: the server's certificate was refused (${certificateProblem[1] ?? certificateProblem[0]}) — check TEMPORAL_TLS_CA_FILE and TEMPORAL_TLS_SERVER_NAME`;
+    }
+    // The server's alert: e.g. CertificateRequired (mTLS without a client certificate), BadCertificate, UnknownCA.
+    const alert = /received fatal alert: (\w+)/.exec(text)?.[1];
+    if (alert) return `TLS: the server refused the handshake (${alert}) — check TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE`;
+    if (/handshake|tls|certificate|alert/i.test(text)) return `TLS handshake failed (${reason(error)}) — check TEMPORAL_TLS_* and that the server speaks TLS`;
+  }
+  return reason(error);
 }
 
 /** What listSearchAttributes needs: both the worker's NativeConnection and the client's Connection have it. */

@@ -1,10 +1,9 @@
 import anyTest, { type TestFn } from 'ava';
 import { generateEncryptionKey, parseKeyRingSpec } from '../../src/codec/keyRing';
 import { ApplyTokenJournal, DEFAULT_JOURNAL_TTL_MS } from '../../src/store/applyTokenJournal';
-import { assertNotStored, useRedis, type RedisTestContext } from './redisTestContext';
+import { allKeys, assertNotStored, onEveryRedis, type RedisTestContext } from './redisTestContext';
 
-const test = anyTest as TestFn<RedisTestContext>;
-useRedis(test);
+const test = onEveryRedis(anyTest as TestFn<RedisTestContext>);
 
 const oldKey = generateEncryptionKey();
 const ring = parseKeyRingSpec(`k1:${oldKey}`);
@@ -28,7 +27,7 @@ test('journal entries are encrypted, keyed by digest, and expire after 7 days by
   const journal = new ApplyTokenJournal(t.context.redis, { keyRing: ring, keys: t.context.keys });
   await journal.put(request, response);
   for (const secret of ['RT-old-55aa66bb', 'AT-new-77cc88dd', 'RT-new-99ee00ff']) await assertNotStored(t, secret);
-  const [key] = await t.context.redis.keys(`${t.context.prefix}apply-token-journal:*`);
+  const [key] = await allKeys(t.context.redis, `${t.context.prefix}apply-token-journal:`);
   const ttl = await t.context.redis.pttl(key!);
   t.true(ttl > DEFAULT_JOURNAL_TTL_MS - 60_000 && ttl <= DEFAULT_JOURNAL_TTL_MS);
 });

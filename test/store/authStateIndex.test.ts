@@ -1,10 +1,9 @@
 import anyTest, { type TestFn } from 'ava';
 import { setTimeout as delay } from 'node:timers/promises';
 import { AuthStateIndex, DEFAULT_AUTH_STATE_TTL_MS } from '../../src/store/authStateIndex';
-import { useRedis, type RedisTestContext } from './redisTestContext';
+import { onEveryRedis, type RedisTestContext } from './redisTestContext';
 
-const test = anyTest as TestFn<RedisTestContext>;
-useRedis(test);
+const test = onEveryRedis(anyTest as TestFn<RedisTestContext>);
 
 test('maps authState to workflowId with the default 24 h TTL', async (t) => {
   const index = new AuthStateIndex(t.context.redis, { keys: t.context.keys });

@@ -1,11 +1,10 @@
 // The applyToken exchange lease on a real Redis: one holder at a time, released and renewed only by its owner, and
 // a holder that stops renewing (a dead worker) loses it when its ttl runs out.
-import test from 'ava';
+import anyTest, { type TestFn } from 'ava';
 import { ExchangeLeases } from '../../src/store/exchangeLease';
-import { useRedis, type RedisTestContext } from './redisTestContext';
+import { onEveryRedis, type RedisTestContext } from './redisTestContext';
 
-const it = test as import('ava').TestFn<RedisTestContext>;
-useRedis(it);
+const it = onEveryRedis(anyTest as TestFn<RedisTestContext>);
 
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 

@@ -2,10 +2,9 @@ import anyTest, { type TestFn } from 'ava';
 import fc from 'fast-check';
 import { performance } from 'node:perf_hooks';
 import { RateLimiter, RateLimitTimeoutError } from '../../src/store/rateLimiter';
-import { useRedis, type RedisTestContext } from './redisTestContext';
+import { onEveryRedis, type RedisTestContext } from './redisTestContext';
 
-const test = anyTest as TestFn<RedisTestContext>;
-useRedis(test);
+const test = onEveryRedis(anyTest as TestFn<RedisTestContext>);
 
 async function timedGrants(limiters: RateLimiter[], endpoint: string, count: number): Promise<number[]> {
   const start = performance.now();
@@ -40,7 +39,9 @@ test.serial('20 acquisitions at 10/s (burst 10) take about one second', async (t
 
 test.serial('two workers on separate connections share one bucket', async (t) => {
   const limit = { requestsPerSecond: 20, burst: 5 };
-  const workers = [t.context.redis, t.context.connect()].map((redis) => new RateLimiter(redis, { keys: t.context.keys, defaultLimit: limit }));
+  const connections = [t.context.redis, t.context.connect()];
+  await Promise.all(connections.map((connection) => connection.ping()));
+  const workers = connections.map((redis) => new RateLimiter(redis, { keys: t.context.keys, defaultLimit: limit }));
   const grants = await timedGrants(workers, 'refresh', 25);
   t.true(grants[24]! >= (25 - 5) * 50 - 5, `25 grants at 20/s after a burst of 5 need ≥ 1 s (${grants[24]} ms)`);
   // Timed here, grants carry Redis round trips and timer lateness (other processes share the machine): 25 ms slack.
@@ -49,6 +50,8 @@ test.serial('two workers on separate connections share one bucket', async (t) =>
 
 test.serial('never over-issues on the Redis clock, for any rate, burst and split across connections', async (t) => {
   const connections = [t.context.redis, t.context.connect(), t.context.connect()];
+  // Connected before the clock matters: a reservation held up by its connection's set-up is not the bucket's doing.
+  await Promise.all(connections.map((connection) => connection.ping()));
   let run = 0;
   await fc.assert(
     fc.asyncProperty(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 2, max: 60 }), async (rate, burst, workers, count) => {
@@ -59,8 +62,9 @@ test.serial('never over-issues on the Redis clock, for any rate, burst and split
       const slots = reservations.map((r) => r.slotAtMs).sort((a, b) => a - b);
       const excess = worstExcess(slots, rate, burst, 0.002); // 2 µs: the script reports whole microseconds
       t.true(excess <= 0, `rate ${rate}/s burst ${burst}: ${excess} slots too many in some window`);
-      // The bucket is also not stingier than configured: the last slot is exactly when the refill allows it.
-      t.true(slots[count - 1]! - slots[0]! <= (Math.max(0, count - burst) / rate) * 1000 + 50);
+      // The bucket is also not stingier than configured: the last slot is when the refill allows it — plus the time
+      // the reservations took to arrive, which on a loaded machine (two backends, other suites) reaches a few 100 ms.
+      t.true(slots[count - 1]! - slots[0]! <= (Math.max(0, count - burst) / rate) * 1000 + 300);
     }),
     { numRuns: 60 },
   );

@@ -3,10 +3,9 @@ import fc from 'fast-check';
 import { DecryptionFailedError } from '../../src/codec/aesGcm';
 import { generateEncryptionKey, parseKeyRingSpec } from '../../src/codec/keyRing';
 import { TokenProjectionStore, type ProjectedToken } from '../../src/store/tokenProjection';
-import { assertNotStored, everythingStored, useRedis, type RedisTestContext } from './redisTestContext';
+import { assertNotStored, everythingStored, onEveryRedis, type RedisTestContext } from './redisTestContext';
 
-const test = anyTest as TestFn<RedisTestContext>;
-useRedis(test);
+const test = onEveryRedis(anyTest as TestFn<RedisTestContext>);
 
 const oldKey = generateEncryptionKey();
 const ring = parseKeyRingSpec(`k1:${oldKey}`);
@@ -132,10 +131,10 @@ test('a versioned removal leaves a tombstone that keeps older and equal writes o
 
 test('the value and its lookup expire with the token; an already expired token is not projected', async (t) => {
   const store = new TokenProjectionStore(t.context.redis, { keyRing: ring, keys: t.context.keys });
-  const soon = new Date(Date.now() + 1_500).toISOString();
+  const soon = new Date(Date.now() + 3_000).toISOString();
   t.is(await store.put(projection({ accessTokenExpiry: soon, accessToken: 'AT-short-lived' })), 'written');
   t.is(await store.workflowIdForAccessToken('AT-short-lived'), projection().workflowId);
-  await new Promise((resolve) => setTimeout(resolve, 1_700));
+  await new Promise((resolve) => setTimeout(resolve, 3_200));
   t.is(await store.get(projection().workflowId), undefined, 'Redis dropped it at expiry');
   t.is(await store.workflowIdForAccessToken('AT-short-lived'), undefined);
   t.is(await store.put(projection({ accessTokenExpiry: new Date(Date.now() - 1).toISOString(), version: 2 })), 'stale');
@@ -191,4 +190,32 @@ test('invalid input is rejected before anything is written', async (t) => {
   await t.throwsAsync(store.put(projection({ version: 1.5 })), { message: /version/ });
   await t.throwsAsync(store.put(projection({ accessToken: '' })), { message: /accessToken/ });
   t.is(await store.get(projection().workflowId), undefined);
+});
+
+test('expiringBefore merges the buckets in expiry order across chunk refills, with and without a state filter', async (t) => {
+  const store = new TokenProjectionStore(t.context.redis, { keyRing: ring, keys: t.context.keys });
+  // 25 authorizations in one bucket (more than a chunk: the merge must refill it) and 40 spread over the others.
+  const crowded: string[] = [];
+  const spread: string[] = [];
+  for (let i = 0; crowded.length < 25 || spread.length < 40; i++) {
+    const id = `authorization:GCASH:merge-${i}`;
+    if (t.context.keys.projectionBucket(id) === 0) {
+      if (crowded.length < 25) crowded.push(id);
+    } else if (spread.length < 40) spread.push(id);
+  }
+  const base = Date.parse('2027-01-01T00:00:00Z');
+  const all = [...crowded, ...spread].map((workflowId, i) => ({
+    workflowId,
+    // Interleaved expiries (and a few equal ones: the tie goes to the lower workflow id, as in one sorted set).
+    expiry: base + ((i * 7919) % 61) * 3_600_000,
+    state: i % 3 === 0 ? 'NEEDS_ATTENTION' : 'ACTIVE',
+  }));
+  await Promise.all(all.map((a) => store.put(projection({ workflowId: a.workflowId, accessToken: `AT-${a.workflowId}`, accessTokenExpiry: new Date(a.expiry).toISOString(), state: a.state }))));
+  const order = [...all].sort((a, b) => a.expiry - b.expiry || (a.workflowId < b.workflowId ? -1 : 1));
+  t.deepEqual((await store.expiringBefore(base + 100 * 3_600_000, 50)).map((m) => m.workflowId), order.slice(0, 50).map((a) => a.workflowId));
+  const cutoff = base + 30 * 3_600_000;
+  t.deepEqual((await store.expiringBefore(cutoff, 1000)).map((m) => m.workflowId), order.filter((a) => a.expiry < cutoff).map((a) => a.workflowId));
+  const attention = order.filter((a) => a.state === 'NEEDS_ATTENTION');
+  t.deepEqual((await store.expiringBefore(base + 100 * 3_600_000, 12, { states: ['NEEDS_ATTENTION'] })).map((m) => m.workflowId), attention.slice(0, 12).map((a) => a.workflowId));
+  t.deepEqual(await store.expiringBefore(base + 100 * 3_600_000, 0), []);
 });

@@ -159,7 +159,6 @@ async function main(): Promise<void> {
     const baselineInput: MinimalLinkInput = { activities: shape.activities, timers: shape.timers, timerMs: 6 * 3_600_000 };
     console.log(`product link before its answer (from its history): ${shape.activities} activities, ${shape.timers} timers, ${shape.events} events → the minimal link does the same\n`);
 
-    let baselineCount = 0;
     baselineApp.post<{ Body: { id: string } }>('/baseline/links', async (request, reply) => {
       const id = request.body?.id;
       if (typeof id !== 'string') return reply.code(400).send({ error: 'id required' });
@@ -170,7 +169,6 @@ async function main(): Promise<void> {
         args: [baselineInput],
       });
       const answer = await rig.client.workflow.executeUpdateWithStart(minimalLinkUpdate, { startWorkflowOperation });
-      baselineCount += 1;
       return { url: answer.url };
     });
     const baselineUrl = await baselineApp.listen({ host: '127.0.0.1', port: 0 });
@@ -186,6 +184,53 @@ async function main(): Promise<void> {
       linked.push({ wallet: LONG_WALLET, customerId, ...(await linkProduct(customerId)) });
     });
     await load(11, 4, (i) => linkBaseline(`warmup-${i}`));
+    const warm = [...linked];
+    await load(warm.length, 4, (i) => activate(rig, warm[i]!));
+
+    // ---- worker RSS per cached workflow -----------------------------------------------------------------------------
+    // C fresh workflows per worker, measured before anything else fills the caches.
+    const rss0 = await settledRss();
+    const baselineCachedBefore = rig.baselineWorker.getStatus().numCachedWorkflows;
+    await load(opts.cached, 16, (i) => linkBaseline(`cache-${i}`));
+    await sleepMs(1000);
+    const rss1 = await settledRss();
+    const baselineCached = rig.baselineWorker.getStatus().numCachedWorkflows;
+
+    // C product authorizations ACTIVE: link through the API, approve in the wallet, the redirect delivers the authCode.
+    const productCachedBefore = rig.productWorker.getStatus().numCachedWorkflows;
+    const toActivate: Array<{ wallet: string; customerId: string; authState: string }> = [];
+    await load(opts.cached, 16, async (i) => {
+      const customerId = `cache-${i}`;
+      toActivate.push({ wallet: LONG_WALLET, customerId, ...(await linkProduct(customerId)) });
+    });
+    const activation = await load(toActivate.length, 16, async (i) => {
+      await activate(rig, toActivate[i]!);
+    });
+    await sleepMs(1000);
+    const rss2 = await settledRss();
+    const productCached = rig.productWorker.getStatus().numCachedWorkflows;
+    const baselineGrowth = rss1 - rss0;
+    const productGrowth = rss2 - rss1;
+    const mb = (bytes: number) => fixed(bytes / 1_048_576, 1);
+    const kb = (bytes: number) => fixed(bytes / 1024, 1);
+    console.log(
+      textTable(
+        ['line', 'cached workflows', 'RSS growth MB', 'KB per cached workflow'],
+        [
+          ['e2e.rss product (ACTIVE authorizations)', `${productCachedBefore}→${productCached}`, mb(productGrowth), kb(productGrowth / Math.max(1, productCached - productCachedBefore))],
+          ['e2e.rss baseline (minimal link)', `${baselineCachedBefore}→${baselineCached}`, mb(baselineGrowth), kb(baselineGrowth / Math.max(1, baselineCached - baselineCachedBefore))],
+          ['e2e.rss ratio product/baseline', '', '', fixed(productGrowth / Math.max(1, productCached - productCachedBefore) / (baselineGrowth / Math.max(1, baselineCached - baselineCachedBefore)), 2)],
+        ],
+      ),
+    );
+    console.log(
+      `(process RSS after forced GC of the main thread: ${mb(rss0)} MB before, ${mb(rss1)} MB with the baseline cached, ${mb(rss2)} MB with both; ` +
+        `the product's growth also holds the sandbox's and API's state for ${toActivate.length} authorizations in this same process; ` +
+        `activation ${fixed(activation.perSecond, 1)}/s at concurrency 16, p50 ${fixed(activation.p50, 0)} ms)\n`,
+    );
+
+    // ---- Redis bytes per authorization ------------------------------------------------------------------------------
+    await redisBytes(rig, toActivate.length + warm.length);
 
     const linkRows: string[][] = [];
     const linkResults: Record<string, { product: LoadResult; baseline: LoadResult }> = {};
@@ -220,54 +265,6 @@ async function main(): Promise<void> {
     }
     console.log(textTable(['line', 'links', 'links/s', 'p50 ms', 'p99 ms'], linkRows));
     console.log('(a link answers when the consult result — the wallet URL — is in; the baseline answers when its no-op activities are done)\n');
-
-    // ---- worker RSS per cached workflow -----------------------------------------------------------------------------
-    const rss0 = await settledRss();
-    const baselineCachedBefore = rig.baselineWorker.getStatus().numCachedWorkflows;
-    // Top the baseline up to C minimal-link workflows (cached: each waits on its timers).
-    const baselineLinksSoFar = baselineCount;
-    if (baselineLinksSoFar < opts.cached) await load(opts.cached - baselineLinksSoFar, 16, (i) => linkBaseline(`cache-${i}`));
-    await sleepMs(1000);
-    const rss1 = await settledRss();
-    const baselineCached = rig.baselineWorker.getStatus().numCachedWorkflows;
-
-    // C product authorizations ACTIVE: approve in the wallet, the redirect delivers the authCode through the API.
-    const productCachedBefore = rig.productWorker.getStatus().numCachedWorkflows;
-    const extra = Math.max(0, opts.cached - linked.length);
-    await load(extra, 16, async (i) => {
-      const customerId = `cache-${i}`;
-      linked.push({ wallet: LONG_WALLET, customerId, ...(await linkProduct(customerId)) });
-    });
-    const toActivate = linked.slice(0, opts.cached);
-    const activation = await load(toActivate.length, 16, async (i) => {
-      const customer = toActivate[i]!;
-      await activate(rig, customer);
-    });
-    await sleepMs(1000);
-    const rss2 = await settledRss();
-    const productCached = rig.productWorker.getStatus().numCachedWorkflows;
-    const baselineGrowth = rss1 - rss0;
-    const productGrowth = rss2 - rss1;
-    const mb = (bytes: number) => fixed(bytes / 1_048_576, 1);
-    const kb = (bytes: number) => fixed(bytes / 1024, 1);
-    console.log(
-      textTable(
-        ['line', 'cached workflows', 'RSS growth MB', 'KB per cached workflow'],
-        [
-          ['e2e.rss product (ACTIVE authorizations)', `${productCachedBefore}→${productCached}`, mb(productGrowth), kb(productGrowth / Math.max(1, productCached - productCachedBefore))],
-          ['e2e.rss baseline (minimal link)', `${baselineCachedBefore}→${baselineCached}`, mb(baselineGrowth), kb(baselineGrowth / Math.max(1, baselineCached - baselineCachedBefore))],
-          ['e2e.rss ratio product/baseline', '', '', fixed(productGrowth / Math.max(1, productCached - productCachedBefore) / (baselineGrowth / Math.max(1, baselineCached - baselineCachedBefore)), 2)],
-        ],
-      ),
-    );
-    console.log(
-      `(process RSS after forced GC of the main thread: ${mb(rss0)} MB before, ${mb(rss1)} MB with the baseline cached, ${mb(rss2)} MB with both; ` +
-        `the product's growth also holds the sandbox's and API's state for ${toActivate.length} authorizations in this same process; ` +
-        `activation ${fixed(activation.perSecond, 1)}/s at concurrency 16, p50 ${fixed(activation.p50, 0)} ms)\n`,
-    );
-
-    // ---- Redis bytes per authorization ------------------------------------------------------------------------------
-    await redisBytes(rig, toActivate.length);
 
     // ---- refresh cycles per second per worker -----------------------------------------------------------------------
     await refreshCycles(rig, tally, opts);

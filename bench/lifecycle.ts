@@ -439,7 +439,9 @@ function report(opts: Options, long: MeasuredCohort, longRows: WalletRow[], shor
 
 /** Server figures per wallet next to the offline estimate of the same wallet (measured above in this run). */
 function reportServer(opts: Options, server: ServerLifecycleResult, offlineRows: WalletRow[], offlineBaseline: BaselineResult): void {
-  const customerYears = (wallet: string) => server.customers.filter((c) => c.wallet === wallet).length * opts.years;
+  // Years each server customer lived: the horizon plus the skip that lets the baseline finish its last cycle.
+  const lifeYears = server.lifeMs / YEAR;
+  const customerYears = (wallet: string) => server.customers.filter((c) => c.wallet === wallet).length * lifeYears;
   const serverCycle = (runs: ServerRun[]) => runs.filter((r) => isServerCycleRun(r, 'applyToken', 'projectToken'));
   // Every baseline run but the last is a steady-state cycle, the first one included (it has no linking).
   const serverBaselineCycles = server.baseline.filter((r) => isServerCycleRun(r, 'minimalRefresh', 'minimalProject', false));
@@ -472,7 +474,7 @@ function reportServer(opts: Options, server: ServerLifecycleResult, offlineRows:
     ]);
   }
   const allCycles = serverCycle(all);
-  const totalYears = server.customers.length * opts.years;
+  const totalYears = server.customers.length * lifeYears;
   const allEv = summarize(allCycles.map((r) => r.events));
   const allBytes = summarize(allCycles.map((r) => r.bytes));
   const offlineAll = summarize(offlineRows.flatMap((r) => r.cycleRuns).map((r) => r.historyLength));
@@ -491,7 +493,7 @@ function reportServer(opts: Options, server: ServerLifecycleResult, offlineRows:
   );
   console.log(
     `(server: events and bytes of each run's history as GetWorkflowExecutionHistory returns it (protobuf, payloads encrypted); ` +
-      `offline: the environment's event estimate for the same wallet from the offline part above; wall time on the server ${fixed(server.wallMs / 1000, 1)} s; ` +
+      `offline: the environment's event estimate for the same wallet from the offline part above; ${fixed(lifeYears, 2)} simulated years per customer; wall time on the server ${fixed(server.wallMs / 1000, 1)} s; ` +
       `final states: ${server.customers.map((c) => `${c.wallet} ${c.finalState}`).join(', ')})`,
   );
   // Where offline and server differ, by event type (means over cycle runs).

@@ -66,6 +66,8 @@ export interface ServerLifecycleResult {
   product: Map<string, ServerRun[]>;
   baseline: ServerRun[];
   customers: Array<{ wallet: string; workflowId: string; relinks: number; finalState: string }>;
+  /** Server time from the first link to the end (the horizon plus the baseline's last cycle): the life measured. */
+  lifeMs: number;
   wallMs: number;
   errors: string[];
 }
@@ -157,6 +159,7 @@ export async function runOnTimeSkippingServer(options: ServerLifecycleOptions): 
       throw new Error(`${workflowId}: not ACTIVE 10 s after the authCode`);
     };
 
+    const lifeStartMs = serverNowMs;
     const customers: Array<{ wallet: string; workflowId: string; handle: WorkflowHandle; relinks: number; finalState: string; broken: boolean }> = [];
     for (const wallet of options.wallets) {
       for (let i = 0; i < options.customersPerWallet; i++) {
@@ -206,6 +209,7 @@ export async function runOnTimeSkippingServer(options: ServerLifecycleOptions): 
     }
     // Let the baseline finish its last cycles.
     await skip(options.baselinePeriodMs);
+    const lifeMs = serverNowMs - lifeStartMs;
 
     const productRuns = new Map<string, ServerRun[]>();
     for (const customer of customers) {
@@ -217,6 +221,7 @@ export async function runOnTimeSkippingServer(options: ServerLifecycleOptions): 
       product: productRuns,
       baseline: baselineRuns,
       customers: customers.map((c) => ({ wallet: c.wallet, workflowId: c.workflowId, relinks: c.relinks, finalState: c.finalState })),
+      lifeMs,
       wallMs: performance.now() - started,
       errors,
     };

@@ -239,6 +239,7 @@ async function main(): Promise<void> {
           ['storm.other non-S answers', String(otherNotS.length)],
           ['storm.calls per refreshed token', fixed(calls.length / Math.max(1, ok.length), 3)],
           ['storm.max calls in any 1 s window (sandbox limit Q)', `${maxWindow} (Q ${opts.q})`],
+          ['storm.rate-limit answers in the first 5 s of the storm', String(limited.filter((r) => r.at - firstCall < 5000).length)],
           ['storm.states after', [...states.entries()].map(([s, c]) => `${s} ${c}`).join(', ')],
         ],
       ),

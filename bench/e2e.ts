@@ -8,7 +8,8 @@
  *                         bare Fastify route: update-with-start running as many no-op activities and starting as many
  *                         timers as the product's link did before answering (counted from its history in this run).
  *   refresh cycles/s      one product worker, K authorizations on a short-lived wallet policy (SANDBOX_SHORT made to
- *                         live a few seconds) refreshing as fast as the worker lets them, vs K minimal cycles
+ *                         live a few seconds once they are ACTIVE, then kicked once with POST …/refresh) refreshing as
+ *                         fast as the worker lets them, vs K minimal cycles
  *                         (timer → refresh activity → projection activity → continue-as-new) on a baseline worker.
  *   worker RSS per cached workflow   process RSS growth with C ACTIVE authorizations cached by the product worker,
  *                         vs C minimal-link workflows cached by the baseline worker (both waiting on timers).
@@ -130,7 +131,7 @@ async function main(): Promise<void> {
     // The limiter is storm's subject; here it must not be what is measured.
     rateLimitPerSecond: 100_000,
     maxCachedWorkflows: opts.cached + opts.cycleWorkflows + 200,
-    walletPolicies: { [SHORT_LIVED_TEST_WALLET]: { accessTokenLifetimeMs: opts.shortLifeMs, refreshTokenLifetimeMs: 3_600_000, rotateRefreshToken: true } },
+    walletPolicies: { [SHORT_LIVED_TEST_WALLET]: { accessTokenLifetimeMs: 3_600_000, refreshTokenLifetimeMs: 3_600_000, rotateRefreshToken: true } },
   });
   const tally = new SandboxRequestTally(rig.sandbox);
   const collector = setInterval(() => tally.collect(), 200);
@@ -392,7 +393,16 @@ async function refreshCycles(rig: ServiceRig, tally: SandboxRequestTally, opts: 
     customers.push({ wallet: SHORT_LIVED_TEST_WALLET, customerId, authState: body.authState });
   });
   await load(customers.length, 16, (i) => activate(rig, customers[i]!));
-  await sleepMs(productPeriodMs * 2);
+  // Activated on hour-long tokens (so cycling ones do not starve the activations); now the wallet issues short-lived
+  // tokens and each authorization is asked to refresh once (POST …/refresh): from then on it cycles every ~L/2.
+  rig.sandbox.admin.setWalletPolicy(SHORT_LIVED_TEST_WALLET, { accessTokenLifetimeMs: opts.shortLifeMs, refreshTokenLifetimeMs: 3_600_000, rotateRefreshToken: true });
+  await load(customers.length, 16, async (i) => {
+    const c = customers[i]!;
+    const response = await rig.api(`/authorizations/${c.wallet}/${c.customerId}/refresh`, { method: 'POST', body: '{}' });
+    await response.arrayBuffer();
+    if (response.status !== 202) throw new Error(`refresh-now ${c.customerId} answered ${response.status}`);
+  });
+  await sleepMs(productPeriodMs * 3);
   tally.collect();
   const p0 = tally.counts(SHORT_LIVED_TEST_WALLET);
   const pStart = performance.now();

@@ -12,9 +12,14 @@
  * customer that does not reach ACTIVE, ends up parked/failed/expired, a determinism violation (--replay), or a
  * baseline that did not run its cycles.
  *
+ * Then the same life on Temporal's time-skipping test server (bench/support/serverLifecycle.ts): a few customers per
+ * wallet and the minimal cycle, read back from the server — events per refresh cycle and history bytes per cycle as
+ * the server records them, printed next to the offline estimate (the offline environment models events, not bytes).
+ *
  * Options: --customers N (20) --years Y (10) --step-days D (7) --short-customers S (2) --short-hours H (24)
  *          --refresh-faults K (0: K applyToken calls answered U, retried identically) --no-relink --replay --trace
  *          --wallets GCASH,TNG,DANA,KAKAOPAY
+ *          --no-server (skip the time-skipping server) --server-customers C (1 per wallet) --server-step-days D (7)
  */
 import { parseArgs } from 'node:util';
 import { availableParallelism, loadavg } from 'node:os';
@@ -25,6 +30,7 @@ import type { WorkflowRun } from '../test/support/workflowRun';
 import { isRefreshCycleRun, meanEventCounts, PRODUCT_CYCLE, summarize, type CycleActivityTypes } from './support/historyStats';
 import { LifecycleRig, type LinkedAuthorization } from './support/lifecycleRig';
 import type { MinimalCycleInput } from './support/minimalCycleWorkflow';
+import { isServerCycleRun, runOnTimeSkippingServer, type ServerLifecycleResult, type ServerRun } from './support/serverLifecycle';
 import { fixed, textTable } from './support/textTable';
 
 const HOUR = 3_600_000;
@@ -52,6 +58,9 @@ interface Options {
   /** Print the event sequence of one refresh-cycle run and of one first (linking) run. */
   trace: boolean;
   wallets: string[];
+  server: boolean;
+  serverCustomers: number;
+  serverStepMs: number;
 }
 
 function options(): Options {
@@ -67,6 +76,9 @@ function options(): Options {
       replay: { type: 'boolean', default: false },
       trace: { type: 'boolean', default: false },
       wallets: { type: 'string', default: 'GCASH,TNG,DANA,KAKAOPAY' },
+      'no-server': { type: 'boolean', default: false },
+      'server-customers': { type: 'string', default: '1' },
+      'server-step-days': { type: 'string', default: '7' },
     },
   });
   const count = (name: string, text: string, min: number): number => {
@@ -85,6 +97,9 @@ function options(): Options {
     replay: values.replay,
     trace: values.trace,
     wallets: values.wallets.split(',').map((w) => w.trim()).filter((w) => w.length > 0),
+    server: !values['no-server'],
+    serverCustomers: Math.floor(count('server-customers', values['server-customers'], 1)),
+    serverStepMs: count('server-step-days', values['server-step-days'], 0.01) * DAY,
   };
 }
 
@@ -146,6 +161,20 @@ async function main(): Promise<void> {
 
     report(opts, { cohort: long, baseline: longBaseline }, longRows, short, shortRows);
     if (opts.trace) trace([...longRows, ...shortRows]);
+    if (opts.server) {
+      console.log(`\n---- the same life on Temporal's time-skipping test server: ${opts.serverCustomers} customer(s) per wallet × ${opts.years} y, step ${fixed(opts.serverStepMs / DAY, 1)} d ----`);
+      const server = await runOnTimeSkippingServer({
+        wallets: opts.wallets,
+        customersPerWallet: opts.serverCustomers,
+        horizonMs: opts.years * YEAR,
+        stepMs: opts.serverStepMs,
+        baselineWorkflows: opts.wallets.length,
+        baselinePeriodMs: LONG_BASELINE_PERIOD_MS,
+        relink: opts.relink,
+      });
+      functionalErrors.push(...server.errors);
+      reportServer(opts, server, longRows, longBaseline);
+    }
 
     if (opts.replay) {
       const started = performance.now();
@@ -405,6 +434,79 @@ function report(opts: Options, long: MeasuredCohort, longRows: WalletRow[], shor
   };
   wallLine(`${opts.customers} customers × ${opts.years} y`, long, longRows, { amount: opts.years, unit: 'years' });
   if (short) wallLine(`${opts.shortCustomers} × ${SHORT_LIVED_TEST_WALLET} × ${opts.shortHours} h`, short, shortRows, { amount: opts.shortHours, unit: 'hours' });
+}
+
+/** Server figures per wallet next to the offline estimate of the same wallet (measured above in this run). */
+function reportServer(opts: Options, server: ServerLifecycleResult, offlineRows: WalletRow[], offlineBaseline: BaselineResult): void {
+  // Years each server customer lived: the horizon plus the skip that lets the baseline finish its last cycle.
+  const lifeYears = server.lifeMs / YEAR;
+  const customerYears = (wallet: string) => server.customers.filter((c) => c.wallet === wallet).length * lifeYears;
+  const serverCycle = (runs: ServerRun[]) => runs.filter((r) => isServerCycleRun(r, 'applyToken', 'projectToken'));
+  // Every baseline run but the last is a steady-state cycle, the first one included (it has no linking).
+  const serverBaselineCycles = server.baseline.filter((r) => isServerCycleRun(r, 'minimalRefresh', 'minimalProject', false));
+  const sb = { events: summarize(serverBaselineCycles.map((r) => r.events)), bytes: summarize(serverBaselineCycles.map((r) => r.bytes)) };
+  const ob = summarize(offlineBaseline.cycleRuns.map((r) => r.historyLength));
+  const rows: string[][] = [];
+  const all: ServerRun[] = [];
+  for (const wallet of opts.wallets) {
+    const runs = server.customers.filter((c) => c.wallet === wallet).flatMap((c) => server.product.get(c.workflowId) ?? []);
+    all.push(...runs);
+    const cycles = serverCycle(runs);
+    const ev = summarize(cycles.map((r) => r.events));
+    const bytes = summarize(cycles.map((r) => r.bytes));
+    const firstRuns = server.customers.filter((c) => c.wallet === wallet).map((c) => server.product.get(c.workflowId)?.[0]).filter((r): r is ServerRun => r !== undefined);
+    const offline = offlineRows.find((r) => r.label === wallet);
+    const offlineCycle = summarize(offline?.cycleRuns.map((r) => r.historyLength) ?? []);
+    const years = customerYears(wallet);
+    rows.push([
+      `lifecycle.server ${wallet}`,
+      String(runs.length),
+      String(cycles.length),
+      fixed(offlineCycle.mean),
+      fixed(ev.mean),
+      fixed(bytes.mean, 0),
+      fixed(summarize(firstRuns.map((r) => r.events)).mean, 0),
+      fixed(summarize(firstRuns.map((r) => r.bytes)).mean, 0),
+      fixed(runs.reduce((s, r) => s + r.events, 0) / years, 1),
+      fixed(runs.reduce((s, r) => s + r.bytes, 0) / years, 0),
+      String(server.customers.filter((c) => c.wallet === wallet).reduce((s, c) => s + c.relinks, 0)),
+    ]);
+  }
+  const allCycles = serverCycle(all);
+  const totalYears = server.customers.length * lifeYears;
+  const allEv = summarize(allCycles.map((r) => r.events));
+  const allBytes = summarize(allCycles.map((r) => r.bytes));
+  const offlineAll = summarize(offlineRows.flatMap((r) => r.cycleRuns).map((r) => r.historyLength));
+  rows.push([
+    'lifecycle.server TOTAL', String(all.length), String(allCycles.length), fixed(offlineAll.mean), fixed(allEv.mean), fixed(allBytes.mean, 0), '', '',
+    fixed(all.reduce((s, r) => s + r.events, 0) / totalYears, 1), fixed(all.reduce((s, r) => s + r.bytes, 0) / totalYears, 0),
+    String(server.customers.reduce((s, c) => s + c.relinks, 0)),
+  ]);
+  rows.push(['lifecycle.server minimal cycle', String(server.baseline.length), String(serverBaselineCycles.length), fixed(ob.mean), fixed(sb.events.mean), fixed(sb.bytes.mean, 0), '—', '—', '—', '—', '—']);
+  rows.push(['lifecycle.server ratio product/minimal', '', '', fixed(offlineAll.mean / ob.mean, 2), fixed(allEv.mean / sb.events.mean, 2), fixed(allBytes.mean / sb.bytes.mean, 2), '', '', '', '', '']);
+  console.log(
+    textTable(
+      ['line', 'runs', 'cycle runs', 'offline ev/cycle', 'server ev/cycle', 'server bytes/cycle', 'first run ev', 'first run bytes', 'server ev/cust-year', 'server bytes/cust-year', 'relinks'],
+      rows,
+    ),
+  );
+  console.log(
+    `(server: events and bytes of each run's history as GetWorkflowExecutionHistory returns it (protobuf, payloads encrypted); ` +
+      `offline: the environment's event estimate for the same wallet from the offline part above; ${fixed(lifeYears, 2)} simulated years per customer; wall time on the server ${fixed(server.wallMs / 1000, 1)} s; ` +
+      `final states: ${server.customers.map((c) => `${c.wallet} ${c.finalState}`).join(', ')})`,
+  );
+  // Where offline and server differ, by event type (means over cycle runs).
+  const serverTypes = new Map<string, number>();
+  for (const run of allCycles) for (const type of run.eventTypes) serverTypes.set(type, (serverTypes.get(type) ?? 0) + 1 / allCycles.length);
+  const offlineTypes = meanEventCounts(offlineRows.flatMap((r) => r.cycleRuns));
+  const names = new Set<string>([...serverTypes.keys(), ...[...offlineTypes.keys()].map(String)]);
+  const diffs = [...names].sort().map((type) => [type, fixed(offlineTypes.get(type as HistoryEventType) ?? 0, 2), fixed(serverTypes.get(type) ?? 0, 2)]).filter((row) => row[1] !== row[2]);
+  if (diffs.length > 0) {
+    console.log('\nevent types per refresh-cycle run where offline and server differ (mean):');
+    console.log(textTable(['event', 'offline', 'server'], diffs));
+  } else {
+    console.log('\nevent types per refresh-cycle run: offline and server agree type by type');
+  }
 }
 
 /** One cycle run and one first run, event by event (types and details only: payloads never appear in events). */

@@ -53,7 +53,7 @@ export const KNOBS = {
   ANTOM_PUBLIC_KEY_FILE: { why: 'Antom\'s public key, to verify every response and notification; it is keyVersion "1": a signature header naming another keyVersion, or an algorithm other than RSA256 (matched case-insensitively), is refused with an error naming what is accepted (several keys by keyVersion is the key-rotation issue\'s)' },
   ANTOM_AGENT_TOKEN: { why: 'ISV only: sent as the agent-token header', secret: true },
   ALIPAYPLUS_AUTH_CLIENT_NAME: { why: 'Alipay+ acquirers only: the merchant name the wallet shows on its consent page (prepare requires authClientName)' },
-  ANTOM_RATE_LIMIT_RPS: { default: '20', why: 'per endpoint across all workers; Antom\'s quota is per merchant and unpublished, 20/s stays well below typical limits' },
+  ANTOM_RATE_LIMIT_RPS: { default: '20', why: 'per endpoint across all workers; Antom\'s quota is per merchant and unpublished, 20/s stays well below typical limits; when you know your quota, set this 10–20 % below it (a stalled worker can bunch calls: docs/CAPACITY.md)' },
   ENCRYPTION_KEYS: { why: 'comma-separated id:base64(32 bytes); the first encrypts, all decrypt (rotation). Encrypts Temporal payloads and Redis values. `npm start` generates a dev key under TEMPORAL_DATA_DIR when unset', secret: true },
   API_HOST: { default: '127.0.0.1', why: 'loopback by default: exposing the API is a deliberate act' },
   API_PORT: { default: '8080', why: 'a common unprivileged port' },

@@ -37,6 +37,30 @@ test.serial('20 acquisitions at 10/s (burst 10) take about one second', async (t
   t.true(grants[19]! < 2500, `and not much longer (${grants[19]} ms)`);
 });
 
+test.serial('by default no burst: a storm after a quiet period never gets more than the rate into any one-second window', async (t) => {
+  // A per-second quota (Antom's, the sandbox's REQUEST_TRAFFIC_EXCEED_LIMIT) counts a sliding second; a bucket that
+  // starts full with a second's worth would put 2 × rate − 1 requests into the first second.
+  for (const rate of [1, 5, 20]) {
+    const limiter = new RateLimiter(t.context.redis, { keys: t.context.keys, defaultLimit: { requestsPerSecond: rate } });
+    const endpoint = `storm-${rate}`;
+    const slots: number[] = [];
+    for (let i = 0; i < 3 * rate; i++) {
+      const reservation = await limiter.reserve(endpoint, { maxWaitMs: 60_000 });
+      t.true(reservation.reserved);
+      slots.push(reservation.slotAtMs);
+    }
+    slots.sort((a, b) => a - b);
+    let most = 0;
+    for (let i = 0, j = 0; i < slots.length; i++) {
+      // Slots are whole microseconds: 1 µs less than a second is still "within one second".
+      while (slots[i]! - slots[j]! >= 1000 - 0.001) j++;
+      most = Math.max(most, i - j + 1);
+    }
+    t.true(most <= rate, `rate ${rate}/s: ${most} slots in one second`);
+    t.deepEqual(limiter.limitFor(endpoint), { requestsPerSecond: rate, burst: 1 });
+  }
+});
+
 test.serial('two workers on separate connections share one bucket', async (t) => {
   const limit = { requestsPerSecond: 20, burst: 5 };
   const connections = [t.context.redis, t.context.connect()];

@@ -4,7 +4,7 @@
  *   const client = new AuthorizationClient({ workflowClient, redis, keyRing, keyPrefix?, taskQueue? });
  *     workflowClient: @temporalio/client's `Client#workflow` built with createEncryptingDataConverter(keyRing)
  *                     (see connectAuthorizationClient), or any object of that shape (the offline test environment's)
- *   link(input)                          → LinkResponse          update-with-start, USE_EXISTING: idempotent
+ *   link(input, {newConsult?})           → LinkResponse          update-with-start, USE_EXISTING: idempotent
  *   getState(wallet, customerId)         → AuthorizationView     query (never tokens)
  *   cancel(wallet, customerId, reason?)  → AuthorizationView     revoke, then REVOKED (or NEEDS_ATTENTION if parked)
  *   deliverAuthCode({ authCode, authState, source }) → DeliverAuthCodeResult   routed by the authState index
@@ -40,6 +40,8 @@ import {
   cancelUpdate,
   deliverAuthCodeUpdate,
   linkUpdate,
+  linkUsedSignal,
+  linkWithOptionsUpdate,
   operatorRetrySignal,
   publicStateQuery,
   accessTokenQuery,
@@ -60,6 +62,10 @@ import {
 
 /** What the merchant passes to link; `resume` is the workflow's own continue-as-new business. */
 export type LinkInput = Omit<AuthorizationInput, 'resume'>;
+/** How to link: `newConsult` asks for a fresh authorization URL even though the current one is still open. */
+export interface LinkOptions {
+  newConsult?: boolean;
+}
 
 /** The parts of @temporalio/client's WorkflowClient this library uses. */
 export type AuthorizationWorkflowClient = Pick<WorkflowClient, 'executeUpdateWithStart' | 'getHandle'> & Partial<Pick<WorkflowClient, 'list'>>;
@@ -137,14 +143,16 @@ export class AuthorizationClient {
    * Starts the authorization (or joins the running one) and returns its link: the URL/QR while the customer has to
    * act, { alreadyLinked } when a token is held, a fresh consult when a relink is needed. Calling it twice is safe.
    */
-  async link(input: LinkInput): Promise<LinkResponse> {
+  async link(input: LinkInput, options: LinkOptions = {}): Promise<LinkResponse> {
     const workflowId = authorizationWorkflowId(input.wallet, input.customerId);
     // Nothing to change (active, or waiting on an open consult): answered from a query, so a backend that links on
     // every visit adds nothing to the run's history or its update count (the server caps both).
     // Any query failure (not started yet, a first task still pending) leaves it to the update, which is authoritative.
-    const view = await this.#handle(workflowId).query(publicStateQuery).catch(() => undefined);
-    const unchanged = view ? linkResponseFromView(view, this.#now()) : undefined;
-    if (unchanged) return unchanged;
+    if (!options.newConsult) {
+      const view = await this.#handle(workflowId).query(publicStateQuery).catch(() => undefined);
+      const unchanged = view ? linkResponseFromView(view, this.#now()) : undefined;
+      if (unchanged) return unchanged;
+    }
     const startWorkflowOperation = new WithStartWorkflowOperation(WORKFLOW_TYPE, {
       workflowId,
       taskQueue: this.taskQueue,
@@ -152,7 +160,18 @@ export class AuthorizationClient {
       workflowIdConflictPolicy: 'USE_EXISTING',
       staticSummary: authorizationStaticSummary(input.wallet, input.customerId),
     });
-    return this.#rejections(workflowId, 'link', () => this.#workflows.executeUpdateWithStart(linkUpdate, { startWorkflowOperation }));
+    return this.#rejections(workflowId, 'link', () =>
+      options.newConsult
+        ? this.#workflows.executeUpdateWithStart(linkWithOptionsUpdate, { args: [{ newConsult: true }], startWorkflowOperation })
+        : this.#workflows.executeUpdateWithStart(linkUpdate, { startWorkflowOperation }));
+  }
+
+  /**
+   * The wallet sent the customer back without a code (declined, or left the wallet): that consult's URL is spent, so
+   * the next link gets a fresh one. Unknown authorizations are ignored (the redirect is unsigned).
+   */
+  async linkUsed(workflowId: string, authState: string): Promise<void> {
+    await this.#signal(workflowId, 'linkUsed', (handle) => handle.signal(linkUsedSignal, { authState }));
   }
 
   async getState(wallet: string, customerId: string): Promise<AuthorizationView> {

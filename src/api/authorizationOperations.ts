@@ -24,6 +24,8 @@ export interface LinkCommand {
   profile: Profile;
   consult: ConsultOptions;
   policy?: PolicyOverrides;
+  /** A fresh consult even though the current URL is still open (the customer says it no longer works). */
+  newConsult?: boolean;
 }
 
 /** The payment path's answer (the shape of src/client.ts AccessToken). */
@@ -53,6 +55,8 @@ export interface AuthorizationOperations {
   expiringBefore(before: Date, limit: number, states?: readonly AuthorizationState[]): Promise<TokenMetadata[]>;
   deliverAuthCode(workflowId: string, request: DeliverAuthCodeRequest): Promise<DeliverAuthCodeResponse>;
   walletCanceled(workflowId: string, reason?: string): Promise<void>;
+  /** The customer came back from this consult without a code: its URL is spent, the next link gets a fresh one. */
+  linkUsed(workflowId: string, authState: string): Promise<void>;
 }
 
 /** No workflow with that id (never started, or finished and gone). */

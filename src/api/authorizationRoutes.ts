@@ -94,6 +94,7 @@ export function linkCommand(body: LinkBody, publicBaseUrl: string): LinkCommand 
       ...(body.authClientId ? { authClientId: body.authClientId } : {}),
       ...(body.merchantAccountId ? { merchantAccountId: body.merchantAccountId } : {}),
     },
+    ...(body.newConsult ? { newConsult: true } : {}),
   };
 }
 

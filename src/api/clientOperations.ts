@@ -30,7 +30,8 @@ export function operationsFromClient(client: AuthorizationClient): Authorization
       profile: command.profile,
       consult: command.consult,
       ...(command.policy ? { policy: command.policy } : {}),
-    })),
+    }, command.newConsult ? { newConsult: true } : {})),
+    linkUsed: (workflowId, authState) => translated(() => client.linkUsed(workflowId, authState)),
     async getState(wallet, customerId) {
       try {
         return await translated(() => client.getState(wallet, customerId));

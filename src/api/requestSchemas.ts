@@ -25,6 +25,8 @@ export const linkBodySchema = z
     merchantRegion: z.enum(['US', 'JP', 'PK', 'SG']).optional(),
     authClientId: z.string().min(1).max(64).optional(),
     merchantAccountId: z.string().min(1).max(64).optional(),
+    /** A fresh authorization URL even though the current one is still open (the customer says it does not work). */
+    newConsult: z.boolean().optional(),
   })
   .strict()
   .superRefine((body, ctx) => {

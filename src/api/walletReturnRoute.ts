@@ -14,7 +14,7 @@ import { parseAuthorizationWorkflowId } from '../workflows/authorizationIdentity
 export type WalletReturnOutcome = 'accepted' | 'rejected' | 'declined' | 'unknown' | 'unavailable';
 
 export interface WalletReturnRouteOptions {
-  readonly operations: Pick<AuthorizationOperations, 'deliverAuthCode'>;
+  readonly operations: Pick<AuthorizationOperations, 'deliverAuthCode' | 'linkUsed'>;
   readonly authStates: Pick<AuthStateIndex, 'get'>;
   /** The merchant's page; outcome, wallet and customerId are added to its query. */
   readonly resultPageUrl: string;
@@ -35,6 +35,22 @@ export function resultPageLocation(resultPageUrl: string, outcome: WalletReturnO
   return url.toString();
 }
 
+/**
+ * The customer came back from a consult without a code: Antom's authorization URLs are single-use, so that URL is
+ * spent and the next link gets a fresh consult. Best effort: the customer lands on the result page whatever happens.
+ */
+async function spendConsult(options: WalletReturnRouteOptions, authState: unknown): Promise<string | undefined> {
+  if (typeof authState !== 'string' || authState === '' || authState.length > 128) return undefined;
+  try {
+    const workflowId = await options.authStates.get(authState);
+    if (workflowId) await options.operations.linkUsed(workflowId, authState);
+    return workflowId;
+  } catch (error) {
+    options.logger.warn({ err: error }, 'could not mark a declined consult as used');
+    return undefined;
+  }
+}
+
 export async function walletReturnRoute(app: FastifyInstance, options: WalletReturnRouteOptions): Promise<void> {
   app.get('/authorizations/return', async (request, reply) => {
     const parsed = walletReturnQuerySchema.safeParse(request.query);
@@ -44,7 +60,8 @@ export async function walletReturnRoute(app: FastifyInstance, options: WalletRet
       const query = (request.query ?? {}) as Record<string, unknown>;
       const declined = query.authCode === undefined || query.authCode === '';
       void reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
-      return reply.redirect(resultPageLocation(options.resultPageUrl, declined ? 'declined' : 'rejected'), 303);
+      const workflowId = declined ? await spendConsult(options, query.authState) : undefined;
+      return reply.redirect(resultPageLocation(options.resultPageUrl, declined ? 'declined' : 'rejected', workflowId), 303);
     }
     const { authCode, authState } = parsed.data;
     // Not cached, not sent on as a referrer: the URL holds an authCode.

@@ -121,6 +121,10 @@ export class RecordingOperations implements AuthorizationOperations {
   async walletCanceled(workflowId: string, reason?: string): Promise<void> {
     this.record('walletCanceled', workflowId, reason);
   }
+
+  async linkUsed(workflowId: string, authState: string): Promise<void> {
+    this.record('linkUsed', workflowId, authState);
+  }
 }
 
 export interface ApiHarness {

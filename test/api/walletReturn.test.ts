@@ -79,3 +79,16 @@ test('a merchant result page with its own query keeps it', async (t) => {
   const response = await h.app.inject({ method: 'GET', url: '/authorizations/return?authCode=x&authState=st-q' });
   t.is(response.headers.location, 'https://shop.example/linked?lang=en&outcome=accepted&wallet=GCASH&customerId=c9');
 });
+
+test('the customer came back without a code from a known consult: its URL is marked spent (the next link gets a fresh consult)', async (t) => {
+  const h = await startApiHarness(t);
+  await h.authStates.put('st-declined', 'authorization:GCASH:c7');
+  const response = await h.app.inject({ method: 'GET', url: '/authorizations/return?authState=st-declined' });
+  t.is(response.statusCode, 303);
+  t.is(response.headers.location, `${RESULT}?outcome=declined&wallet=GCASH&customerId=c7`);
+  t.deepEqual(h.operations.callsTo('linkUsed'), [['authorization:GCASH:c7', 'st-declined']]);
+  // Whatever fails behind it, the customer still lands on the result page.
+  h.authStates.get = () => Promise.reject(new Error('Connection is closed.'));
+  const unreachable = await h.app.inject({ method: 'GET', url: '/authorizations/return?authState=st-declined' });
+  t.is(unreachable.headers.location, `${RESULT}?outcome=declined`);
+});

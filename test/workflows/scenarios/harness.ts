@@ -254,6 +254,7 @@ export class ScenarioHarness {
       revoke: wrap('revoke'),
       projectToken: wrap('projectToken'),
       removeProjection: wrap('removeProjection'),
+      disposeExchange: wrap('disposeExchange'),
     };
   }
 
@@ -523,6 +524,7 @@ function lazyActivities(resolve: () => AuthorizationActivities): AuthorizationAc
     revoke: (i) => get().revoke(i),
     projectToken: (i) => get().projectToken(i),
     removeProjection: (i) => get().removeProjection(i),
+    disposeExchange: (i) => get().disposeExchange(i),
   };
 }
 

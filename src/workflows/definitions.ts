@@ -105,6 +105,8 @@ export interface AuthorizationRecord {
   linkedAt?: string;
   /** The search-attribute values last published (each upsert is a history event: only changes are published). */
   publishedSearchAttributes: string;
+  /** The routing digest of the token the last refresh replaced: a TOKEN_CANCELED naming it still finds us. */
+  previousTokenDigest?: string;
   /** The applyToken request in progress: every retry (Temporal's, an alert's next round, an operator's) repeats it. */
   exchange?: ApplyTokenInput;
   /**

@@ -8,6 +8,7 @@
  *   getState(wallet, customerId)         → AuthorizationView     query (never tokens)
  *   cancel(wallet, customerId, reason?)  → AuthorizationView     revoke, then REVOKED (or NEEDS_ATTENTION if parked)
  *   deliverAuthCode({ authCode, authState, source }) → DeliverAuthCodeResult   routed by the authState index
+ *   deliverAuthCodeTo(workflowId, { authCode, authState, source })  the same to a workflow found otherwise
  *   walletCanceled(wallet, customerId, reason?)      signal (TOKEN_CANCELED: no revoke call)
  *   walletCanceledByAccessToken(accessToken, reason?) → workflowId | undefined   TOKEN_CANCELED carries only the token
  *   refreshNow(wallet, customerId, reason?) / operatorRetry(wallet, customerId, note?)   signals
@@ -224,7 +225,11 @@ export class AuthorizationClient {
    * the second is answered { duplicate: true }. A wrong authState is rejected by the workflow.
    */
   async deliverAuthCode(request: DeliverAuthCodeRequest): Promise<DeliverAuthCodeResult> {
-    const workflowId = await this.workflowIdForAuthState(request.authState);
+    return this.deliverAuthCodeTo(await this.workflowIdForAuthState(request.authState), request);
+  }
+
+  /** deliverAuthCode to a workflow already found (the API routes by Redis, then Temporal visibility). */
+  async deliverAuthCodeTo(workflowId: string, request: DeliverAuthCodeRequest): Promise<DeliverAuthCodeResult> {
     const response = await this.#rejections(workflowId, 'deliverAuthCode', () =>
       this.#handle(workflowId).executeUpdate(deliverAuthCodeUpdate, {
         args: [{ authCode: request.authCode, authState: request.authState, source: request.source }],

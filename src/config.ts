@@ -10,6 +10,7 @@ import { parseApiKeys, type ApiKey } from './apiKeys';
 import { parseClusterNodes, type RedisEndpoint } from './store/redisClient';
 import { isClusterSafePrefix } from './store/redisKeys';
 import type { TemporalTlsSettings } from './temporalConnection';
+import { parseRoutingKey } from './codec/routingDigest';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -54,6 +55,10 @@ export const KNOBS = {
   ANTOM_AGENT_TOKEN: { why: 'ISV only: sent as the agent-token header', secret: true },
   ALIPAYPLUS_AUTH_CLIENT_NAME: { why: 'Alipay+ acquirers only: the merchant name the wallet shows on its consent page (prepare requires authClientName)' },
   ANTOM_RATE_LIMIT_RPS: { default: '20', why: 'per endpoint across all workers; Antom\'s quota is per merchant and unpublished, 20/s stays well below typical limits; when you know your quota, set this 10–20 % below it (a stalled worker can bunch calls: docs/CAPACITY.md)' },
+  NOTIFICATION_ROUTING_KEY: { why: 'base64 of 32 bytes: keys the access-token digests the workflow records in Temporal visibility (AntomTokenDigests) so TOKEN_CANCELED is routed without Redis; it does not rotate with ENCRYPTION_KEYS, so retiring an encryption key orphans no digest. Unset: derived from the current ENCRYPTION_KEYS key (development; routing by visibility then breaks for tokens recorded under a retired key). Set it in production, the same on worker and API', secret: true },
+  NOTIFICATION_REQUEST_TIME_TOLERANCE_MS: { default: '300000', why: 'a notification whose request-time (epoch ms or ISO 8601) is more than 5 minutes off our clock is refused (401, Antom resends with a fresh request-time): each send is signed anew, so a genuine one is seconds old, and an old captured notification cannot be replayed once the dedupe has forgotten it' },
+  NOTIFICATION_DELIVERY_RETRY_MS: { default: '25000', why: 'how long one notification request retries reaching Temporal (routing lookup, delivery) before answering 503: an AUTHCODE_CREATED authCode dies one minute after issue and Antom resends only 2 minutes later, so a short Temporal hiccup must be ridden out in the request; 25 s leaves the workflow 35 s to exchange the code' },
+  NOTIFICATION_UNROUTED_ACK_AFTER_MS: { default: '21600000', why: 'a notification that matches no authorization (neither Redis nor Temporal visibility) is answered 503, so Antom resends (0 s, 2 min, 10 min, 10 min, 1 h, 2 h, 6 h, 15 h), until 6 h after it was first seen; then it is acknowledged and recorded for operators (GET /operator/notifications/unrouted). 6 h covers six of the eight attempts: time for an operator, alerted by the counter, to restore Redis or a key while Antom still resends' },
   ENCRYPTION_KEYS: { why: 'comma-separated id:base64(32 bytes); the first encrypts, all decrypt (rotation). Encrypts Temporal payloads and Redis values. `npm start` generates a dev key under TEMPORAL_DATA_DIR when unset', secret: true },
   API_HOST: { default: '127.0.0.1', why: 'loopback by default: exposing the API is a deliberate act' },
   API_PORT: { default: '8080', why: 'a common unprivileged port' },
@@ -75,6 +80,15 @@ const regions = ['na', 'us', 'sea', 'eu', 'aps-sea', 'aps-na'] as const;
 
 const optionalText = z.string().trim().min(1).optional();
 const port = z.coerce.number().int().min(0).max(65535);
+
+function isRoutingKey(value: string): boolean {
+  try {
+    parseRoutingKey(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Whether `value` is an http(s) origin exactly as the URL standard serializes it (what a browser's Origin header holds). */
 function isSerializedOrigin(value: string): boolean {
@@ -115,6 +129,10 @@ const schema = z.object({
   ALIPAYPLUS_AUTH_CLIENT_NAME: z.string().trim().min(1).max(256).optional(),
   ANTOM_RATE_LIMIT_RPS: z.coerce.number().positive(),
   ENCRYPTION_KEYS: optionalText,
+  NOTIFICATION_ROUTING_KEY: optionalText.refine((value) => value === undefined || isRoutingKey(value), 'must be base64 of 32 bytes'),
+  NOTIFICATION_REQUEST_TIME_TOLERANCE_MS: z.coerce.number().int().min(1000).max(86_400_000),
+  NOTIFICATION_DELIVERY_RETRY_MS: z.coerce.number().int().min(0).max(50_000),
+  NOTIFICATION_UNROUTED_ACK_AFTER_MS: z.coerce.number().int().min(0),
   API_HOST: z.string().min(1),
   API_PORT: port,
   API_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000),
@@ -175,6 +193,7 @@ export interface Config {
   readonly rateLimitPerSecond: number;
   /** Raw key-ring text; parsed (and validated) by the codec's key-ring loader at start. */
   readonly encryptionKeys?: string;
+  readonly notifications: NotificationSettings;
   readonly api: {
     readonly host: string;
     readonly port: number;
@@ -188,6 +207,22 @@ export interface Config {
   };
   readonly logLevel: string;
 }
+
+/** How inbound notifications are checked and routed (NOTIFICATION_* knobs). */
+export interface NotificationSettings {
+  /** NOTIFICATION_ROUTING_KEY's text (validated); undefined: derived from ENCRYPTION_KEYS. */
+  readonly routingKey?: string;
+  readonly requestTimeToleranceMs: number;
+  readonly deliveryRetryMs: number;
+  readonly unroutedAckAfterMs: number;
+}
+
+/** The notification settings' defaults, from KNOBS (for APIs built without loadConfig, e.g. in tests). */
+export const DEFAULT_NOTIFICATION_SETTINGS: NotificationSettings = {
+  requestTimeToleranceMs: Number(KNOBS.NOTIFICATION_REQUEST_TIME_TOLERANCE_MS.default),
+  deliveryRetryMs: Number(KNOBS.NOTIFICATION_DELIVERY_RETRY_MS.default),
+  unroutedAckAfterMs: Number(KNOBS.NOTIFICATION_UNROUTED_ACK_AFTER_MS.default),
+};
 
 /** Slow-client and flood limits of the HTTP API (API_HEADERS_TIMEOUT_MS, API_REQUEST_TIMEOUT_MS, API_MAX_UNAUTHENTICATED_REQUESTS). */
 export interface ApiLimits {
@@ -270,6 +305,12 @@ export function loadConfig(env: Env = process.env): Config {
     antom,
     rateLimitPerSecond: c.ANTOM_RATE_LIMIT_RPS,
     encryptionKeys: c.ENCRYPTION_KEYS,
+    notifications: {
+      ...(c.NOTIFICATION_ROUTING_KEY ? { routingKey: c.NOTIFICATION_ROUTING_KEY } : {}),
+      requestTimeToleranceMs: c.NOTIFICATION_REQUEST_TIME_TOLERANCE_MS,
+      deliveryRetryMs: c.NOTIFICATION_DELIVERY_RETRY_MS,
+      unroutedAckAfterMs: c.NOTIFICATION_UNROUTED_ACK_AFTER_MS,
+    },
     api: {
       host: c.API_HOST,
       port: c.API_PORT,

@@ -28,7 +28,14 @@ export type NotificationOutcome =
   | 'delivered'
   | 'duplicate'
   | 'recorded'
-  | 'unknown-authorization'
+  /** Matched nothing (Redis nor Temporal visibility) yet: answered 503 so the platform resends. */
+  | 'unrouted'
+  /** Matched nothing for NOTIFICATION_UNROUTED_ACK_AFTER_MS: acknowledged and recorded for operators. */
+  | 'unrouted-acknowledged'
+  /** An authorizationNotifyType this service does not handle: acknowledged and recorded for operators. */
+  | 'unknown-type'
+  /** Routed to an authorization whose workflow has ended (or is gone): acknowledged, nothing to do. */
+  | 'ended'
   | 'rejected'
   | 'in-progress'
   | 'delivery-failed'
@@ -101,7 +108,7 @@ export function createServiceMetrics(options: ServiceMetricsOptions = {}): Servi
   });
   const notifications = new Counter({
     name: 'antom_auth_notifications_total',
-    help: 'Inbound notifications by platform, type and outcome (unknown-authorization: acknowledged but matched nothing)',
+    help: 'Inbound notifications by platform, type and outcome (unrouted: matched no authorization yet, answered 503; unrouted-acknowledged and unknown-type: acknowledged and recorded for operators, GET /operator/notifications/unrouted)',
     labelNames: ['platform', 'type', 'outcome'] as const,
     registers: [registry],
   });

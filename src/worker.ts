@@ -162,7 +162,13 @@ export async function createWorker(config: Config, deps: WorkerDeps = {}): Promi
 
   const activities = createActivities({
     antom: clients,
-    store: createActivityStore({ redis, keyRing, keyPrefix: config.redis.keyPrefix, requestsPerSecond: config.rateLimitPerSecond }),
+    store: createActivityStore({
+      redis,
+      keyRing,
+      keyPrefix: config.redis.keyPrefix,
+      requestsPerSecond: config.rateLimitPerSecond,
+      ...(config.notifications.routingKey ? { routingKey: config.notifications.routingKey } : {}),
+    }),
     logger,
     ...alipayPlusAuthClientOf(config, deps),
     ...(hooks ? { onProjected: hooks.onProjected } : {}),

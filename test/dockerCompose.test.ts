@@ -12,6 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SEARCH_ATTRIBUTES } from '../src/workflows/definitions';
 
+/** A search attribute type as `temporal operator search-attribute create --type` spells it (KEYWORD_LIST → KeywordList). */
+const cliTypeName = (type: string) => type.split('_').map((word) => word.charAt(0) + word.slice(1).toLowerCase()).join('');
+
 const ROOT = join(__dirname, '..');
 const hasCompose = spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0;
 /** Never skipped: npm test's pretest installs docker-compose; without it each check fails naming the fix. */
@@ -89,7 +92,7 @@ composeTest('the resolved config wires persistence, AOF, the codec endpoint and 
   t.regex(ui, /TEMPORAL_CODEC_INCLUDE_CREDENTIALS: ['"]?true['"]?\n/);
   t.regex(ui, /TEMPORAL_CODEC_PASS_ACCESS_TOKEN: ['"]?false['"]?\n/);
   for (const key of Object.values(SEARCH_ATTRIBUTES)) {
-    const type = key.type.charAt(0) + key.type.slice(1).toLowerCase();
+    const type = cliTypeName(key.type);
     t.true(resolved.includes(`${key.name}:${type}`), `${key.name} registered as ${type}`);
   }
   t.regex(resolved, /condition: service_completed_successfully/);
@@ -211,7 +214,7 @@ composeTest('the setup script creates a missing namespace and registers every at
   t.is(fresh.status, 0, fresh.stderr);
   t.true(fresh.calls.includes('operator namespace create --address temporal:7233 --namespace merchant-a'));
   t.deepEqual(registrations(fresh.calls).sort(), Object.values(SEARCH_ATTRIBUTES).map((key) => {
-    const type = key.type.charAt(0) + key.type.slice(1).toLowerCase();
+    const type = cliTypeName(key.type);
     return `operator search-attribute create --address temporal:7233 --namespace merchant-a --name ${key.name} --type ${type}`;
   }).sort());
 

@@ -17,6 +17,7 @@ import type { RedisClient } from '../store/redisClient';
 import type { Logger } from 'pino';
 import type { AntomClient } from '../antom/client';
 import type { KeyRing } from '../codec/keyRing';
+import { RoutingDigester } from '../codec/routingDigest';
 import { ApplyTokenJournal } from '../store/applyTokenJournal';
 import { AuthStateIndex } from '../store/authStateIndex';
 import { ExchangeLeases } from '../store/exchangeLease';
@@ -34,6 +35,8 @@ export interface ActivityStore {
   /** One attempt of an applyToken exchange in flight at a time; whether it was ever sent. Optional: older wiring. */
   exchangeLeases?: ExchangeLeases;
   rateLimiter: RateLimiter;
+  /** Keys the routing digest applyToken returns with each token (Temporal visibility routing). Optional: older wiring. */
+  routingDigester?: RoutingDigester;
 }
 
 export interface AlipayPlusAuthClient {
@@ -74,6 +77,8 @@ export interface ActivityStoreOptions {
   rateLimitMaxWaitMs?: number;
   /** Now in ms, for the projection's expiry check (tests with a virtual clock); default Date.now. */
   clock?: () => number;
+  /** NOTIFICATION_ROUTING_KEY (config.notifications.routingKey); undefined: derived from the key ring. */
+  routingKey?: string;
 }
 
 export function createActivityStore(options: ActivityStoreOptions): ActivityStore {
@@ -83,6 +88,7 @@ export function createActivityStore(options: ActivityStoreOptions): ActivityStor
     authStateIndex: new AuthStateIndex(options.redis, { keys }),
     applyTokenJournal: new ApplyTokenJournal<TokenSet>(options.redis, { keyRing: options.keyRing, keys }),
     exchangeLeases: new ExchangeLeases(options.redis, { keys }),
+    routingDigester: new RoutingDigester(options.keyRing, options.routingKey),
     rateLimiter: new RateLimiter(options.redis, {
       keys,
       ...(options.requestsPerSecond === undefined ? {} : { defaultLimit: { requestsPerSecond: options.requestsPerSecond } }),

@@ -29,9 +29,16 @@ export { createActivityStore, type ActivityDependencies, type ActivityStore, typ
 export { ACTIVITY_FAILURE_TYPES, toActivityFailure } from './failureMapping';
 
 export function createActivities(deps: ActivityDependencies): AuthorizationActivities {
+  const applyToken = createApplyTokenActivity(deps);
+  const digester = deps.store.routingDigester;
   return {
     consult: createConsultActivity(deps),
-    applyToken: createApplyTokenActivity(deps),
+    // Each token comes with its routing digest (keyed, no secret), which the workflow records in visibility
+    // (AntomTokenDigests); computed on every return, a journaled answer included, so it is always under today's key.
+    applyToken: async (input) => {
+      const tokens = await applyToken(input);
+      return digester ? { ...tokens, routingDigest: digester.digest(tokens.accessToken) } : tokens;
+    },
     revoke: createRevokeActivity(deps),
     disposeExchange: createDisposeExchangeActivity(deps),
     projectToken: createProjectTokenActivity(deps),

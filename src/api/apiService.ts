@@ -15,17 +15,20 @@ import { loadPrivateKeyFile, loadPublicKeyFile } from '../antom/keys';
 import { AuthorizationClient, type AuthorizationWorkflowClient } from '../client';
 import { EncryptionCodec } from '../codec/encryptionCodec';
 import type { KeyRing } from '../codec/keyRing';
-import type { AntomConnection, Config } from '../config';
+import { RoutingDigester } from '../codec/routingDigest';
+import type { AntomConnection, Config, NotificationSettings } from '../config';
 import type { ServiceMetrics } from '../metrics';
 import { AuthStateIndex } from '../store/authStateIndex';
 import { NotificationDedupe } from '../store/notificationDedupe';
 import { redisKeys } from '../store/redisKeys';
 import { TokenProjectionStore } from '../store/tokenProjection';
+import { UnroutedNotifications } from '../store/unroutedNotifications';
 import { buildApi, type ApiSettings, type NotificationKeys } from './app';
+import { createNotificationRouter } from './notificationRouting';
 import { operationsFromClient } from './clientOperations';
 
 export interface ApiServiceParts {
-  readonly config: Pick<Config, 'redis' | 'temporal'> & { readonly api: ApiSettings };
+  readonly config: Pick<Config, 'redis' | 'temporal'> & { readonly api: ApiSettings; readonly notifications?: NotificationSettings };
   readonly logger: Logger;
   readonly keyRing: KeyRing;
   readonly redis: RedisClient;
@@ -35,6 +38,8 @@ export interface ApiServiceParts {
   readonly notificationKeys: NotificationKeys;
   readonly metrics: ServiceMetrics;
   readonly demoWallets?: readonly string[];
+  /** Now in ms for notification request-times and first sightings (tests with a virtual clock); default Date.now. */
+  readonly clock?: () => number;
 }
 
 export async function createApiService(parts: ApiServiceParts): Promise<FastifyInstance> {
@@ -47,15 +52,28 @@ export async function createApiService(parts: ApiServiceParts): Promise<FastifyI
     keyPrefix: config.redis.keyPrefix,
     taskQueue: config.temporal.taskQueue,
   });
+  const authStates = new AuthStateIndex(redis, { keys });
+  const tokens = new TokenProjectionStore(redis, { keyRing, keys });
+  const visibility = parts.workflowClient.list ? { list: parts.workflowClient.list.bind(parts.workflowClient) } : undefined;
   return buildApi({
     settings: config.api,
     logger: parts.logger,
     operations: operationsFromClient(client),
     store: {
-      authStates: new AuthStateIndex(redis, { keys }),
-      tokens: new TokenProjectionStore(redis, { keyRing, keys }),
+      authStates,
+      tokens,
       dedupe: new NotificationDedupe(redis, { keyRing, keys }),
+      unrouted: new UnroutedNotifications(redis, { keyRing, keys }),
+      router: createNotificationRouter({
+        authStates,
+        tokens,
+        ...(visibility ? { visibility } : {}),
+        digester: new RoutingDigester(keyRing, config.notifications?.routingKey),
+        logger: parts.logger,
+      }),
     },
+    ...(config.notifications ? { notificationSettings: config.notifications } : {}),
+    ...(parts.clock ? { clock: parts.clock } : {}),
     notificationKeys: parts.notificationKeys,
     codec: new EncryptionCodec(keyRing),
     metrics: parts.metrics,

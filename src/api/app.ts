@@ -20,6 +20,8 @@ import type { ServiceMetrics } from '../metrics';
 import type { AuthStateIndex } from '../store/authStateIndex';
 import type { NotificationDedupe } from '../store/notificationDedupe';
 import type { TokenProjectionStore } from '../store/tokenProjection';
+import type { UnroutedNotifications } from '../store/unroutedNotifications';
+import type { NotificationSettings } from '../config';
 import type { AuthorizationOperations } from './authorizationOperations';
 import { authorizationRoutes } from './authorizationRoutes';
 import { apiKeyMatcher, bearerKeyCheck, bearerKeyIn, keyAdmits } from './bearerAuth';
@@ -28,6 +30,7 @@ import { demoRoutes } from './demoRoutes';
 import { HEALTH_DETAIL_SCOPES, healthRoutes, type ReadinessChecks } from './healthRoutes';
 import { ApiError, frameworkErrorHandler, installErrorHandling } from './httpErrors';
 import { NotificationIngest } from './notificationIngest';
+import { createNotificationRouter, type NotificationRouter } from './notificationRouting';
 import { notificationRoutes } from './notificationRoutes';
 import { unauthenticatedCap } from './unauthenticatedCap';
 import { walletReturnRoute } from './walletReturnRoute';
@@ -42,6 +45,10 @@ export interface ApiStore {
   readonly authStates: Pick<AuthStateIndex, 'get'>;
   readonly tokens: Pick<TokenProjectionStore, 'workflowIdForAccessToken'>;
   readonly dedupe: Pick<NotificationDedupe, 'deliverOnce'>;
+  /** First sightings of unroutable notifications and the operators' record of acknowledged ones. */
+  readonly unrouted: Pick<UnroutedNotifications, 'firstSeen' | 'record' | 'recent'>;
+  /** Notification routing (Redis, then Temporal visibility); default: Redis only, from authStates and tokens. */
+  readonly router?: NotificationRouter;
 }
 
 export interface NotificationKeys {
@@ -67,6 +74,10 @@ export interface ApiDependencies {
   readonly readiness: ReadinessChecks;
   /** Wallets offered on the demo page (only used when settings.demoEnabled). */
   readonly demoWallets?: readonly string[];
+  /** NOTIFICATION_* settings (request-time tolerance, in-request retries, unrouted bound); default the knobs' defaults. */
+  readonly notificationSettings?: Omit<NotificationSettings, 'routingKey'>;
+  /** Now in ms for notification request-times and first sightings (tests with a virtual clock); default Date.now. */
+  readonly clock?: () => number;
 }
 
 /**
@@ -147,6 +158,7 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
   });
 
   const authenticate = bearerKeyCheck(settings.keys);
+  const router = deps.store.router ?? createNotificationRouter({ authStates: deps.store.authStates, tokens: deps.store.tokens, logger });
   const ingest = new NotificationIngest({
     signature: {
       publicKey: deps.notificationKeys.publicKey,
@@ -156,11 +168,14 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     },
     ...(deps.notificationKeys.alipayPlusResponseSigner ? { alipayPlusResponseSigner: deps.notificationKeys.alipayPlusResponseSigner } : {}),
     dedupe: deps.store.dedupe,
-    authStates: deps.store.authStates,
+    router,
+    unrouted: deps.store.unrouted,
     tokens: deps.store.tokens,
     operations,
     metrics,
     logger,
+    ...(deps.notificationSettings ? { settings: deps.notificationSettings } : {}),
+    ...(deps.clock ? { clock: deps.clock } : {}),
   });
 
   logKeyScopes(settings, logger);
@@ -180,8 +195,10 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
   app.addHook('onRequest', unauthenticatedCap(limits.maxUnauthenticatedRequests, hasApiKey).onRequest);
   await app.register(healthRoutes, { readiness: deps.readiness, metrics, isAuthenticated: mayReadDetails, authorizeMetrics: authenticate });
   await app.register(notificationRoutes, { ingest });
-  await app.register(walletReturnRoute, { operations, authStates: deps.store.authStates, resultPageUrl: settings.resultPageUrl, logger });
-  await app.register(authorizationRoutes, { operations, authenticate, publicBaseUrl: settings.publicBaseUrl, metrics, logger });
+  // The redirect routes like AUTHCODE_CREATED: Redis, then Temporal visibility.
+  const authStateRoutes = { get: async (authState: string) => (await router.forAuthState(authState))?.workflowId };
+  await app.register(walletReturnRoute, { operations, authStates: authStateRoutes, resultPageUrl: settings.resultPageUrl, logger });
+  await app.register(authorizationRoutes, { operations, authenticate, publicBaseUrl: settings.publicBaseUrl, metrics, logger, unroutedNotifications: deps.store.unrouted });
   await app.register(codecRoutes, { codec: deps.codec, apiKeys: settings.keys, publicBaseUrl: settings.publicBaseUrl, corsOrigin: settings.codecCorsOrigin, logger });
   if (settings.demoEnabled) {
     await app.register(demoRoutes, { operations, publicBaseUrl: settings.publicBaseUrl, wallets: deps.demoWallets ?? [], logger });

@@ -13,12 +13,15 @@
  *   GET    /authorizations/:wallet/:customerId/token        the access token for a payment (audited with the key id, never logged)
  *                                                                                                         tokens:read
  *   GET    /tokens/expiring?before=…&limit=…&state=…        the lifecycle table (metadata only), by state           authorizations
+ *   GET    /operator/notifications/unrouted?limit=…         notifications acknowledged without an authorization or of an
+ *                                                           unknown type, newest first (no secrets)             operator
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { ServiceMetrics } from '../metrics';
 import type { AuthorizationView, LinkResponse } from '../workflows/definitions';
 import type { ApiScope } from '../apiKeys';
+import type { UnroutedNotifications } from '../store/unroutedNotifications';
 import type { AuthorizationOperations, LinkCommand } from './authorizationOperations';
 import { authenticatedKeyOf, type BearerCheck } from './bearerAuth';
 import { ApiError } from './httpErrors';
@@ -38,6 +41,7 @@ import {
   noteBodySchema,
   parseOrThrow,
   reasonBodySchema,
+  unroutedQuerySchema,
   type LinkBody,
 } from './requestSchemas';
 
@@ -48,6 +52,8 @@ export interface AuthorizationRoutesOptions {
   readonly publicBaseUrl: string;
   readonly metrics: Pick<ServiceMetrics, 'recordTokenRead'>;
   readonly logger: Logger;
+  /** The operators' record of notifications acknowledged unrouted or of an unknown type. */
+  readonly unroutedNotifications?: Pick<UnroutedNotifications, 'recent'>;
 }
 
 /** What POST /authorizations answers: the link response flattened, plus where to fetch the QR image. */
@@ -224,5 +230,20 @@ export async function authorizationRoutes(app: FastifyInstance, options: Authori
     const query = parseOrThrow(expiringQuerySchema, request.query, 'query');
     const tokens = await call(() => operations.expiringBefore(new Date(query.before), query.limit, query.state));
     return { before: new Date(query.before).toISOString(), tokens };
+  });
+
+  // Notifications acknowledged without reaching an authorization (matched none for the bound, or an unknown type).
+  app.get('/operator/notifications/unrouted', needs('operator'), async (request) => {
+    const { limit } = parseOrThrow(unroutedQuerySchema, request.query, 'query');
+    const store = options.unroutedNotifications;
+    if (!store) throw new ApiError(404, 'not-configured', 'this API keeps no record of unrouted notifications');
+    let notifications;
+    try {
+      notifications = await store.recent(limit);
+    } catch (error) {
+      logger.warn({ err: error }, 'unrouted notifications could not be read (Redis)');
+      throw new ApiError(503, 'unavailable', 'the record of unrouted notifications cannot be read now');
+    }
+    return { notifications, count: notifications.length };
   });
 }

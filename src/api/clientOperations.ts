@@ -47,8 +47,8 @@ export function operationsFromClient(client: AuthorizationClient): Authorization
     operatorRetryWhere: (filter, note) => translated(() => client.operatorRetryWhere(filter, note)),
     getAccessToken: (wallet, customerId) => translated(() => client.getAccessToken(wallet, customerId)),
     expiringBefore: (before, limit, states) => translated(() => client.expiringBefore(before, limit, states)),
-    // The library routes by authState itself (the same index the routes consulted); workflowId is already known.
-    deliverAuthCode: (_workflowId, request) => translated(() => client.deliverAuthCode(request)),
+    // Delivered where the caller routed it (Redis or Temporal visibility): Redis may not know the authState.
+    deliverAuthCode: (workflowId, request) => translated(() => client.deliverAuthCodeTo(workflowId, request)),
     async walletCanceled(workflowId, reason) {
       const parts = parseAuthorizationWorkflowId(workflowId);
       if (!parts) throw new AuthorizationNotFoundError(workflowId);

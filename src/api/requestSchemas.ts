@@ -96,3 +96,10 @@ export const attentionFilterBodySchema = z
     note: z.string().max(500).optional(),
   })
   .strict();
+
+/** GET /operator/notifications/unrouted?limit=… */
+export const unroutedQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  })
+  .strict();

@@ -34,6 +34,10 @@ export interface RedisKeys {
   /** authState → workflowId (authState is not secret: it is echoed in the redirect URL). */
   authState(authState: string): string;
   notificationDedupe(identityDigest: string): string;
+  /** When an unroutable notification was first seen (ms), by keyed digest of its identity. */
+  notificationFirstSeen(identityDigest: string): string;
+  /** List: recent notifications acknowledged without an authorization (or of an unknown type), for operators. */
+  unroutedNotifications(): string;
   applyTokenJournal(requestDigest: string): string;
   rateLimitBucket(endpoint: string): string;
   /** The owner of an applyToken exchange in flight (workflowId + the workflow's requestId, a UUID). */
@@ -63,6 +67,8 @@ export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX): RedisKeys {
     accessTokenLookup: (bucket, tokenDigest) => `${bucketTag(bucket)}token-by-access-token:${tokenDigest}`,
     authState: (authState) => `${prefix}auth-state:${authState}`,
     notificationDedupe: (identityDigest) => `${prefix}notification:${identityDigest}`,
+    notificationFirstSeen: (identityDigest) => `${prefix}notification-first-seen:${identityDigest}`,
+    unroutedNotifications: () => `${prefix}notifications-unrouted`,
     applyTokenJournal: (requestDigest) => `${prefix}apply-token-journal:${requestDigest}`,
     rateLimitBucket: (endpoint) => `${prefix}rate-limit:${endpoint}`,
     exchangeLease: (workflowId, requestId) => `${prefix}exchange-lease:${workflowId}:${requestId}`,

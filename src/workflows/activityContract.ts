@@ -96,6 +96,11 @@ export interface TokenSet {
    * walletName, logo, …), kept as received. Public, no secret: shown in the authorization's view.
    */
   walletForAccountBinding?: Readonly<Record<string, unknown>>;
+  /**
+   * The access token's routing digest (src/codec/routingDigest.ts: a keyed HMAC, no secret), added by the activity:
+   * the workflow records it in visibility (AntomTokenDigests) so TOKEN_CANCELED is routed without Redis.
+   */
+  routingDigest?: string;
 }
 
 export interface RevokeInput {

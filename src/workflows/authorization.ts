@@ -32,6 +32,7 @@ import {
   type LinkResponse,
 } from './definitions';
 import { decideOnFailure, type FailurePhase } from './failureDecision';
+import { routingAttributes } from './notificationRouting';
 import { InvalidPolicyError, resolvePolicy, type AuthorizationPolicy } from './policy';
 import { planRefresh, refreshGiveUpAt, refreshRetryDelay, type RefreshPlan } from './refreshSchedule';
 
@@ -151,6 +152,7 @@ export class Authorization {
     const r = this.record;
     const alerting = r.state === 'NEEDS_ATTENTION' && r.attention;
     const nextRefresh = this.plan && (r.state === 'ACTIVE' || r.state === 'REFRESHING') ? new Date(this.plan.at) : null;
+    const routing = routingAttributes(r);
     return [
       // REFRESHING lasts seconds; publishing it would cost a history event per cycle for no one to see.
       { key: SEARCH_ATTRIBUTES.state, value: r.state === 'REFRESHING' ? 'ACTIVE' : r.state },
@@ -160,13 +162,16 @@ export class Authorization {
       { key: SEARCH_ATTRIBUTES.nextRefreshAt, value: nextRefresh },
       { key: SEARCH_ATTRIBUTES.attentionCode, value: alerting ? r.attention!.code : null },
       { key: SEARCH_ATTRIBUTES.attentionPhase, value: alerting ? r.attention!.phase : null },
+      // Notification routing without Redis (notificationRouting.ts).
+      { key: SEARCH_ATTRIBUTES.authState, value: routing.authState },
+      { key: SEARCH_ATTRIBUTES.tokenDigests, value: routing.tokenDigests },
     ];
   }
 
   /** Search attributes (only when they change: each upsert is a history event) and the UI's current details. */
   publish(): void {
     const pairs = this.searchAttributePairs();
-    const key = pairs.map((p) => (p.value instanceof Date ? p.value.toISOString() : String(p.value))).join('|');
+    const key = pairs.map((p) => (p.value instanceof Date ? p.value.toISOString() : Array.isArray(p.value) ? p.value.join(',') : String(p.value))).join('|');
     if (key !== this.record.publishedSearchAttributes) {
       upsertSearchAttributes(pairs);
       this.record.publishedSearchAttributes = key;
@@ -274,6 +279,9 @@ export class Authorization {
   /** A new token: bump the version, plan the next step, project it (unless the authorization is being torn down). */
   async adoptTokens(fresh: TokenSet, previous: TokenSet | undefined): Promise<void> {
     const r = this.record;
+    // A refresh keeps the replaced token routable (a TOKEN_CANCELED may name it); a new consent starts afresh.
+    if (previous?.routingDigest) r.previousTokenDigest = previous.routingDigest;
+    else delete r.previousTokenDigest;
     // A refresh answer without a refresh token from a wallet that does not rotate: the old one still stands.
     r.tokens = fresh.refreshToken || !previous?.refreshToken
       ? fresh

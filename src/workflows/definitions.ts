@@ -105,6 +105,8 @@ export interface AuthorizationRecord {
   linkedAt?: string;
   /** The search-attribute values last published (each upsert is a history event: only changes are published). */
   publishedSearchAttributes: string;
+  /** The routing digest of the token the last refresh replaced: a TOKEN_CANCELED naming it still finds us. */
+  previousTokenDigest?: string;
   /** The applyToken request in progress: every retry (Temporal's, an alert's next round, an operator's) repeats it. */
   exchange?: ApplyTokenInput;
   /**
@@ -293,7 +295,36 @@ export const SEARCH_ATTRIBUTES = {
   /** While NEEDS_ATTENTION: the failing code and phase, so operators can retry by filter (POST /operator/retry). */
   attentionCode: defineSearchAttributeKey('AntomAttentionCode', SearchAttributeType.KEYWORD),
   attentionPhase: defineSearchAttributeKey('AntomAttentionPhase', SearchAttributeType.KEYWORD),
+  /**
+   * Notification routing that survives Redis loss (issue 12 §4): the latest consult's authState (not secret: the
+   * wallet echoes it in the redirect URL), so AUTHCODE_CREATED finds its workflow by a visibility query...
+   */
+  authState: defineSearchAttributeKey('AntomAuthState', SearchAttributeType.KEYWORD),
+  /**
+   * ...and the routing digests (keyed HMACs, src/codec/routingDigest.ts — never the token) of the current and the
+   * previous access token, so TOKEN_CANCELED finds it too, also for the token a refresh just replaced.
+   */
+  tokenDigests: defineSearchAttributeKey('AntomTokenDigests', SearchAttributeType.KEYWORD_LIST),
 } as const;
+
+/** Values embedded in a routing query: anything else is never looked up (no quoting games in a visibility query). */
+const ROUTING_VALUE = /^[A-Za-z0-9_.:-]{1,256}$/;
+
+/**
+ * The visibility query finding the authorization that issued `authState` (any run: a continued or closed run keeps
+ * its attributes; the caller delivers to the workflow id's current run). Undefined for a value outside ROUTING_VALUE.
+ */
+export function authStateRoutingQuery(authState: string): string | undefined {
+  if (!ROUTING_VALUE.test(authState)) return undefined;
+  return `${SEARCH_ATTRIBUTES.authState.name} = '${authState}'`;
+}
+
+/** The visibility query finding the authorization that recorded any of these token routing digests. */
+export function tokenDigestRoutingQuery(digests: readonly string[]): string | undefined {
+  const safe = digests.filter((digest) => ROUTING_VALUE.test(digest));
+  if (safe.length === 0) return undefined;
+  return `${SEARCH_ATTRIBUTES.tokenDigests.name} IN (${safe.map((digest) => `'${digest}'`).join(', ')})`;
+}
 
 /** A filter for the operator's bulk retry; each field narrows it (all absent: every NEEDS_ATTENTION authorization). */
 export interface AttentionFilter {

@@ -9,6 +9,8 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { buildApi, type ApiSettings, type NotificationKeys } from '../../src/api/app';
+import { createNotificationRouter, type NotificationRouter } from '../../src/api/notificationRouting';
+import { RoutingDigester } from '../../src/codec/routingDigest';
 import { allScopesKey } from '../../src/apiKeys';
 import {
   AuthorizationNotFoundError,
@@ -24,6 +26,8 @@ import { createLogger } from '../../src/logger';
 import { createServiceMetrics, type ServiceMetrics } from '../../src/metrics';
 import { AuthStateIndex } from '../../src/store/authStateIndex';
 import { NotificationDedupe } from '../../src/store/notificationDedupe';
+import { UnroutedNotifications } from '../../src/store/unroutedNotifications';
+import { DEFAULT_NOTIFICATION_SETTINGS, type NotificationSettings } from '../../src/config';
 import { redisKeys, type RedisKeys } from '../../src/store/redisKeys';
 import { TokenProjectionStore, type TokenMetadata } from '../../src/store/tokenProjection';
 import type {
@@ -131,12 +135,17 @@ export interface ApiHarness {
   keyRing: KeyRing;
   authStates: AuthStateIndex;
   tokens: TokenProjectionStore;
+  unrouted: UnroutedNotifications;
   metrics: ServiceMetrics;
   /** Every log line written so far (JSON text). */
   logs: string[];
   settings: ApiSettings;
   codec: EncryptionCodec;
 }
+
+/** Redis only (no Temporal visibility here), with routing digests under the ring-derived key for operator records. */
+const defaultRouter: NonNullable<HarnessOptions['router']> = ({ authStates, tokens, keyRing, logger }) =>
+  createNotificationRouter({ authStates, tokens, digester: new RoutingDigester(keyRing), logger });
 
 export interface HarnessOptions {
   settings?: Partial<ApiSettings>;
@@ -145,10 +154,20 @@ export interface HarnessOptions {
   logLevel?: string;
   /** Replaces the notification keys (Antom's public key, our client-id, the Alipay+ signer). */
   notificationKeys?: NotificationKeys;
+  /** Overrides of the NOTIFICATION_* settings (the rest keep their defaults). */
+  notificationSettings?: Partial<NotificationSettings>;
+  /** The clock notifications are judged by (request-time window, first sightings). */
+  clock?: () => number;
+  /** Builds the notification router (e.g. with Temporal visibility); default Redis only. */
+  router?: (parts: { authStates: AuthStateIndex; tokens: TokenProjectionStore; keyRing: KeyRing; logger: import('pino').Logger }) => NotificationRouter;
+  /** Another Redis (e.g. one the test stops); default the shared one. */
+  redisUrl?: string;
 }
 
 export async function startApiHarness(t: ExecutionContext, options: HarnessOptions = {}): Promise<ApiHarness> {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  const redis = new Redis(options.redisUrl ?? REDIS_URL, { maxRetriesPerRequest: 1 });
+  // A test that stops its own Redis sees the failures in the answers; the connection's events are not news.
+  if (options.redisUrl) redis.on('error', () => undefined);
   const prefix = `test:api:${randomBytes(6).toString('hex')}:`;
   const keys = redisKeys(prefix);
   const keyRing = parseKeyRingSpec(`k1:${generateEncryptionKey()}`);
@@ -160,6 +179,7 @@ export async function startApiHarness(t: ExecutionContext, options: HarnessOptio
   const authStates = new AuthStateIndex(redis, { keys });
   const tokens = new TokenProjectionStore(redis, { keyRing, keys });
   const dedupe = new NotificationDedupe(redis, { keyRing, keys });
+  const unrouted = new UnroutedNotifications(redis, { keyRing, keys });
   const metrics = createServiceMetrics({ defaultMetrics: false });
   const operations = new RecordingOperations();
   const codec = new EncryptionCodec(keyRing);
@@ -177,7 +197,15 @@ export async function startApiHarness(t: ExecutionContext, options: HarnessOptio
     settings,
     logger,
     operations,
-    store: { authStates, tokens, dedupe },
+    store: {
+      authStates,
+      tokens,
+      dedupe,
+      unrouted,
+      router: (options.router ?? defaultRouter)({ authStates, tokens, keyRing, logger }),
+    },
+    ...(options.notificationSettings ? { notificationSettings: { ...DEFAULT_NOTIFICATION_SETTINGS, ...options.notificationSettings } } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
     notificationKeys: options.notificationKeys ?? {
       publicKey: antomKeys.publicKey,
       clientIds: [CLIENT_ID],
@@ -190,11 +218,12 @@ export async function startApiHarness(t: ExecutionContext, options: HarnessOptio
   });
   t.teardown(async () => {
     await app.close();
+    if (redis.status !== 'ready') return void redis.disconnect(); // a test stopped its own Redis
     const stored = await allKeys(redis, prefix);
     if (stored.length > 0) await redis.del(...stored);
     await redis.quit();
   });
-  return { app, operations, redis, keys, keyRing, authStates, tokens, metrics, logs, settings, codec };
+  return { app, operations, redis, keys, keyRing, authStates, tokens, unrouted, metrics, logs, settings, codec };
 }
 
 export interface SignedNotification {

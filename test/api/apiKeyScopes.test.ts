@@ -82,6 +82,7 @@ const ROUTES: [method: string, path: string, body: unknown, scopes: string[]][] 
   ['POST', '/authorizations/GCASH/cust-1/refresh', {}, ['authorizations']],
   ['POST', '/authorizations/GCASH/cust-1/retry', {}, ['authorizations', 'operator']],
   ['POST', '/operator/retry', {}, ['operator']],
+  ['GET', '/operator/notifications/unrouted', undefined, ['operator']],
   ['GET', '/authorizations/GCASH/cust-1/token', undefined, ['tokens:read']],
   ['GET', `/tokens/expiring?before=${encodeURIComponent('2030-01-01T00:00:00Z')}`, undefined, ['authorizations']],
   ['POST', '/codec/encode', { payloads: [] }, ['operator']],

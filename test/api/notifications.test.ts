@@ -109,15 +109,16 @@ test('a signed but invalid notification is a 400 naming the field, and nothing i
   t.deepEqual(h.operations.calls, []);
 });
 
-test('an unknown authState or access token is acknowledged (Antom stops resending) and counted', async (t) => {
+test('an unknown authState or access token is answered 503 (Antom resends) and counted as unrouted', async (t) => {
   const h = await startApiHarness(t);
   const unknownState = await post(h, ANTOM, signedNotification(ANTOM, authCodeCreated('never-issued')));
-  t.is(unknownState.body, NOTIFICATION_ACK_BODY);
+  t.is(unknownState.statusCode, 503);
+  t.is(unknownState.json<{ error: { code: string } }>().error.code, 'unrouted');
   const unknownToken = await post(h, ANTOM, signedNotification(ANTOM, { authorizationNotifyType: 'TOKEN_CANCELED', accessToken: 'AT-nobody-has-this' }));
-  t.is(unknownToken.body, NOTIFICATION_ACK_BODY);
+  t.is(unknownToken.statusCode, 503);
   t.deepEqual(h.operations.calls, []);
-  t.is(await metricValue(h, 'platform="antom",type="AUTHCODE_CREATED",outcome="unknown-authorization"'), 1);
-  t.is(await metricValue(h, 'platform="antom",type="TOKEN_CANCELED",outcome="unknown-authorization"'), 1);
+  t.is(await metricValue(h, 'platform="antom",type="AUTHCODE_CREATED",outcome="unrouted"'), 1);
+  t.is(await metricValue(h, 'platform="antom",type="TOKEN_CANCELED",outcome="unrouted"'), 1);
 });
 
 test('TOKEN_CANCELED finds the workflow by its access token and signals a wallet cancel once', async (t) => {
@@ -142,7 +143,8 @@ test('TOKEN_CREATED is recorded and acknowledged without touching the workflow',
 });
 
 test('a failed delivery answers 503 and releases the claim, so the resend is delivered', async (t) => {
-  const h = await startApiHarness(t);
+  // No in-request retries here (notificationDelivery.test.ts covers them): one attempt per request.
+  const h = await startApiHarness(t, { notificationSettings: { deliveryRetryMs: 0 } });
   await h.authStates.put('state-D', WORKFLOW_ID);
   const notification = signedNotification(ANTOM, authCodeCreated('state-D'));
   h.operations.failWith = new Error('connect ECONNREFUSED 127.0.0.1:7233');

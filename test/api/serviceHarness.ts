@@ -209,6 +209,8 @@ export async function startService(
     },
     metrics,
     demoWallets: [...defaultWalletPolicies().keys()],
+    // The sandbox signs notifications with its (virtual) clock: the request-time window judges by the same one.
+    clock: now,
   });
   await app.listen({ host: '127.0.0.1', port });
 

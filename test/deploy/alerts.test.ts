@@ -22,6 +22,7 @@ const ALERTS = [
   'AntomAuthTokensInLeadWindowWithoutRefresh',
   'AntomAuthWebhookDeliveryBacklog',
   'AntomAuthNotificationVerificationFailures',
+  'AntomAuthNotificationsUnrouted',
 ];
 
 function promtool(): string {

@@ -19,7 +19,13 @@ import { startDevServer, type DevServer } from '../support/devServer';
 import { fixtureKeyPaths } from '../support/fixtureKeys';
 
 const ROOT = join(__dirname, '..', '..');
-const { INDEXED_VALUE_TYPE_KEYWORD: KEYWORD, INDEXED_VALUE_TYPE_TEXT: TEXT, INDEXED_VALUE_TYPE_DATETIME: DATETIME } = temporal.api.enums.v1.IndexedValueType;
+const {
+  INDEXED_VALUE_TYPE_KEYWORD: KEYWORD,
+  INDEXED_VALUE_TYPE_TEXT: TEXT,
+  INDEXED_VALUE_TYPE_DATETIME: DATETIME,
+  INDEXED_VALUE_TYPE_KEYWORD_LIST: KEYWORD_LIST,
+} = temporal.api.enums.v1.IndexedValueType;
+const INDEXED: Record<string, number> = { KEYWORD, DATETIME, KEYWORD_LIST };
 
 let server: DevServer;
 
@@ -29,7 +35,7 @@ test.before(async () => {
     server.env.connection.operatorService.addSearchAttributes({
       namespace,
       searchAttributes: Object.fromEntries(
-        Object.values(SEARCH_ATTRIBUTES).map(({ name, type }) => [name, name === 'AntomWallet' ? wallet : type === 'DATETIME' ? DATETIME : KEYWORD]),
+        Object.values(SEARCH_ATTRIBUTES).map(({ name, type }) => [name, name === 'AntomWallet' ? wallet : INDEXED[type]!]),
       ),
     });
   await register('mistyped', TEXT);
@@ -41,7 +47,7 @@ const required = Object.values(SEARCH_ATTRIBUTES);
 
 test('a namespace without the attributes: one line naming each and the command that registers it', async (t) => {
   const problem = await checkSearchAttributes(server.env.connection, 'default', required);
-  const title = (type: string) => (type === 'DATETIME' ? 'Datetime' : 'Keyword');
+  const title = (type: string) => ({ DATETIME: 'Datetime', KEYWORD: 'Keyword', KEYWORD_LIST: 'KeywordList' })[type]!;
   t.is(
     problem,
     `TEMPORAL_NAMESPACE: namespace default lacks ${required.map((k) => `${k.name} (${title(k.type)})`).join(', ')}; register: ` +

@@ -11,6 +11,8 @@
  *   in a message or in details.
  */
 
+import type { WebhookEvent } from './webhookEvents';
+
 export type Profile = 'antom' | 'alipayplus';
 
 export type TerminalType = 'WEB' | 'WAP' | 'APP' | 'MINI_APP';
@@ -143,12 +145,26 @@ export interface RemoveProjectionInput {
   version?: number;
 }
 
+/** One webhook event to POST to the merchant (WEBHOOK_URL), signed with every WEBHOOK_SECRETS secret. */
+export interface DeliverWebhookInput {
+  event: WebhookEvent;
+  /** Events waiting in the workflow's outbox, this one included: what a failing delivery holds back (the metric). */
+  backlog: number;
+}
+
+/**
+ * delivered: the receiver answered 2xx. not-configured: the worker has no WEBHOOK_URL — the workflow stops emitting
+ * for the rest of the run. Any other answer, a timeout or a connection error fails the attempt (retryable, always).
+ */
+export type DeliverWebhookResult = { outcome: 'delivered'; status: number } | { outcome: 'not-configured' };
+
 export interface AuthorizationActivities {
   consult(input: ConsultInput): Promise<LinkResult>;
   applyToken(input: ApplyTokenInput): Promise<TokenSet>;
   revoke(input: RevokeInput): Promise<RevokeResult>;
   projectToken(input: ProjectTokenInput): Promise<void>;
   removeProjection(input: RemoveProjectionInput): Promise<void>;
+  deliverWebhook(input: DeliverWebhookInput): Promise<DeliverWebhookResult>;
 }
 
 /** Same literals as `ResultOutcome` in src/antom/resultCodes.ts (mirrored: this module stays dependency-free). */

@@ -16,6 +16,7 @@
  * really calls Antom instead of replaying the previous answer.
  */
 import { Context } from '@temporalio/activity';
+import type { AntomClient } from '../antom/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AlipayPlusApplyTokenRequest, AlipayPlusApplyTokenResponse, AntomApplyTokenRequest, AntomApplyTokenResponse, MerchantRegion } from '../antom/models';
 import type { ApplyTokenInput, TokenSet } from '../workflows/activityContract';
@@ -69,13 +70,21 @@ export function tokenSetFrom(response: AntomApplyTokenResponse | AlipayPlusApply
   });
 }
 
+/**
+ * The journal key of one exchange: the exact request, where it goes, and the workflow's requestId (shared with the
+ * disposal of an abandoned exchange, which must find the same entry).
+ */
+export function applyTokenJournalKey(workflowId: string, input: ApplyTokenInput, client: AntomClient, request = input.profile === 'alipayplus' ? alipayPlusApplyTokenRequest(input) : antomApplyTokenRequest(input)): Readonly<Record<string, unknown>> {
+  return { workflowId, requestId: input.requestId, platform: client.platform, origin: client.origin, path: client.pathOf('applyToken'), request };
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The lease outlives any attempt: the workflow's startToClose for applyToken is ≤ 30 s and the transport's own
  * response deadline is shorter, so after 2 minutes the holder has surely answered, journaled or died.
  */
-const EXCHANGE_LEASE_MS = 2 * 60_000;
+export const EXCHANGE_LEASE_MS = 2 * 60_000;
 const HEARTBEAT_EVERY_MS = 5_000;
 
 type AntomClientCall = () => Promise<AntomApplyTokenResponse | AlipayPlusApplyTokenResponse>;
@@ -100,14 +109,7 @@ export function createApplyTokenActivity(deps: ActivityDependencies): (input: Ap
     const client = clientForProfile(deps, input.profile, operation);
     const request = input.profile === 'alipayplus' ? alipayPlusApplyTokenRequest(input) : antomApplyTokenRequest(input);
     if (!input.requestId) throw toActivityFailure(new TypeError('requestId is required'), operation, 'antom');
-    const journalKey = {
-      workflowId,
-      requestId: input.requestId,
-      platform: client.platform,
-      origin: client.origin,
-      path: client.pathOf('applyToken'),
-      request,
-    };
+    const journalKey = applyTokenJournalKey(workflowId, input, client, request);
 
     let journaled: TokenSet | undefined;
     try {

@@ -21,6 +21,7 @@
 import type { AuthorizationActivities } from '../workflows/activityContract';
 import { createApplyTokenActivity } from './applyTokenActivity';
 import { createConsultActivity } from './consultActivity';
+import { createDisposeExchangeActivity } from './disposeExchangeActivity';
 import type { ActivityDependencies } from './dependencies';
 import { createProjectTokenActivity, createRemoveProjectionActivity } from './projectionActivities';
 import { createRevokeActivity } from './revokeActivity';
@@ -35,6 +36,7 @@ export function createActivities(deps: ActivityDependencies): AuthorizationActiv
     consult: createConsultActivity(deps),
     applyToken: createApplyTokenActivity(deps),
     revoke: createRevokeActivity(deps),
+    disposeExchange: createDisposeExchangeActivity(deps),
     projectToken: createProjectTokenActivity(deps),
     removeProjection: createRemoveProjectionActivity(deps),
     deliverWebhook: createDeliverWebhookActivity(deps),

@@ -158,10 +158,26 @@ export interface DeliverWebhookInput {
  */
 export type DeliverWebhookResult = { outcome: 'delivered'; status: number } | { outcome: 'not-configured' };
 
+export interface DisposeExchangeInput {
+  /** The abandoned exchange, exactly as its attempts sent it (the journal is keyed by it). */
+  exchange: ApplyTokenInput;
+  /** Fields a revoke of this authorization carries (Alipay+ authClientId / passThroughInfo, merchantAccountId). */
+  revokeExtras: Pick<RevokeInput, 'authClientId' | 'merchantAccountId' | 'passThroughInfo'>;
+}
+
+export interface DisposeExchangeResult {
+  /** An attempt had been answered with a token (journaled) that the workflow never received. */
+  tokenFound: boolean;
+  /** That token was revoked (or Antom said it was already gone). */
+  revoked: boolean;
+}
+
 export interface AuthorizationActivities {
   consult(input: ConsultInput): Promise<LinkResult>;
   applyToken(input: ApplyTokenInput): Promise<TokenSet>;
   revoke(input: RevokeInput): Promise<RevokeResult>;
+  /** An exchange given up without adopting its answer: revoke any token an attempt of it was issued. */
+  disposeExchange(input: DisposeExchangeInput): Promise<DisposeExchangeResult>;
   projectToken(input: ProjectTokenInput): Promise<void>;
   removeProjection(input: RemoveProjectionInput): Promise<void>;
   deliverWebhook(input: DeliverWebhookInput): Promise<DeliverWebhookResult>;

@@ -56,36 +56,63 @@ export interface AuthorizationInput {
   consult: ConsultOptions;
   policy?: PolicyOverrides;
   /** Set only by the workflow itself when it continues as new. Clients leave it out. */
-  resume?: ResumeState;
+  resume?: AuthorizationRecord;
 }
 
 /**
- * What a run hands the next one through continue-as-new. Deadlines are absolute ISO instants because relative timers
- * do not survive continue-as-new. Holds tokens: the payload codec keeps them encrypted in history. The refresh plan is
- * not carried: the next run recomputes it from the tokens (a pure function of them and the workflow id).
+ * Requests the handlers raised and the steps have not acted on yet. Part of the record, so a request that arrives
+ * just before a run turns over is acted on by the next run instead of being lost.
  */
-export interface ResumeState {
+export interface PendingRequests {
+  /** The merchant's cancel (update, signal or a Temporal cancel): revoke, then REVOKED. */
+  cancel: boolean;
+  /** The wallet's TOKEN_CANCELED: drop the projection, CANCELED_BY_WALLET. */
+  walletCanceled: boolean;
+  refreshNow: boolean;
+  operatorRetry: boolean;
+  /** A link in REAUTH_REQUIRED, or one that asked for a fresh consult while the customer's URL was open. */
+  newConsult: boolean;
+  /** The authCode to exchange (set by deliverAuthCode). */
+  authCode?: DeliverAuthCodeRequest;
+  /** A signed notification's code that arrived while an unsigned redirect's code for the same authState was applied. */
+  signedCodeWaiting?: DeliverAuthCodeRequest;
+}
+
+/**
+ * The authorization's whole state: the live state of a run and, unchanged, the next run's input through
+ * continue-as-new (one object, so nothing can be forgotten in between). Deadlines are absolute ISO instants because
+ * relative timers do not survive continue-as-new. Holds tokens: the payload codec keeps them encrypted in history.
+ * The refresh plan is not kept: it is a pure function of the tokens and the workflow id (refreshSchedule.ts).
+ */
+export interface AuthorizationRecord {
   state: AuthorizationState;
   tokens?: TokenSet;
+  /** Orders projection writes and removals (ProjectTokenInput.version): workflow time, never decreasing. */
   tokenVersion: number;
+  /** The current consult's answer (URL / QR); `linkUsed` once the customer came back from it without a code. */
   link?: LinkResult;
+  linkUsed?: boolean;
+  authorizationDeadline?: string;
   /** authStates whose authCode was already accepted (a late second delivery is a harmless duplicate). */
   acceptedAuthStates: string[];
   /** authCode deliveries seen: `authState|fingerprint|source` (dedupe on authState + code, and which was signed). */
-  authCodeDeliveries?: string[];
-  authorizationDeadline?: string;
+  authCodeDeliveries: string[];
   refreshCount: number;
   reconsults: number;
   runCount: number;
   lastError?: AuthorizationError;
   attention?: AttentionInfo;
-  /** Requests that arrived but were not acted on yet when the run ended. */
-  pendingRefreshNow: boolean;
   linkedAt?: string;
-  /** The search-attribute values this run's predecessor passed on (avoids a redundant upsert event per run). */
-  publishedSearchAttributes?: string;
-  /** The applyToken request being retried (a refresh alert spans runs): every retry repeats it exactly. */
+  /** The search-attribute values last published (each upsert is a history event: only changes are published). */
+  publishedSearchAttributes: string;
+  /** The applyToken request in progress: every retry (Temporal's, an alert's next round, an operator's) repeats it. */
   exchange?: ApplyTokenInput;
+  /**
+   * Exchanges given up without adopting their answer. One of their attempts may still have been answered with a token
+   * (journaled, never seen here): each is checked and such a token revoked, so none is orphaned at the wallet.
+   */
+  abandonedExchanges: ApplyTokenInput[];
+  requests: PendingRequests;
 }
 
 export interface AuthorizationError {
@@ -170,7 +197,23 @@ export function linkResponseFromView(view: AuthorizationView, nowMs: number): Li
  * Link: with update-with-start (USE_EXISTING) for a new authorization, or on an existing run. Returns the consult
  * result once it exists; {alreadyLinked} when a token is held; in REAUTH_REQUIRED it starts a new consult (relink).
  */
+export interface LinkRequest {
+  /** Ask for a fresh consult even though the current URL is still open (the customer says it no longer works). */
+  newConsult?: boolean;
+}
 export const linkUpdate = defineUpdate<LinkResponse, []>('link');
+/** The same `link` update with options (a call without arguments arrives as `undefined`). */
+export const linkWithOptionsUpdate = defineUpdate<LinkResponse, [LinkRequest | undefined]>('link');
+
+export interface LinkUsedSignal {
+  /** The consult the customer came back from without a code (declined or left the wallet). */
+  authState: string;
+}
+/**
+ * The wallet redirect came back without a code: the URL is spent (Antom's URLs are single-use), so the next link gets
+ * a fresh consult. Unsigned like the redirect itself; the worst a forged one does is cost a consult.
+ */
+export const linkUsedSignal = defineSignal<[LinkUsedSignal]>('linkUsed');
 
 export interface DeliverAuthCodeRequest {
   authCode: string;

@@ -258,6 +258,7 @@ export class ScenarioHarness {
       projectToken: wrap('projectToken'),
       removeProjection: wrap('removeProjection'),
       deliverWebhook: wrap('deliverWebhook'),
+      disposeExchange: wrap('disposeExchange'),
     };
   }
 
@@ -528,6 +529,7 @@ function lazyActivities(resolve: () => AuthorizationActivities): AuthorizationAc
     projectToken: (i) => get().projectToken(i),
     removeProjection: (i) => get().removeProjection(i),
     deliverWebhook: (i) => get().deliverWebhook(i),
+    disposeExchange: (i) => get().disposeExchange(i),
   };
 }
 

@@ -1,0 +1,63 @@
+/**
+ * The workflow's activity stubs, one per use, each with the timeouts and retries its rule needs. Workflow code (no
+ * activity implementation is imported: the contract is type-only).
+ */
+import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import type { AuthorizationActivities } from './activityContract';
+import type { AuthorizationPolicy } from './policy';
+
+/** One attempt of an Antom call: the transport's own deadline is shorter; this only catches a hung worker. */
+const ANTOM_ATTEMPT_TIMEOUT_MS = 30_000;
+const AUTH_CODE_ATTEMPT_TIMEOUT_MS = 15_000;
+const STORE_ATTEMPT_TIMEOUT_MS = 10_000;
+/** Removals and disposals retry until they succeed; a capped backoff notices Redis or Antom coming back quickly. */
+const UNTIL_DONE_MAXIMUM_INTERVAL_MS = 60_000;
+
+export type AuthorizationActivityStubs = ReturnType<typeof authorizationActivities>;
+
+export function authorizationActivities(policy: AuthorizationPolicy) {
+  const retry = (initialMs: number, maximumMs: number): ActivityOptions['retry'] => ({
+    initialInterval: initialMs,
+    maximumInterval: Math.max(initialMs, maximumMs),
+    backoffCoefficient: 2,
+  });
+  const standardRetry = retry(policy.retryInitialIntervalMs, policy.retryMaximumIntervalMs);
+  const untilDone = retry(policy.retryInitialIntervalMs, UNTIL_DONE_MAXIMUM_INTERVAL_MS);
+  const antom = (budgetMs: number, summary: string, attemptMs = ANTOM_ATTEMPT_TIMEOUT_MS) =>
+    proxyActivities<AuthorizationActivities>({
+      scheduleToCloseTimeout: budgetMs,
+      startToCloseTimeout: Math.min(attemptMs, budgetMs),
+      retry: standardRetry,
+      summary,
+    });
+  return {
+    consult: antom(policy.consultBudgetMs, 'consult: get the authorization URL / QR').consult,
+    // The authCode dies a minute after issue: short backoff so several identical attempts fit the budget.
+    applyAuthCode: proxyActivities<AuthorizationActivities>({
+      scheduleToCloseTimeout: policy.authCodeApplyBudgetMs,
+      startToCloseTimeout: Math.min(AUTH_CODE_ATTEMPT_TIMEOUT_MS, policy.authCodeApplyBudgetMs),
+      retry: retry(500, 5_000),
+      summary: 'applyToken: exchange the authCode',
+    }).applyToken,
+    refresh: antom(policy.refreshBudgetMs, 'applyToken: refresh with the latest refresh token').applyToken,
+    revoke: antom(policy.revokeBudgetMs, 'revoke the access token').revoke,
+    projectToken: proxyActivities<AuthorizationActivities>({
+      scheduleToCloseTimeout: policy.projectionBudgetMs,
+      startToCloseTimeout: Math.min(STORE_ATTEMPT_TIMEOUT_MS, policy.projectionBudgetMs),
+      retry: standardRetry,
+      summary: 'project the token to Redis',
+    }).projectToken,
+    // No budget: a token left in Redis could reach the payment path, so a removal is retried until it succeeds.
+    removeProjection: proxyActivities<AuthorizationActivities>({
+      startToCloseTimeout: STORE_ATTEMPT_TIMEOUT_MS,
+      retry: untilDone,
+      summary: 'remove the Redis projection (retried until it succeeds)',
+    }).removeProjection,
+    // No budget either: a token issued to an abandoned exchange stays live at the wallet until it is revoked.
+    disposeExchange: proxyActivities<AuthorizationActivities>({
+      startToCloseTimeout: ANTOM_ATTEMPT_TIMEOUT_MS,
+      retry: untilDone,
+      summary: 'revoke any token issued to an abandoned exchange',
+    }).disposeExchange,
+  };
+}

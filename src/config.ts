@@ -116,7 +116,7 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
   WEBHOOK_SECRETS: optionalText,
-  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000),
   // Read by the sandbox's admin API itself (src/sandbox/adminApi.ts); validated here so `npm start` names a bad one.
   SANDBOX_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });

@@ -6,7 +6,13 @@
  * Bounded: at `limit` events the oldest waiting event that is not being delivered is dropped (the head may be in
  * flight and stays). The newest events win because each carries the whole current view, and a receiver sees the
  * drop as a gap in `sequence`; `dropped` counts them for the workflow's log and UI.
+ *
+ * Webhooks not configured (no WEBHOOK_URL on the worker): the first delivery answers so, and the outbox turns `off` —
+ * events are no longer kept, so an authorization costs no history for webhooks nobody receives. Learned once per
+ * authorization, not per run: asking in every run would add an activity to every refresh cycle. An ACTIVE event (a
+ * link or relink) asks again, so an authorization linked after WEBHOOK_URL was set is heard from.
  */
+import type { AttentionPhase } from './definitions';
 import type { WebhookAuthorizationView, WebhookEvent, WebhookEventType } from './webhookEvents';
 
 export interface WebhookOutbox {
@@ -16,6 +22,10 @@ export interface WebhookOutbox {
   events: WebhookEvent[];
   /** Events dropped at the bound over the authorization's life. */
   dropped: number;
+  /** The worker answered not-configured: keep nothing until an ACTIVE event asks again (shouldEmit). */
+  off?: boolean;
+  /** The code and phase the last NEEDS_ATTENTION event reported (a repeat of them is no new event). */
+  lastAttention?: { code: string; phase: AttentionPhase };
 }
 
 export const EMPTY_OUTBOX: WebhookOutbox = Object.freeze({ nextSequence: 1, events: [], dropped: 0 }) as WebhookOutbox;
@@ -40,7 +50,8 @@ export function appendWebhookEvent(
     events = events.length > 1 && bound > 1 ? [events[0]!, ...events.slice(2)] : events.slice(1);
     dropped += 1;
   }
-  return { nextSequence: sequence + 1, events, dropped };
+  const { off: _off, ...on } = outbox;
+  return { ...on, nextSequence: sequence + 1, events, dropped };
 }
 
 /** The outbox after the event `id` was acknowledged; unchanged when it is not the head (already dropped or acked). */
@@ -50,6 +61,11 @@ export function acknowledgeWebhookEvent(outbox: WebhookOutbox, id: string): Webh
 }
 
 /** Webhooks are not configured on the worker: nothing waiting is kept (the sequence goes on, so ids stay unique). */
-export function discardWebhookEvents(outbox: WebhookOutbox): WebhookOutbox {
-  return { ...outbox, events: [] };
+export function turnWebhooksOff(outbox: WebhookOutbox): WebhookOutbox {
+  return { ...outbox, events: [], off: true };
+}
+
+/** Whether an event of `type` is kept: always while on; when off, only ACTIVE (a link), which asks the worker again. */
+export function shouldEmit(outbox: WebhookOutbox, type: WebhookEventType): boolean {
+  return outbox.off !== true || type === 'ACTIVE';
 }

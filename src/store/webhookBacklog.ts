@@ -9,8 +9,8 @@ import type { Redis } from 'ioredis';
 import { redisKeys, type RedisKeys } from './redisKeys';
 
 /**
- * 30 minutes: three times the longest backoff between attempts (10 minutes, policy.webhookRetryMaximumIntervalMs)
- * plus an attempt, so a delivery that keeps failing always refreshes its entry in time.
+ * 30 minutes: several times the longest default backoff between attempts (5 minutes,
+ * policy.webhookRetryMaximumIntervalMs) plus an attempt, so a delivery that keeps failing always refreshes its entry.
  */
 export const WEBHOOK_BACKLOG_STALE_AFTER_MS = 30 * 60 * 1000;
 

@@ -95,15 +95,17 @@ export const DEFAULT_POLICY: AuthorizationPolicy = Object.freeze({
   refreshRetryMaximumIntervalMs: 4 * HOUR,
   // 3 days: the lead is 10–12 days, so a week of retries, then three days for the customer to relink.
   reauthNoticeMs: 3 * DAY,
-  // 1 s doubling to 10 minutes: a receiver restarting is caught within seconds, one down for a day costs ~150 attempts.
+  // 1 s doubling to 5 minutes: a receiver restarting is caught within seconds, one down for a day costs ~300 attempts
+  // (attempts live inside one activity: no history events), and an ended run's drain gets at least 3 attempts.
   webhookRetryInitialIntervalMs: 1 * SECOND,
-  webhookRetryMaximumIntervalMs: 10 * MINUTE,
+  webhookRetryMaximumIntervalMs: 5 * MINUTE,
   // 50 events of ~1 KB each carried through continue-as-new: far more than a receiver outage produces (an
   // authorization makes a handful of events a year), small enough for any payload limit.
   webhookOutboxLimit: 50,
-  // 10 minutes: a receiver's deploy or restart; the closing run blocks a relink of the same customer meanwhile, so not
-  // longer. Only when the receiver fails: a healthy one acknowledges in milliseconds and the run closes at once.
-  webhookDrainMs: 10 * MINUTE,
+  // 15 minutes: a receiver's deploy or restart, and at least three attempts at the longest backoff; the closing run
+  // answers a relink of the same customer with the ended state meanwhile, so not longer. Only when the receiver fails:
+  // a healthy one acknowledges in milliseconds and the run closes at once.
+  webhookDrainMs: 15 * MINUTE,
 });
 
 /** The hard ceiling for the authorization-code applyToken budget: the code is dead after a minute anyway. */

@@ -32,6 +32,11 @@ export interface WebhookReceiverOptions {
 
 export class WebhookReceiver {
   readonly received: ReceivedWebhook[] = [];
+  /**
+   * Verified events in the order the receiver finished with them (after its delay, whether or not the sender still
+   * waited): a slow first attempt finishes after a fast retry and the events after it — a reordered duplicate.
+   */
+  readonly processed: WebhookEvent[] = [];
   answer: (received: ReceivedWebhook, index: number) => Answer;
   private server!: Server;
   url = '';
@@ -63,6 +68,7 @@ export class WebhookReceiver {
         }
         received.status = answer.status;
         setTimeout(() => {
+          if (received.event && answer.status >= 200 && answer.status < 300) this.processed.push(received.event);
           if (!response.destroyed) response.writeHead(answer.status).end();
         }, answer.delayMs ?? 0);
       });

@@ -19,7 +19,8 @@ export interface ReceivedWebhook {
   receivedWallMs: number;
 }
 
-export type Answer = { status: number; delayMs?: number } | 'destroy';
+/** `until`: the receiver finishes (and answers) only once it resolves, e.g. after later events were processed. */
+export type Answer = { status: number; delayMs?: number; until?: Promise<unknown> } | 'destroy';
 
 export interface WebhookReceiverOptions {
   secrets: string[];
@@ -67,10 +68,11 @@ export class WebhookReceiver {
           return;
         }
         received.status = answer.status;
-        setTimeout(() => {
+        const finish = () => {
           if (received.event && answer.status >= 200 && answer.status < 300) this.processed.push(received.event);
           if (!response.destroyed) response.writeHead(answer.status).end();
-        }, answer.delayMs ?? 0);
+        };
+        void (answer.until ?? Promise.resolve()).then(() => setTimeout(finish, answer.delayMs ?? 0));
       });
     });
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));

@@ -17,6 +17,9 @@
  *                                          an undecryptable value the workflow answers (accessToken query)
  *   expiringBefore(before, limit?, states?) → TokenMetadata[]     lifecycle index (metadata only), optionally by state
  *
+ * Webhook receivers: verifyWebhook(rawBody, header, secrets, toleranceSec?) → WebhookEvent, WebhookVerificationError,
+ * generateWebhookTestHeader (src/webhooks/verifyWebhook.ts; README "Webhooks").
+ *
  * Failures: AuthorizationNotFoundError (no such workflow), UnknownAuthStateError (authState not in the index),
  * AuthorizationRequestRejectedError (the workflow refused the update, e.g. a wrong authState). Messages never carry
  * an authCode or a token.
@@ -60,6 +63,17 @@ import {
   attentionQuery,
   linkResponseFromView,
 } from './workflows/definitions';
+
+export {
+  DEFAULT_WEBHOOK_TOLERANCE_SEC,
+  WebhookVerificationError,
+  generateWebhookTestHeader,
+  verifyWebhook,
+  type VerifyWebhookOptions,
+  type WebhookVerificationReason,
+} from './webhooks/verifyWebhook';
+export { WEBHOOK_EVENT_ID_HEADER, WEBHOOK_SIGNATURE_HEADER } from './webhooks/webhookSignature';
+export type { WebhookAuthorizationView, WebhookEvent, WebhookEventType } from './workflows/webhookEvents';
 
 /** What the merchant passes to link; `resume` is the workflow's own continue-as-new business. */
 export type LinkInput = Omit<AuthorizationInput, 'resume'>;

@@ -71,6 +71,9 @@ export const KNOBS = {
   CODEC_CORS_ORIGIN: { default: 'http://localhost:8233', why: 'the Temporal UI\'s origin in development, allowed to call the codec endpoint' },
   DEMO_ENABLED: { default: 'false', why: 'the demo page is for development; `npm start` turns it on' },
   LOG_LEVEL: { default: 'info', why: 'pino level; info logs lifecycle events without per-request noise' },
+  WEBHOOK_URL: { why: 'unset: no webhooks (the workflow emits nothing). Set it to the merchant backend\'s endpoint (http or https) to receive every state change (ACTIVE, REFRESHED, NEEDS_ATTENTION, REAUTH_REQUIRED, TOKEN_EXPIRED, REVOKED, CANCELED_BY_WALLET, AUTHORIZATION_EXPIRED, FAILED), signed, at least once, in order per authorization (README "Webhooks"). Read by the worker' },
+  WEBHOOK_SECRETS: { why: 'required with WEBHOOK_URL: comma-separated HMAC secrets (each ≥ 32 characters, no whitespace or `,`); every delivery is signed with each (one `v1=` per secret in Antom-Auth-Signature), so a rotation adds the new secret first, moves the receiver to it, then removes the old one', secret: true },
+  WEBHOOK_TIMEOUT_MS: { default: '10000', why: 'one delivery attempt (connect, headers, body) must finish within 10 s: a receiver should acknowledge at once and work afterwards; a slow one is cut off and retried with backoff, never holding up the authorization' },
   SANDBOX_ADMIN_TOKEN: { why: 'unset: the sandbox admin API (loopback only; JSON content type, loopback Host and Origin required) takes no token; set it (≥ 16 characters) to also require `Authorization: Bearer <token>`, e.g. on a shared machine', secret: true },
 } as const satisfies Record<string, Knob>;
 
@@ -146,6 +149,9 @@ const schema = z.object({
   CODEC_CORS_ORIGIN: z.string().refine(isSerializedOrigin, 'must be an origin like http://localhost:8233 (scheme://host[:port], no path)'),
   DEMO_ENABLED: z.enum(['true', 'false']),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  WEBHOOK_SECRETS: optionalText,
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000),
   // Read by the sandbox's admin API itself (src/sandbox/adminApi.ts); validated here so `npm start` names a bad one.
   SANDBOX_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
@@ -205,6 +211,8 @@ export interface Config {
     readonly demoEnabled: boolean;
     readonly limits: ApiLimits;
   };
+  /** Undefined when WEBHOOK_URL is unset: no webhooks. */
+  readonly webhooks?: WebhookConfig;
   readonly logLevel: string;
 }
 
@@ -223,6 +231,29 @@ export const DEFAULT_NOTIFICATION_SETTINGS: NotificationSettings = {
   deliveryRetryMs: Number(KNOBS.NOTIFICATION_DELIVERY_RETRY_MS.default),
   unroutedAckAfterMs: Number(KNOBS.NOTIFICATION_UNROUTED_ACK_AFTER_MS.default),
 };
+
+/** Where state-change webhooks go and how they are signed (WEBHOOK_URL, WEBHOOK_SECRETS, WEBHOOK_TIMEOUT_MS). */
+export interface WebhookConfig {
+  readonly url: string;
+  /** Every delivery is signed with each, in order. */
+  readonly secrets: readonly string[];
+  readonly timeoutMs: number;
+}
+
+/** 32 characters: an HMAC key with at least 128 bits of entropy when hex-encoded, e.g. `openssl rand -hex 32`. */
+export const WEBHOOK_SECRET_MIN_LENGTH = 32;
+
+/** Parses WEBHOOK_SECRETS; problems name the entry's position, never its value. */
+export function parseWebhookSecrets(text: string): { secrets: string[]; problems: string[] } {
+  const entries = text.split(',');
+  const problems: string[] = [];
+  entries.forEach((entry, index) => {
+    if (entry.length < WEBHOOK_SECRET_MIN_LENGTH) problems.push(`WEBHOOK_SECRETS: secret ${index + 1} is shorter than ${WEBHOOK_SECRET_MIN_LENGTH} characters`);
+    if (/\s/.test(entry)) problems.push(`WEBHOOK_SECRETS: secret ${index + 1} contains whitespace`);
+  });
+  if (new Set(entries).size !== entries.length) problems.push('WEBHOOK_SECRETS: a secret appears twice');
+  return { secrets: entries, problems };
+}
 
 /** Slow-client and flood limits of the HTTP API (API_HEADERS_TIMEOUT_MS, API_REQUEST_TIMEOUT_MS, API_MAX_UNAUTHENTICATED_REQUESTS). */
 export interface ApiLimits {
@@ -282,6 +313,15 @@ export function loadConfig(env: Env = process.env): Config {
   // Short bearer keys are guessable; 16 characters is the floor for anything random enough (apiKeys.ts).
   const { keys: apiKeys, problems: keyProblems } = parseApiKeys(c.API_KEYS ?? '');
   problems.push(...keyProblems.map((problem) => `API_KEYS: ${problem}`));
+  let webhooks: WebhookConfig | undefined;
+  if (c.WEBHOOK_URL) {
+    if (!c.WEBHOOK_SECRETS) problems.push('WEBHOOK_SECRETS: required when WEBHOOK_URL is set (deliveries are always signed)');
+    const { secrets, problems: secretProblems } = parseWebhookSecrets(c.WEBHOOK_SECRETS ?? '');
+    if (c.WEBHOOK_SECRETS) problems.push(...secretProblems);
+    webhooks = { url: c.WEBHOOK_URL, secrets, timeoutMs: c.WEBHOOK_TIMEOUT_MS };
+  } else if (c.WEBHOOK_SECRETS) {
+    problems.push('WEBHOOK_URL: required when WEBHOOK_SECRETS is set (where should the webhooks go?)');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const publicBaseUrl = (c.PUBLIC_BASE_URL ?? `http://${c.API_HOST}:${c.API_PORT}`).replace(/\/+$/, '');
@@ -325,6 +365,7 @@ export function loadConfig(env: Env = process.env): Config {
         maxUnauthenticatedRequests: c.API_MAX_UNAUTHENTICATED_REQUESTS,
       },
     },
+    ...(webhooks ? { webhooks } : {}),
     logLevel: c.LOG_LEVEL,
   };
 }

@@ -9,6 +9,8 @@
  *     .observeRefreshLeadTime(accessTokenExpiry, nextRefreshAt)   seconds between the planned refresh and expiry
  *     .recordTokenRead(outcome)
  *     .setAuthorizationCounter(counter)  the by-state counter, when it only exists after start-up
+ *     .recordWebhookAttempt(outcome)     deliverWebhook's `onAttempt` hook: webhook delivery attempts by outcome
+ *     .setWebhookBacklogCounter(counter) the pending-deliveries counter (Redis, src/store/webhookBacklog.ts)
  *     .render() → Promise<{ contentType, body }>  our metrics plus the Temporal SDK's (when a source is wired)
  *
  * Authorizations by state, the NEEDS_ATTENTION count and the tokens in their lead window without a scheduled refresh
@@ -44,6 +46,9 @@ export type NotificationOutcome =
 
 export type TokenReadOutcome = 'hit' | 'miss';
 
+/** How one webhook delivery attempt ended (src/activities/webhookActivity.ts). */
+export type WebhookAttemptOutcome = 'delivered' | 'http-status' | 'timeout' | 'connection';
+
 /**
  * The key under which a counter may also report the tokens within their refresh lead window that have no refresh
  * scheduled (a symbol, so it never shows up as a state: the by-state gauge walks the string keys only).
@@ -71,6 +76,11 @@ export interface ServiceMetricsOptions {
   now?: () => number;
   /** The Temporal SDK's Prometheus text (the Runtime exporter), appended to ours. */
   temporalMetrics?: () => Promise<string>;
+  /**
+   * Webhook events held back by failing deliveries, over every worker (src/store/webhookBacklog.ts). Read at most once
+   * per `countCacheMs` like the authorization counts.
+   */
+  countPendingWebhookDeliveries?: () => Promise<number>;
   /** Node process metrics (CPU, memory, event loop); default on. */
   defaultMetrics?: boolean;
 }
@@ -83,6 +93,8 @@ export interface ServiceMetrics {
   recordTokenRead(outcome: TokenReadOutcome): void;
   /** Sets (or replaces) the counter behind the by-state gauges, once a Temporal client exists; the next scrape counts afresh. */
   setAuthorizationCounter(counter: () => Promise<AuthorizationCounts>): void;
+  recordWebhookAttempt(outcome: WebhookAttemptOutcome): void;
+  setWebhookBacklogCounter(counter: () => Promise<number>): void;
   render(): Promise<{ contentType: string; body: string }>;
 }
 
@@ -171,8 +183,40 @@ export function createServiceMetrics(options: ServiceMetricsOptions = {}): Servi
     },
   });
 
+  const webhookAttempts = new Counter({
+    name: 'antom_auth_webhook_delivery_attempts_total',
+    help: 'Webhook delivery attempts by outcome (delivered: a 2xx; http-status, timeout, connection: failed and retried)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  // Same caching as the authorization counts: one Redis read per countCacheMs whatever the scrape rate.
+  let countBacklog = options.countPendingWebhookDeliveries;
+  let backlogRound: { startedAt: number; count: Promise<number | undefined> } | undefined;
+  new Gauge({
+    name: 'antom_auth_webhook_deliveries_pending',
+    help: 'Webhook events waiting behind a failing delivery (receiver down, slow or refusing), over every worker; 0 when none fail',
+    registers: [registry],
+    async collect() {
+      this.reset();
+      if (!countBacklog) return;
+      const at = now();
+      if (!backlogRound || at - backlogRound.startedAt >= cacheMs || at < backlogRound.startedAt) {
+        backlogRound = { startedAt: at, count: countBacklog().catch(() => undefined) };
+      }
+      const value = await backlogRound.count;
+      if (value !== undefined) this.set(value);
+    },
+  });
+
   return {
     registry,
+    recordWebhookAttempt(outcome) {
+      webhookAttempts.inc({ outcome });
+    },
+    setWebhookBacklogCounter(counter) {
+      countBacklog = counter;
+      backlogRound = undefined;
+    },
     recordAntomCall(event) {
       antomCalls.inc({ platform: event.platform, endpoint: event.endpoint, outcome: event.outcome });
       antomCallSeconds.observe({ platform: event.platform, endpoint: event.endpoint }, event.durationMs / 1000);

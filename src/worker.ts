@@ -53,6 +53,8 @@ import {
 } from './worker/startupChecks';
 import { buildWorkflowBundle, WORKFLOWS_PATH } from './worker/workflowBundle';
 import { SEARCH_ATTRIBUTES } from './workflows/definitions';
+import { WebhookSender } from './webhooks/webhookSender';
+import { webhookBacklogCounter } from './store/webhookBacklog';
 
 export { buildWorkflowBundle } from './worker/workflowBundle';
 export { WorkerStartupError } from './worker/startupChecks';
@@ -160,6 +162,8 @@ export async function createWorker(config: Config, deps: WorkerDeps = {}): Promi
   const redis = deps.redis ?? createRedisClient(config.redis, { maxRetriesPerRequest: 3 });
   redis.on('error', (error: Error) => logger.warn({ err: error }, 'Redis connection error'));
 
+  // WEBHOOK_URL unset: no sender, and deliverWebhook answers not-configured (the workflow then emits nothing more).
+  const webhookSender = config.webhooks ? new WebhookSender(config.webhooks) : undefined;
   const activities = createActivities({
     antom: clients,
     store: createActivityStore({
@@ -172,7 +176,9 @@ export async function createWorker(config: Config, deps: WorkerDeps = {}): Promi
     logger,
     ...alipayPlusAuthClientOf(config, deps),
     ...(hooks ? { onProjected: hooks.onProjected } : {}),
+    webhooks: { ...(webhookSender ? { sender: webhookSender } : {}), ...(hooks ? { onAttempt: hooks.onWebhookAttempt } : {}) },
   });
+  deps.metrics?.setWebhookBacklogCounter?.(webhookBacklogCounter(redis, config.redis.keyPrefix));
 
   let worker: Worker;
   try {
@@ -187,6 +193,7 @@ export async function createWorker(config: Config, deps: WorkerDeps = {}): Promi
       shutdownGraceTime: SHUTDOWN_GRACE_MS,
     });
   } catch (error) {
+    await webhookSender?.close();
     if (!deps.redis) redis.disconnect();
     if (!deps.connection) await connection.close();
     await closeOwnedClients();
@@ -197,12 +204,13 @@ export async function createWorker(config: Config, deps: WorkerDeps = {}): Promi
   }
 
   const release = async () => {
+    await webhookSender?.close().catch(() => undefined);
     if (!deps.redis) await redis.quit().catch(() => redis.disconnect());
     await closeOwnedClients();
     if (!deps.connection) await connection.close();
   };
   logger.info(
-    { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, temporal: deps.connection ? 'given connection' : describeTemporalConnection(config.temporal), prebundled: Boolean(config.worker.bundlePath), profiles: Object.keys(clients) },
+    { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, temporal: deps.connection ? 'given connection' : describeTemporalConnection(config.temporal), prebundled: Boolean(config.worker.bundlePath), profiles: Object.keys(clients), webhooks: config.webhooks ? new URL(config.webhooks.url).origin : 'off' },
     'worker ready',
   );
   return {

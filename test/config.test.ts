@@ -61,3 +61,26 @@ test('the README configuration table lists every knob with its default', (t) => 
     if ('default' in knob) t.true(row!.includes(`\`${knob.default}\``), `README row for ${name} lacks its default ${knob.default}`);
   }
 });
+
+test('webhooks: off by default; WEBHOOK_URL needs WEBHOOK_SECRETS of ≥ 32 characters, errors never echo a secret', (t) => {
+  t.is(loadConfig({}).webhooks, undefined);
+  const good = 'a'.repeat(32);
+  const other = 'b'.repeat(40);
+  t.deepEqual(loadConfig({ WEBHOOK_URL: 'https://merchant.example/hooks', WEBHOOK_SECRETS: `${good},${other}` }).webhooks, {
+    url: 'https://merchant.example/hooks',
+    secrets: [good, other],
+    timeoutMs: 10_000,
+  });
+  t.deepEqual(t.throws(() => loadConfig({ WEBHOOK_URL: 'https://merchant.example/hooks' }), { instanceOf: ConfigError }).problems, [
+    'WEBHOOK_SECRETS: required when WEBHOOK_URL is set (deliveries are always signed)',
+  ]);
+  t.deepEqual(t.throws(() => loadConfig({ WEBHOOK_SECRETS: good }), { instanceOf: ConfigError }).problems, [
+    'WEBHOOK_URL: required when WEBHOOK_SECRETS is set (where should the webhooks go?)',
+  ]);
+  const weak = t.throws(() => loadConfig({ WEBHOOK_URL: 'https://merchant.example/hooks', WEBHOOK_SECRETS: `${good},too-short-secret,${good}` }), { instanceOf: ConfigError });
+  t.deepEqual(weak.problems, ['WEBHOOK_SECRETS: secret 2 is shorter than 32 characters', 'WEBHOOK_SECRETS: a secret appears twice']);
+  t.false(weak.message.includes('too-short-secret'));
+  t.false(weak.message.includes(good));
+  t.truthy(t.throws(() => loadConfig({ WEBHOOK_URL: 'ftp://merchant.example', WEBHOOK_SECRETS: good }), { instanceOf: ConfigError }).problems[0]!.startsWith('WEBHOOK_URL'));
+  t.truthy(t.throws(() => loadConfig({ WEBHOOK_URL: 'https://m.example', WEBHOOK_SECRETS: good, WEBHOOK_TIMEOUT_MS: '90000' }), { instanceOf: ConfigError }).problems[0]!.startsWith('WEBHOOK_TIMEOUT_MS'));
+});

@@ -12,6 +12,8 @@
  *   onProjected    called with the metadata of each projection written (not of a stale one), e.g. to observe the
  *                  refresh lead time. Injected so the activities stay free of any metrics library; a hook that
  *                  throws is logged and ignored, never failing (and so retrying) the write.
+ *   webhooks       { sender?: WebhookSender (WEBHOOK_URL + WEBHOOK_SECRETS), onAttempt?: attempts by outcome };
+ *                  without a sender deliverWebhook answers not-configured and the workflow emits nothing more.
  */
 import type { RedisClient } from '../store/redisClient';
 import type { Logger } from 'pino';
@@ -24,6 +26,8 @@ import { ExchangeLeases } from '../store/exchangeLease';
 import { RateLimiter } from '../store/rateLimiter';
 import { redisKeys } from '../store/redisKeys';
 import { TokenProjectionStore } from '../store/tokenProjection';
+import { WebhookBacklog } from '../store/webhookBacklog';
+import type { WebhookDeliveryDependencies } from './webhookActivity';
 import type { Profile, TokenSet } from '../workflows/activityContract';
 
 export type AntomClientsByProfile = Partial<Record<Profile, AntomClient>>;
@@ -37,6 +41,8 @@ export interface ActivityStore {
   rateLimiter: RateLimiter;
   /** Keys the routing digest applyToken returns with each token (Temporal visibility routing). Optional: older wiring. */
   routingDigester?: RoutingDigester;
+  /** Deliveries held back by a failing webhook receiver (the pending gauge). Optional: older wiring. */
+  webhookBacklog?: WebhookBacklog;
 }
 
 export interface AlipayPlusAuthClient {
@@ -63,6 +69,7 @@ export interface ActivityDependencies {
   clock?: () => number;
   alipayPlusAuthClient?: AlipayPlusAuthClient;
   onProjected?: (event: ProjectedTokenEvent) => void;
+  webhooks?: WebhookDeliveryDependencies;
 }
 
 export interface ActivityStoreOptions {
@@ -89,6 +96,7 @@ export function createActivityStore(options: ActivityStoreOptions): ActivityStor
     applyTokenJournal: new ApplyTokenJournal<TokenSet>(options.redis, { keyRing: options.keyRing, keys }),
     exchangeLeases: new ExchangeLeases(options.redis, { keys }),
     routingDigester: new RoutingDigester(options.keyRing, options.routingKey),
+    webhookBacklog: new WebhookBacklog(options.redis, { keys, ...(options.clock ? { clock: options.clock } : {}) }),
     rateLimiter: new RateLimiter(options.redis, {
       keys,
       ...(options.requestsPerSecond === undefined ? {} : { defaultLimit: { requestsPerSecond: options.requestsPerSecond } }),

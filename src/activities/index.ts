@@ -10,6 +10,7 @@
  *     clock,                                                        // optional () => epoch ms (virtual clock in tests)
  *     alipayPlusAuthClient: { name: 'Legal Name Ltd' },             // needed for Alipay+ prepare
  *     onProjected,                                                  // optional: (ProjectedTokenEvent) => void, e.g. metrics
+ *     webhooks: { sender, onAttempt },                              // optional: WebhookSender (WEBHOOK_URL), attempts hook
  *   });
  *   Worker.create({ activities, … })
  *
@@ -24,9 +25,11 @@ import { createDisposeExchangeActivity } from './disposeExchangeActivity';
 import type { ActivityDependencies } from './dependencies';
 import { createProjectTokenActivity, createRemoveProjectionActivity } from './projectionActivities';
 import { createRevokeActivity } from './revokeActivity';
+import { createDeliverWebhookActivity } from './webhookActivity';
 
 export { createActivityStore, type ActivityDependencies, type ActivityStore, type ActivityStoreOptions, type AlipayPlusAuthClient, type AntomClientsByProfile, type ProjectedTokenEvent } from './dependencies';
 export { ACTIVITY_FAILURE_TYPES, toActivityFailure } from './failureMapping';
+export { WEBHOOK_DELIVERY_FAILED, type WebhookAttemptEvent, type WebhookAttemptOutcome, type WebhookDeliveryDependencies } from './webhookActivity';
 
 export function createActivities(deps: ActivityDependencies): AuthorizationActivities {
   const applyToken = createApplyTokenActivity(deps);
@@ -43,5 +46,6 @@ export function createActivities(deps: ActivityDependencies): AuthorizationActiv
     disposeExchange: createDisposeExchangeActivity(deps),
     projectToken: createProjectTokenActivity(deps),
     removeProjection: createRemoveProjectionActivity(deps),
+    deliverWebhook: createDeliverWebhookActivity(deps),
   };
 }

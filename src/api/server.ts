@@ -13,6 +13,7 @@ import { ConfigError, loadConfig, type Config } from '../config';
 import { createLogger } from '../logger';
 import { createServiceMetrics } from '../metrics';
 import { clientConnectionOptions, describeTemporalConnection, loadTemporalConnection, TemporalConnectionConfigError, type TemporalConnectionMaterial } from '../temporalConnection';
+import { webhookBacklogCounter } from '../store/webhookBacklog';
 import { createApiService, notificationKeysFromConfig } from './apiService';
 import { authorizationCounter } from './authorizationCounts';
 
@@ -71,7 +72,10 @@ export async function main(env: NodeJS.ProcessEnv = process.env, stderr: { write
   const redis = createRedisClient(config.redis, { maxRetriesPerRequest: 3 });
   redis.on('error', (error: Error) => logger.warn({ err: error }, 'Redis connection error'));
   const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter: createEncryptingDataConverter(keyRing) });
-  const metrics = createServiceMetrics({ countAuthorizationsByState: authorizationCounter(temporal.workflow) });
+  const metrics = createServiceMetrics({
+    countAuthorizationsByState: authorizationCounter(temporal.workflow),
+    countPendingWebhookDeliveries: webhookBacklogCounter(redis, config.redis.keyPrefix),
+  });
   const app = await createApiService({
     config,
     logger,

@@ -44,6 +44,8 @@ export interface RedisKeys {
   exchangeLease(workflowId: string, requestId: string): string;
   /** Set once an exchange's request was sent. */
   exchangeSent(workflowId: string, requestId: string): string;
+  /** Hash: workflowId → `<last failed attempt ms>:<events waiting>` while its webhook delivery is failing. */
+  webhookBacklog(): string;
 }
 
 /** Whether a key prefix keeps the hash tags working: no `{` or `}` in it. */
@@ -73,5 +75,6 @@ export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX): RedisKeys {
     rateLimitBucket: (endpoint) => `${prefix}rate-limit:${endpoint}`,
     exchangeLease: (workflowId, requestId) => `${prefix}exchange-lease:${workflowId}:${requestId}`,
     exchangeSent: (workflowId, requestId) => `${prefix}exchange-sent:${workflowId}:${requestId}`,
+    webhookBacklog: () => `${prefix}webhook-backlog`,
   };
 }

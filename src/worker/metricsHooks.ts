@@ -1,19 +1,20 @@
 /**
  * How the worker's metrics are fed: the AntomClient's `onCall` (calls by endpoint and outcome) and the projection
- * activity's `onProjected` (refresh lead time). A function of its own so the wiring can be tested without Temporal.
+ * activity's `onProjected` (refresh lead time) and deliverWebhook's `onAttempt` (attempts by outcome). A function of its own so the wiring can be tested without Temporal.
  *
- *   workerMetricsHooks(metrics) → { onCall, onProjected }
+ *   workerMetricsHooks(metrics) → { onCall, onProjected, onWebhookAttempt }
  */
-import type { ProjectedTokenEvent } from '../activities';
+import type { ProjectedTokenEvent, WebhookAttemptEvent } from '../activities';
 import type { CallEvent } from '../antom/client';
 import type { ServiceMetrics } from '../metrics';
 
 /** The part of ServiceMetrics a worker writes to. */
-export type WorkerMetrics = Pick<ServiceMetrics, 'recordAntomCall' | 'observeRefreshLeadTime'>;
+export type WorkerMetrics = Pick<ServiceMetrics, 'recordAntomCall' | 'observeRefreshLeadTime' | 'recordWebhookAttempt'> & Partial<Pick<ServiceMetrics, 'setWebhookBacklogCounter'>>;
 
 export interface WorkerMetricsHooks {
   onCall(event: CallEvent): void;
   onProjected(event: ProjectedTokenEvent): void;
+  onWebhookAttempt(event: WebhookAttemptEvent): void;
 }
 
 export function workerMetricsHooks(metrics: WorkerMetrics): WorkerMetricsHooks {
@@ -23,5 +24,6 @@ export function workerMetricsHooks(metrics: WorkerMetrics): WorkerMetricsHooks {
     onProjected: (event) => {
       if (event.nextRefreshAt) metrics.observeRefreshLeadTime(event.accessTokenExpiry, event.nextRefreshAt);
     },
+    onWebhookAttempt: (event) => metrics.recordWebhookAttempt(event.outcome),
   };
 }

@@ -11,6 +11,8 @@
  *   in a message or in details.
  */
 
+import type { WebhookEvent } from './webhookEvents';
+
 export type Profile = 'antom' | 'alipayplus';
 
 export type TerminalType = 'WEB' | 'WAP' | 'APP' | 'MINI_APP';
@@ -148,6 +150,19 @@ export interface RemoveProjectionInput {
   version?: number;
 }
 
+/** One webhook event to POST to the merchant (WEBHOOK_URL), signed with every WEBHOOK_SECRETS secret. */
+export interface DeliverWebhookInput {
+  event: WebhookEvent;
+  /** Events waiting in the workflow's outbox, this one included: what a failing delivery holds back (the metric). */
+  backlog: number;
+}
+
+/**
+ * delivered: the receiver answered 2xx. not-configured: the worker has no WEBHOOK_URL — the workflow stops emitting
+ * for the rest of the run. Any other answer, a timeout or a connection error fails the attempt (retryable, always).
+ */
+export type DeliverWebhookResult = { outcome: 'delivered'; status: number } | { outcome: 'not-configured' };
+
 export interface DisposeExchangeInput {
   /** The abandoned exchange, exactly as its attempts sent it (the journal is keyed by it). */
   exchange: ApplyTokenInput;
@@ -170,6 +185,7 @@ export interface AuthorizationActivities {
   disposeExchange(input: DisposeExchangeInput): Promise<DisposeExchangeResult>;
   projectToken(input: ProjectTokenInput): Promise<void>;
   removeProjection(input: RemoveProjectionInput): Promise<void>;
+  deliverWebhook(input: DeliverWebhookInput): Promise<DeliverWebhookResult>;
 }
 
 /** Same literals as `ResultOutcome` in src/antom/resultCodes.ts (mirrored: this module stays dependency-free). */

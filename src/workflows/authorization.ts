@@ -35,6 +35,8 @@ import { decideOnFailure, type FailurePhase } from './failureDecision';
 import { routingAttributes } from './notificationRouting';
 import { InvalidPolicyError, resolvePolicy, type AuthorizationPolicy } from './policy';
 import { planRefresh, refreshGiveUpAt, refreshRetryDelay, type RefreshPlan } from './refreshSchedule';
+import { webhookEventTypeFor, webhookViewOf } from './webhookEvents';
+import { EMPTY_OUTBOX, appendWebhookEvent, shouldEmit, type WebhookOutbox } from './webhookOutbox';
 
 const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
 export const remainingMs = (deadline: number): number => Math.max(0, deadline - Date.now());
@@ -200,9 +202,45 @@ export class Authorization {
     return lines.join('\n');
   }
 
-  enter(next: AuthorizationState): void {
+  /**
+   * The one place a state is entered: published (search attributes, details) and, when the change is one the
+   * merchant hears of (webhookEvents.ts), appended to the webhook outbox. `refreshed`: ACTIVE reached by a refresh.
+   */
+  enter(next: AuthorizationState, cause: { refreshed?: boolean } = {}): void {
+    const from = this.record.state;
     this.record.state = next;
     this.publish();
+    this.emitWebhook(from, next, cause.refreshed === true);
+  }
+
+  // ---- webhooks ------------------------------------------------------------------------------------------------
+
+  get outbox(): WebhookOutbox {
+    return this.record.webhooks ?? EMPTY_OUTBOX;
+  }
+
+  /** The worker answered that WEBHOOK_URL is not set: nothing is emitted (webhookOutbox.ts, `off`). */
+  get webhooksOff(): boolean {
+    return this.outbox.off === true;
+  }
+
+  private emitWebhook(from: AuthorizationState, to: AuthorizationState, refreshed: boolean): void {
+    const outbox = this.outbox;
+    const attention = this.record.attention;
+    const type = webhookEventTypeFor({
+      from,
+      to,
+      refreshed,
+      ...(outbox.lastAttention ? { attentionBefore: outbox.lastAttention } : {}),
+      ...(attention ? { attentionAfter: { code: attention.code, phase: attention.phase } } : {}),
+    });
+    if (!type || !shouldEmit(outbox, type)) return;
+    const before = outbox.dropped;
+    const next = appendWebhookEvent(outbox, { type, occurredAt: new Date(Date.now()).toISOString(), authorization: webhookViewOf(this.view()) }, this.policy.webhookOutboxLimit);
+    this.record.webhooks = to === 'NEEDS_ATTENTION' && attention
+      ? { ...next, lastAttention: { code: attention.code, phase: attention.phase } }
+      : next;
+    if (next.dropped > before) log.warn('webhook outbox full: the oldest waiting event was dropped', { workflowId: this.workflowId, dropped: next.dropped });
   }
 
   recordError(code: string, phase: FailurePhase): void {
@@ -292,7 +330,7 @@ export class Authorization {
     r.tokenVersion = Math.max(r.tokenVersion + 1, Date.now());
     this.plan = this.computePlan();
     delete r.attention;
-    this.enter('ACTIVE');
+    this.enter('ACTIVE', { refreshed: previous !== undefined });
     if (!this.withdrawn()) await this.project();
   }
 

@@ -15,6 +15,8 @@ const STORE_ATTEMPT_TIMEOUT_MS = 10_000;
  * after two missed beats instead of at startToClose, which matters inside the authCode's one minute.
  */
 const APPLY_TOKEN_HEARTBEAT_TIMEOUT_MS = 12_000;
+/** One webhook POST: the sender's own deadline (WEBHOOK_TIMEOUT_MS, ≤ 60 s) is shorter; this catches a hung worker. */
+const WEBHOOK_ATTEMPT_TIMEOUT_MS = 70_000;
 /** Removals and disposals retry until they succeed; a capped backoff notices Redis or Antom coming back quickly. */
 const UNTIL_DONE_MAXIMUM_INTERVAL_MS = 60_000;
 
@@ -66,5 +68,12 @@ export function authorizationActivities(policy: AuthorizationPolicy) {
       retry: untilDone,
       summary: 'revoke any token issued to an abandoned exchange',
     }).disposeExchange,
+    // Unlimited attempts: the merchant's receiver may be down for long, and an event is only dropped at the outbox
+    // bound or when an ended run closes (policy.webhookDrainMs), never because attempts ran out.
+    deliverWebhook: proxyActivities<AuthorizationActivities>({
+      startToCloseTimeout: WEBHOOK_ATTEMPT_TIMEOUT_MS,
+      retry: retry(policy.webhookRetryInitialIntervalMs, policy.webhookRetryMaximumIntervalMs),
+      summary: 'deliver a state-change webhook to the merchant',
+    }).deliverWebhook,
   };
 }

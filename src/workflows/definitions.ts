@@ -7,6 +7,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { ApplyTokenInput, ConsultOptions, LinkResult, Profile, TokenSet } from './activityContract';
 import type { PolicyOverrides } from './policy';
+import type { WebhookOutbox } from './webhookOutbox';
 
 export type { ConsultOptions, LinkResult, Profile, TokenSet } from './activityContract';
 export type { PolicyOverrides, AuthorizationPolicy } from './policy';
@@ -115,6 +116,11 @@ export interface AuthorizationRecord {
    */
   abandonedExchanges: ApplyTokenInput[];
   requests: PendingRequests;
+  /**
+   * State-change events not yet acknowledged by the merchant's webhook receiver (webhookOutbox.ts), delivered one at
+   * a time beside the steps. Absent until the first event (and in records of runs older than webhooks).
+   */
+  webhooks?: WebhookOutbox;
 }
 
 export interface AuthorizationError {

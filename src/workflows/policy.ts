@@ -53,6 +53,19 @@ export interface AuthorizationPolicy {
    * tokens: a third of the time between the planned refresh and the deadline, if less).
    */
   readonly reauthNoticeMs: number;
+  /**
+   * Webhook deliveries (deliverWebhook) are retried without limit, backing off from the initial to the maximum
+   * interval; the lifecycle never waits for them.
+   */
+  readonly webhookRetryInitialIntervalMs: number;
+  readonly webhookRetryMaximumIntervalMs: number;
+  /** Events kept waiting behind a failing delivery; beyond it the oldest waiting (not the one in flight) is dropped. */
+  readonly webhookOutboxLimit: number;
+  /**
+   * An ended authorization keeps delivering its last events this long before its run closes anyway (a receiver that
+   * is down longer loses them). While it does, a link for the same customer answers with the ended state.
+   */
+  readonly webhookDrainMs: number;
 }
 
 export type PolicyOverrides = Partial<AuthorizationPolicy>;
@@ -82,6 +95,17 @@ export const DEFAULT_POLICY: AuthorizationPolicy = Object.freeze({
   refreshRetryMaximumIntervalMs: 4 * HOUR,
   // 3 days: the lead is 10–12 days, so a week of retries, then three days for the customer to relink.
   reauthNoticeMs: 3 * DAY,
+  // 1 s doubling to 5 minutes: a receiver restarting is caught within seconds, one down for a day costs ~300 attempts
+  // (attempts live inside one activity: no history events), and an ended run's drain gets at least 3 attempts.
+  webhookRetryInitialIntervalMs: 1 * SECOND,
+  webhookRetryMaximumIntervalMs: 5 * MINUTE,
+  // 50 events of ~1 KB each carried through continue-as-new: far more than a receiver outage produces (an
+  // authorization makes a handful of events a year), small enough for any payload limit.
+  webhookOutboxLimit: 50,
+  // 15 minutes: a receiver's deploy or restart, and at least three attempts at the longest backoff; the closing run
+  // answers a relink of the same customer with the ended state meanwhile, so not longer. Only when the receiver fails:
+  // a healthy one acknowledges in milliseconds and the run closes at once.
+  webhookDrainMs: 15 * MINUTE,
 });
 
 /** The hard ceiling for the authorization-code applyToken budget: the code is dead after a minute anyway. */
@@ -130,5 +154,11 @@ export function resolvePolicy(overrides: PolicyOverrides | undefined): Authoriza
     throw new InvalidPolicyError('policy retryMaximumIntervalMs must be ≥ retryInitialIntervalMs');
   }
   if (!Number.isInteger(merged.maxReconsults)) throw new InvalidPolicyError('policy maxReconsults must be an integer');
+  if (merged.webhookRetryInitialIntervalMs <= 0 || merged.webhookRetryMaximumIntervalMs < merged.webhookRetryInitialIntervalMs) {
+    throw new InvalidPolicyError('policy webhookRetryInitialIntervalMs must be positive and ≤ webhookRetryMaximumIntervalMs');
+  }
+  if (!Number.isInteger(merged.webhookOutboxLimit) || merged.webhookOutboxLimit < 1) {
+    throw new InvalidPolicyError('policy webhookOutboxLimit must be a whole number ≥ 1');
+  }
   return merged;
 }

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { AntomClient } from '../../../src/antom/client';
 import { createActivities, createActivityStore } from '../../../src/activities';
 import type { KeyRing } from '../../../src/codec/keyRing';
+import { WebhookSender } from '../../../src/webhooks/webhookSender';
 import type { AuthorizationActivities } from '../../../src/workflows/activityContract';
 
 export interface ScenarioActivityDeps {
@@ -21,6 +22,8 @@ export interface ScenarioActivityDeps {
   clock: () => number;
   logger: Logger;
   encryptionKeyRing: KeyRing;
+  /** A webhook receiver (the scenario's own HTTP server): its URL is known once it listens. */
+  webhooks?: { url: () => string; secrets: string[]; timeoutMs: number };
 }
 
 /** Built on first use: the sandbox (URL, key) and Redis exist only once the scenario has started. */
@@ -40,5 +43,14 @@ export function createScenarioActivities(deps: ScenarioActivityDeps): Authorizat
     logger: deps.logger,
     clock: deps.clock,
     alipayPlusAuthClient: { name: 'Scenario Merchant Ltd' },
+    ...(deps.webhooks ? { webhooks: { sender: lazySender(deps.webhooks, deps.clock) } } : {}),
   });
+}
+
+/** The sender of the real worker (signatures dated by the scenario clock), built at the first delivery. */
+function lazySender(options: { url: () => string; secrets: string[]; timeoutMs: number }, clock: () => number): Pick<WebhookSender, 'send'> {
+  let sender: WebhookSender | undefined;
+  return {
+    send: (event) => (sender ??= new WebhookSender({ url: options.url(), secrets: options.secrets, timeoutMs: options.timeoutMs, clock })).send(event),
+  };
 }

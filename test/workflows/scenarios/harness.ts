@@ -81,6 +81,8 @@ export interface HarnessOptions {
   notifications?: boolean;
   /** Deliver AUTHCODE_CREATED / TOKEN_CANCELED notifications to the workflow as the API would. Default true. */
   deliverNotifications?: boolean;
+  /** Webhooks to a receiver the scenario runs (WEBHOOK_URL, WEBHOOK_SECRETS); default none (not configured). */
+  webhooks?: { url: () => string; secrets: string[]; timeoutMs: number };
 }
 
 export interface LinkSpec {
@@ -208,6 +210,7 @@ export class ScenarioHarness {
       clock: () => this.nowSync(),
       logger: createLogger({ level: 'debug', name: 'scenario' }, this.logSink()),
       encryptionKeyRing: SCENARIO_KEY_RING,
+      ...(this.options.webhooks ? { webhooks: this.options.webhooks } : {}),
     });
     const wrap = <K extends keyof AuthorizationActivities>(name: K): AuthorizationActivities[K] =>
       (async (input: never) => {
@@ -254,6 +257,7 @@ export class ScenarioHarness {
       revoke: wrap('revoke'),
       projectToken: wrap('projectToken'),
       removeProjection: wrap('removeProjection'),
+      deliverWebhook: wrap('deliverWebhook'),
       disposeExchange: wrap('disposeExchange'),
     };
   }
@@ -524,6 +528,7 @@ function lazyActivities(resolve: () => AuthorizationActivities): AuthorizationAc
     revoke: (i) => get().revoke(i),
     projectToken: (i) => get().projectToken(i),
     removeProjection: (i) => get().removeProjection(i),
+    deliverWebhook: (i) => get().deliverWebhook(i),
     disposeExchange: (i) => get().disposeExchange(i),
   };
 }

@@ -7,7 +7,7 @@
  * Test-side bookkeeping (activity calls, plaintext secrets seen, captured log lines) lives here so scenarios can
  * assert on what the system did — never on what it says it did.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
@@ -16,6 +16,7 @@ import { Context } from '@temporalio/activity';
 import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, type Logger as TemporalLogger, type LogLevel, type LogMetadata } from '@temporalio/common';
 import { Redis } from 'ioredis';
+import { verifyNotificationSignature } from '../../../src/api/notificationSignature';
 import { AuthorizationClient } from '../../../src/client';
 import { createEncryptingDataConverter } from '../../../src/codec/dataConverter';
 import { generateEncryptionKey, parseKeyRingSpec } from '../../../src/codec/keyRing';
@@ -51,7 +52,7 @@ import {
   type ScenarioEnvironment,
   type ScenarioOptions,
 } from '../../support/scenarioEnvironment';
-import { createScenarioActivities } from './activitiesWiring';
+import { createScenarioActivities, type ScenarioClientKeys } from './activitiesWiring';
 
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
@@ -81,6 +82,12 @@ export interface HarnessOptions {
   notifications?: boolean;
   /** Deliver AUTHCODE_CREATED / TOKEN_CANCELED notifications to the workflow as the API would. Default true. */
   deliverNotifications?: boolean;
+  /**
+   * Key rotation: the merchant's key versions registered at the sandbox, and the keys the service is configured
+   * with right now (read per call: replace `current` to "redeploy"). With this, the notification receiver verifies
+   * each notification as the API does (401 when it does not verify, so the sandbox resends).
+   */
+  keys?: { merchantPublicKeys: Readonly<Record<string, KeyObject>>; current: () => ScenarioClientKeys };
 }
 
 export interface LinkSpec {
@@ -103,6 +110,8 @@ export class ScenarioHarness {
   readonly secrets = new Set<string>();
   readonly logLines: string[] = [];
   readonly notifications: Array<Record<string, unknown>> = [];
+  /** Notifications refused because their signature did not verify (only counted with the `keys` option). */
+  unverifiedNotifications = 0;
   /** authState → workflowId, as the consult activity registers it (the receiver routes notifications with it). */
   readonly authStates = new Map<string, string>();
   private readonly lostResponses: Array<(call: ActivityCall) => boolean> = [];
@@ -148,7 +157,11 @@ export class ScenarioHarness {
       clock: { now: () => this.nowSync() },
       // Request-time headers come from the activities' own clock; virtual years apart from the sandbox's.
       requestTimeWindowMs: null,
-      merchants: [{ clientId: MERCHANT_CLIENT_ID, publicKey: merchantKeys.publicKey, ...(this.notifyUrl ? { notifyUrl: this.notifyUrl } : {}) }],
+      merchants: [{
+        clientId: MERCHANT_CLIENT_ID,
+        ...(this.options.keys ? { publicKeys: this.options.keys.merchantPublicKeys } : { publicKey: merchantKeys.publicKey }),
+        ...(this.notifyUrl ? { notifyUrl: this.notifyUrl } : {}),
+      }],
     });
   }
 
@@ -208,6 +221,7 @@ export class ScenarioHarness {
       clock: () => this.nowSync(),
       logger: createLogger({ level: 'debug', name: 'scenario' }, this.logSink()),
       encryptionKeyRing: SCENARIO_KEY_RING,
+      ...(this.options.keys ? { keys: this.options.keys.current } : {}),
     });
     const wrap = <K extends keyof AuthorizationActivities>(name: K): AuthorizationActivities[K] =>
       (async (input: never) => {
@@ -434,6 +448,17 @@ export class ScenarioHarness {
   private async startNotificationReceiver(): Promise<void> {
     this.notificationServer = createServer((req, res) => {
       void readBody(req).then((raw) => {
+        if (this.options.keys) {
+          const verdict = verifyNotificationSignature(
+            { publicKeys: this.options.keys.current().antomPublicKeys, clientIds: [MERCHANT_CLIENT_ID], publicPathPrefix: '' },
+            { url: req.url ?? '/', headers: req.headers, rawBody: raw },
+          );
+          if (!verdict.ok) {
+            this.unverifiedNotifications += 1;
+            res.writeHead(401).end();
+            return;
+          }
+        }
         let body: Record<string, unknown>;
         try {
           body = JSON.parse(raw) as Record<string, unknown>;

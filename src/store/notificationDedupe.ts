@@ -22,6 +22,12 @@ export const DEFAULT_DELIVERED_TTL_MS = 48 * 60 * 60 * 1000;
 export const DEFAULT_CLAIM_TTL_MS = 60 * 1000;
 
 const DELIVERED = 'delivered';
+/**
+ * A delivered mark names the ring key its digest was made with (`delivered:<keyId>`), so `antom-auth keys audit` can
+ * tell which key the mark depends on; a bare `delivered` (written before) counts the same. The identity itself is
+ * not stored, so a mark cannot be re-keyed: it ages out (deliveredTtlMs).
+ */
+export const DELIVERED_MARK_PREFIX = `${DELIVERED}:`;
 const CLAIM_PREFIX = 'claimed:';
 const IDENTITY_DIGEST_PURPOSE = 'notification';
 
@@ -49,7 +55,7 @@ export interface NotificationDedupeOptions {
 const CLAIM_SCRIPT = new LuaScript(`
 for i = 1, #KEYS do
   local mark = redis.call('GET', KEYS[i])
-  if mark == '${DELIVERED}' then return 'duplicate' end
+  if mark and (mark == '${DELIVERED}' or string.sub(mark, 1, ${DELIVERED.length + 1}) == '${DELIVERED}:') then return 'duplicate' end
   if mark then return 'in-progress' end
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
@@ -83,7 +89,7 @@ export class NotificationDedupe {
       status: 'claimed',
       // Unconditional: the delivery happened even if our claim expired meanwhile.
       confirm: async () => {
-        await this.redis.set(key, DELIVERED, 'PX', this.deliveredTtlMs);
+        await this.redis.set(key, DELIVERED_MARK_PREFIX + this.options.keyRing.currentKeyId, 'PX', this.deliveredTtlMs);
       },
       // Only our own claim: never erase a "delivered" mark or another request's claim.
       release: async () => {

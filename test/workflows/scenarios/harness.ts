@@ -19,7 +19,7 @@ import { Redis } from 'ioredis';
 import { verifyNotificationSignature } from '../../../src/api/notificationSignature';
 import { AuthorizationClient } from '../../../src/client';
 import { createEncryptingDataConverter } from '../../../src/codec/dataConverter';
-import { generateEncryptionKey, parseKeyRingSpec } from '../../../src/codec/keyRing';
+import { generateEncryptionKey, parseKeyRingSpec, type KeyRing } from '../../../src/codec/keyRing';
 import { createLogger } from '../../../src/logger';
 import { redisKeys } from '../../../src/store/redisKeys';
 import { TokenProjectionStore, type ProjectedToken } from '../../../src/store/tokenProjection';
@@ -88,6 +88,8 @@ export interface HarnessOptions {
    * each notification as the API does (401 when it does not verify, so the sandbox resends).
    */
   keys?: { merchantPublicKeys: Readonly<Record<string, KeyObject>>; current: () => ScenarioClientKeys };
+  /** The encryption key ring of the activities' Redis stores and the library (default SCENARIO_KEY_RING). */
+  keyRing?: KeyRing;
 }
 
 export interface LinkSpec {
@@ -131,6 +133,10 @@ export class ScenarioHarness {
     readonly env: ScenarioEnvironment,
     private readonly options: HarnessOptions,
   ) {}
+
+  get keyRing(): KeyRing {
+    return this.options.keyRing ?? SCENARIO_KEY_RING;
+  }
 
   /** Virtual now, synchronously (the sandbox clock needs it): offline directly, on a server the last known skip. */
   nowSync(): number {
@@ -189,7 +195,7 @@ export class ScenarioHarness {
 
   /** The payment path's view: the projected token of an authorization, decrypted (undefined when absent). */
   async projection(workflowId: string): Promise<ProjectedToken | undefined> {
-    return new TokenProjectionStore(this.redis, { keyRing: SCENARIO_KEY_RING, keys: redisKeys(this.keyPrefix) }).get(workflowId);
+    return new TokenProjectionStore(this.redis, { keyRing: this.keyRing, keys: redisKeys(this.keyPrefix) }).get(workflowId);
   }
 
   /** Every value stored under the scenario's Redis prefix, whatever its type, as text. */
@@ -220,7 +226,7 @@ export class ScenarioHarness {
       keyPrefix: this.keyPrefix,
       clock: () => this.nowSync(),
       logger: createLogger({ level: 'debug', name: 'scenario' }, this.logSink()),
-      encryptionKeyRing: SCENARIO_KEY_RING,
+      encryptionKeyRing: this.keyRing,
       ...(this.options.keys ? { keys: this.options.keys.current } : {}),
     });
     const wrap = <K extends keyof AuthorizationActivities>(name: K): AuthorizationActivities[K] =>
@@ -293,7 +299,7 @@ export class ScenarioHarness {
     return new AuthorizationClient({
       workflowClient: this.client,
       redis: this.redis,
-      keyRing: SCENARIO_KEY_RING,
+      keyRing: this.keyRing,
       keyPrefix: this.keyPrefix,
       taskQueue: TASK_QUEUE,
       clock: () => this.nowSync(),

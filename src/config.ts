@@ -49,7 +49,7 @@ export const KNOBS = {
   ANTOM_AGENT_TOKEN: { why: 'ISV only: sent as the agent-token header', secret: true },
   ALIPAYPLUS_AUTH_CLIENT_NAME: { why: 'Alipay+ acquirers only: the merchant name the wallet shows on its consent page (prepare requires authClientName)' },
   ANTOM_RATE_LIMIT_RPS: { default: '20', why: 'per endpoint across all workers; Antom\'s quota is per merchant and unpublished, 20/s stays well below typical limits' },
-  ENCRYPTION_KEYS: { why: 'comma-separated id:base64(32 bytes); the first encrypts, all decrypt (rotation). Encrypts Temporal payloads and Redis values. `npm start` generates a dev key under TEMPORAL_DATA_DIR when unset', secret: true },
+  ENCRYPTION_KEYS: { why: 'comma-separated id:base64(32 bytes); the first encrypts, all decrypt (rotation; retiring a key: README "Rotating keys", `antom-auth keys reencrypt|audit`). Encrypts Temporal payloads and Redis values. `npm start` generates a dev key under TEMPORAL_DATA_DIR when unset', secret: true },
   API_HOST: { default: '127.0.0.1', why: 'loopback by default: exposing the API is a deliberate act' },
   API_PORT: { default: '8080', why: 'a common unprivileged port' },
   API_HEADERS_TIMEOUT_MS: { default: '10000', why: 'a client must send its request headers within 10 s (a real one needs milliseconds); a slow-loris trickling headers is cut off' },

@@ -15,6 +15,7 @@ import { KeyRingConfigError, parseKeyRingSpec, type KeyRing } from '../codec/key
 import { ConfigError, loadConfig, type Config } from '../config';
 import { reencryptRedis, redisKeyIdsIn, redisKeyReferences, type RedisKeyReferences, type ReencryptionReport } from '../store/encryptionKeyMigration';
 import { redisKeys } from '../store/redisKeys';
+import { WORKFLOW_TYPE } from '../workflows/definitions';
 import { parseCommandArgs } from './args';
 import { ExitCode, UsageError, type CliCommand, type CliIo } from './command';
 
@@ -51,7 +52,8 @@ export function keyRemovalVerdict(audit: KeyAudit, keyId: string, keyRing?: KeyR
 
 export async function auditKeys(deps: { workflows: Pick<WorkflowClient, 'list' | 'getHandle'>; redis: Redis; keyPrefix: string; includeClosed?: boolean }): Promise<KeyAudit> {
   const [history, redis] = await Promise.all([
-    auditHistoryKeyIds(deps.workflows, { includeClosed: deps.includeClosed ?? false }),
+    // Only this service's runs: other workflow types in the namespace may be sealed by other codecs.
+    auditHistoryKeyIds(deps.workflows, { includeClosed: deps.includeClosed ?? false, extraQuery: `WorkflowType = '${WORKFLOW_TYPE}'` }),
     redisKeyReferences({ redis: deps.redis, keys: redisKeys(deps.keyPrefix) }),
   ]);
   return { history, redis };

@@ -6,6 +6,8 @@
  * naming the variable, and never echoes a secret's value.
  */
 import { z } from 'zod';
+import { DEFAULT_KEY_VERSION } from './antom/signatureHeader';
+import { KEY_VERSION_PATTERN, type AntomKeySources, type KeyFileSource } from './antom/signatureKeys';
 import { parseApiKeys, type ApiKey } from './apiKeys';
 import { parseClusterNodes, type RedisEndpoint } from './store/redisClient';
 import { isClusterSafePrefix } from './store/redisKeys';
@@ -50,8 +52,11 @@ export const KNOBS = {
   ANTOM_REGION: { why: 'one of na, us, sea, eu, aps-sea, aps-na: picks the documented domain when ANTOM_BASE_URL is unset' },
   ANTOM_SANDBOX_PATH: { default: 'auto', why: 'auto: the `/ams/sandbox/` path when the client-id starts with SANDBOX_, as Antom\'s SDKs do' },
   ANTOM_CLIENT_ID: { why: 'your client-id from the Antom dashboard (required when talking to Antom)' },
-  ANTOM_PRIVATE_KEY_FILE: { why: 'your RSA private key (PKCS#8/PKCS#1, PEM or base64); parsed once at start', secret: true },
-  ANTOM_PUBLIC_KEY_FILE: { why: 'Antom\'s public key, to verify every response and notification; it is keyVersion "1": a signature header naming another keyVersion, or an algorithm other than RSA256 (matched case-insensitively), is refused with an error naming what is accepted (several keys by keyVersion is the key-rotation issue\'s)' },
+  ANTOM_PRIVATE_KEY_FILE: { why: 'your RSA private key (PKCS#8/PKCS#1, PEM or base64); parsed once at start. One key, keyVersion ANTOM_SIGNING_KEY_VERSION (default "1"); for a rotation use ANTOM_PRIVATE_KEYS instead', secret: true },
+  ANTOM_PRIVATE_KEYS: { why: 'several private keys for a rotation, `version:path[,version:path…]` (e.g. `1:/keys/m1.pem,2:/keys/m2.pem`); the one ANTOM_SIGNING_KEY_VERSION names signs and its version goes in every signature header; not together with ANTOM_PRIVATE_KEY_FILE', secret: true },
+  ANTOM_SIGNING_KEY_VERSION: { why: 'which private key signs; unset: the highest keyVersion configured (Antom\'s own default is "the latest version"), "1" for a single ANTOM_PRIVATE_KEY_FILE. Switch it only after that version\'s public key is registered in the Antom dashboard' },
+  ANTOM_PUBLIC_KEY_FILE: { why: 'Antom\'s public key, to verify every response and notification; it is keyVersion "1": a signature header naming another keyVersion, or an algorithm other than RSA256 (matched case-insensitively), is refused with an error naming what is accepted; for a rotation use ANTOM_PUBLIC_KEYS instead' },
+  ANTOM_PUBLIC_KEYS: { why: 'several Antom public keys for a rotation, `version:path[,version:path…]`: a response or notification is checked with the key its header\'s keyVersion names (a header naming none is tried with each); add Antom\'s new key here before Antom signs with it, remove the old one after; not together with ANTOM_PUBLIC_KEY_FILE' },
   ANTOM_AGENT_TOKEN: { why: 'ISV only: sent as the agent-token header', secret: true },
   ALIPAYPLUS_AUTH_CLIENT_NAME: { why: 'Alipay+ acquirers only: the merchant name the wallet shows on its consent page (prepare requires authClientName)' },
   ANTOM_RATE_LIMIT_RPS: { default: '20', why: 'per endpoint across all workers; Antom\'s quota is per merchant and unpublished, 20/s stays well below typical limits; when you know your quota, set this 10–20 % below it (a stalled worker can bunch calls: docs/CAPACITY.md)' },
@@ -59,7 +64,7 @@ export const KNOBS = {
   NOTIFICATION_REQUEST_TIME_TOLERANCE_MS: { default: '300000', why: 'a notification whose request-time (epoch ms or ISO 8601) is more than 5 minutes off our clock is refused (401, Antom resends with a fresh request-time): each send is signed anew, so a genuine one is seconds old, and an old captured notification cannot be replayed once the dedupe has forgotten it' },
   NOTIFICATION_DELIVERY_RETRY_MS: { default: '25000', why: 'how long one notification request retries reaching Temporal (routing lookup, delivery) before answering 503: an AUTHCODE_CREATED authCode dies one minute after issue and Antom resends only 2 minutes later, so a short Temporal hiccup must be ridden out in the request; 25 s leaves the workflow 35 s to exchange the code' },
   NOTIFICATION_UNROUTED_ACK_AFTER_MS: { default: '21600000', why: 'a notification that matches no authorization (neither Redis nor Temporal visibility) is answered 503, so Antom resends (0 s, 2 min, 10 min, 10 min, 1 h, 2 h, 6 h, 15 h), until 6 h after it was first seen; then it is acknowledged and recorded for operators (GET /operator/notifications/unrouted). 6 h covers six of the eight attempts: time for an operator, alerted by the counter, to restore Redis or a key while Antom still resends' },
-  ENCRYPTION_KEYS: { why: 'comma-separated id:base64(32 bytes); the first encrypts, all decrypt (rotation). Encrypts Temporal payloads and Redis values. `npm start` generates a dev key under TEMPORAL_DATA_DIR when unset', secret: true },
+  ENCRYPTION_KEYS: { why: 'comma-separated id:base64(32 bytes); the first encrypts, all decrypt (rotation; retiring a key: README "Rotating keys", `antom-auth keys reencrypt|audit`). Encrypts Temporal payloads and Redis values. `npm start` generates a dev key under TEMPORAL_DATA_DIR when unset', secret: true },
   API_HOST: { default: '127.0.0.1', why: 'loopback by default: exposing the API is a deliberate act' },
   API_PORT: { default: '8080', why: 'a common unprivileged port' },
   API_HEADERS_TIMEOUT_MS: { default: '10000', why: 'a client must send its request headers within 10 s (a real one needs milliseconds); a slow-loris trickling headers is cut off' },
@@ -127,7 +132,10 @@ const schema = z.object({
   ANTOM_SANDBOX_PATH: z.enum(['auto', 'true', 'false']),
   ANTOM_CLIENT_ID: z.string().trim().min(1).max(64).optional(),
   ANTOM_PRIVATE_KEY_FILE: optionalText,
+  ANTOM_PRIVATE_KEYS: optionalText,
+  ANTOM_SIGNING_KEY_VERSION: z.string().regex(KEY_VERSION_PATTERN, 'must be 1-32 characters of A-Z a-z 0-9 _ . -').optional(),
   ANTOM_PUBLIC_KEY_FILE: optionalText,
+  ANTOM_PUBLIC_KEYS: optionalText,
   ANTOM_AGENT_TOKEN: z.string().min(1).max(128).optional(),
   ALIPAYPLUS_AUTH_CLIENT_NAME: z.string().trim().min(1).max(256).optional(),
   ANTOM_RATE_LIMIT_RPS: z.coerce.number().positive(),
@@ -162,8 +170,8 @@ export interface AntomConnection {
   readonly region?: (typeof regions)[number];
   readonly sandboxPath: 'auto' | boolean;
   readonly clientId: string;
-  readonly privateKeyFile: string;
-  readonly publicKeyFile: string;
+  /** The key files by keyVersion and which private key signs (signatureKeys.ts loadAntomKeySet parses them). */
+  readonly keys: AntomKeySources;
   readonly agentToken?: string;
   /** Alipay+ prepare's authClientName; undefined for Antom merchants. */
   readonly alipayPlusAuthClientName?: string;
@@ -271,6 +279,56 @@ export const DEFAULT_API_LIMITS: ApiLimits = {
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * `version:path[,version:path…]` of ANTOM_PRIVATE_KEYS / ANTOM_PUBLIC_KEYS. Only the first `:` separates, so a path
+ * may contain more. Problems name the variable and the entry's position or version, never a path's content.
+ */
+function parseKeyFileList(variable: string, text: string, problems: string[]): KeyFileSource[] {
+  const sources: KeyFileSource[] = [];
+  text.split(',').map((item) => item.trim()).forEach((item, index) => {
+    if (item === '') return;
+    const colon = item.indexOf(':');
+    const keyVersion = colon > 0 ? item.slice(0, colon).trim() : '';
+    const path = colon > 0 ? item.slice(colon + 1).trim() : '';
+    if (!KEY_VERSION_PATTERN.test(keyVersion) || path === '') {
+      problems.push(`${variable}: entry #${index + 1} must be version:path (version of A-Z a-z 0-9 _ . -)`);
+      return;
+    }
+    if (sources.some((source) => source.keyVersion === keyVersion)) {
+      problems.push(`${variable}: keyVersion ${keyVersion} is listed twice`);
+      return;
+    }
+    sources.push({ variable, keyVersion, path, listed: true });
+  });
+  if (sources.length === 0 && problems.every((problem) => !problem.startsWith(`${variable}:`))) problems.push(`${variable}: lists no key`);
+  return sources;
+}
+
+/** The highest keyVersion ("2" after "1", "10" after "9"): Antom's default is the latest version. */
+function newestVersion(sources: readonly KeyFileSource[]): string | undefined {
+  return sources.map((source) => source.keyVersion).sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).at(-1);
+}
+
+function antomKeySources(c: z.infer<typeof schema>, problems: string[]): AntomKeySources {
+  if (c.ANTOM_PRIVATE_KEY_FILE && c.ANTOM_PRIVATE_KEYS) problems.push('ANTOM_PRIVATE_KEYS: set either ANTOM_PRIVATE_KEYS or ANTOM_PRIVATE_KEY_FILE, not both');
+  if (c.ANTOM_PUBLIC_KEY_FILE && c.ANTOM_PUBLIC_KEYS) problems.push('ANTOM_PUBLIC_KEYS: set either ANTOM_PUBLIC_KEYS or ANTOM_PUBLIC_KEY_FILE, not both');
+  const privateKeys = c.ANTOM_PRIVATE_KEYS
+    ? parseKeyFileList('ANTOM_PRIVATE_KEYS', c.ANTOM_PRIVATE_KEYS, problems)
+    : c.ANTOM_PRIVATE_KEY_FILE
+      ? [{ variable: 'ANTOM_PRIVATE_KEY_FILE', keyVersion: c.ANTOM_SIGNING_KEY_VERSION ?? DEFAULT_KEY_VERSION, path: c.ANTOM_PRIVATE_KEY_FILE }]
+      : [];
+  const publicKeys = c.ANTOM_PUBLIC_KEYS
+    ? parseKeyFileList('ANTOM_PUBLIC_KEYS', c.ANTOM_PUBLIC_KEYS, problems)
+    : c.ANTOM_PUBLIC_KEY_FILE
+      ? [{ variable: 'ANTOM_PUBLIC_KEY_FILE', keyVersion: DEFAULT_KEY_VERSION, path: c.ANTOM_PUBLIC_KEY_FILE }]
+      : [];
+  const signingKeyVersion = c.ANTOM_SIGNING_KEY_VERSION ?? newestVersion(privateKeys) ?? DEFAULT_KEY_VERSION;
+  if (privateKeys.length > 0 && !privateKeys.some((source) => source.keyVersion === signingKeyVersion)) {
+    problems.push(`ANTOM_SIGNING_KEY_VERSION: keyVersion ${signingKeyVersion} is not among the keys of ANTOM_PRIVATE_KEYS (it lists ${privateKeys.map((s) => s.keyVersion).join(', ')})`);
+  }
+  return { privateKeys, signingKeyVersion, publicKeys };
+}
+
 /** Reads and validates the configuration. Throws ConfigError listing every problem (never a secret's value). */
 export function loadConfig(env: Env = process.env): Config {
   const raw: Record<string, string | undefined> = {};
@@ -287,16 +345,20 @@ export function loadConfig(env: Env = process.env): Config {
 
   let antom: AntomConnection | undefined;
   if (c.ANTOM_BASE_URL || c.ANTOM_REGION) {
-    for (const name of ['ANTOM_CLIENT_ID', 'ANTOM_PRIVATE_KEY_FILE', 'ANTOM_PUBLIC_KEY_FILE'] as const) {
-      if (!c[name]) problems.push(`${name}: required when ANTOM_BASE_URL or ANTOM_REGION is set`);
+    if (!c.ANTOM_CLIENT_ID) problems.push('ANTOM_CLIENT_ID: required when ANTOM_BASE_URL or ANTOM_REGION is set');
+    if (!c.ANTOM_PRIVATE_KEY_FILE && !c.ANTOM_PRIVATE_KEYS) {
+      problems.push('ANTOM_PRIVATE_KEY_FILE: required (or ANTOM_PRIVATE_KEYS) when ANTOM_BASE_URL or ANTOM_REGION is set');
     }
+    if (!c.ANTOM_PUBLIC_KEY_FILE && !c.ANTOM_PUBLIC_KEYS) {
+      problems.push('ANTOM_PUBLIC_KEY_FILE: required (or ANTOM_PUBLIC_KEYS) when ANTOM_BASE_URL or ANTOM_REGION is set');
+    }
+    const keys = antomKeySources(c, problems);
     antom = {
       baseUrl: c.ANTOM_BASE_URL,
       region: c.ANTOM_REGION,
       sandboxPath: c.ANTOM_SANDBOX_PATH === 'auto' ? 'auto' : c.ANTOM_SANDBOX_PATH === 'true',
       clientId: c.ANTOM_CLIENT_ID ?? '',
-      privateKeyFile: c.ANTOM_PRIVATE_KEY_FILE ?? '',
-      publicKeyFile: c.ANTOM_PUBLIC_KEY_FILE ?? '',
+      keys,
       agentToken: c.ANTOM_AGENT_TOKEN,
       alipayPlusAuthClientName: c.ALIPAYPLUS_AUTH_CLIENT_NAME,
     };

@@ -14,7 +14,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { createRedisClient, describeRedisEndpoint, redisVariable, type RedisClient } from './store/redisClient';
 import type { FastifyInstance } from 'fastify';
 import { AntomClient } from './antom/client';
-import { loadPrivateKeyFile, loadPublicKeyFile } from './antom/keys';
+import { AntomKeySetError, loadAntomKeySet } from './antom/signatureKeys';
 import type { NotificationKeys } from './api/app';
 import { createEncryptingDataConverter } from './codec/dataConverter';
 import { ConfigError, loadConfig, type Config } from './config';
@@ -138,7 +138,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, out: { write(te
       );
     }
     // Loaded only now, so a Temporal that cannot start is reported without waiting for the worker's bundler.
-    const [{ createWorker }, { startSandbox, defaultWalletPolicies }, { createApiService, notificationKeysFor }, { authorizationCounter }] = await Promise.all([
+    const [{ createWorker }, { startSandbox, defaultWalletPolicies }, { createApiService, notificationKeysFor, notificationKeysOf }, { authorizationCounter }] = await Promise.all([
       import('./worker.js'),
       import('./sandbox/index.js'),
       import('./api/apiService.js'),
@@ -156,12 +156,12 @@ export async function main(env: NodeJS.ProcessEnv = process.env, out: { write(te
     let demoWallets = COMMON_WALLETS;
     const onCall = metrics.recordAntomCall;
     if (config.antom) {
-      const privateKey = loadPrivateKeyFile(config.antom.privateKeyFile);
-      const antomPublicKey = loadPublicKeyFile(config.antom.publicKeyFile);
+      const keySet = loadAntomKeySet(config.antom.keys);
       const client = new AntomClient({
         clientId: config.antom.clientId,
-        privateKey,
-        antomPublicKey,
+        privateKey: keySet.signing.privateKey,
+        privateKeyVersion: keySet.signing.keyVersion,
+        antomPublicKeys: keySet.antomPublicKeys,
         ...(config.antom.baseUrl ? { baseUrl: config.antom.baseUrl } : {}),
         ...(config.antom.region ? { region: config.antom.region } : {}),
         sandbox: config.antom.sandboxPath,
@@ -169,7 +169,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, out: { write(te
         onCall,
       });
       running.antomClients.push(client);
-      notificationKeys = notificationKeysFor(config.antom.clientId, antomPublicKey, privateKey);
+      notificationKeys = notificationKeysOf(config.antom.clientId, keySet);
     } else {
       const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 });
       running.sandbox = await startSandbox({
@@ -242,6 +242,10 @@ export async function main(env: NodeJS.ProcessEnv = process.env, out: { write(te
     if (error instanceof WorkerStartupError) {
       for (const problem of error.problems) process.stderr.write(`antom-auth: ${problem}\n`);
       return error.kind === 'configuration' ? 2 : 1;
+    }
+    if (error instanceof AntomKeySetError) {
+      for (const problem of error.problems) process.stderr.write(`antom-auth: ${problem}\n`);
+      return 2;
     }
     process.stderr.write(`antom-auth: cannot start (${error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error)})\n`);
     return 1;

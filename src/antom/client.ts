@@ -2,7 +2,7 @@
  * AntomClient — the typed endpoint client for Antom (`/ams/...`) or Alipay+ acquirer side (`/aps/...`).
  * Construct once per credential set (one client-id + key pair = one platform) and share it; close() at shutdown.
  *
- *   new AntomClient({ clientId, privateKey, antomPublicKey, baseUrl | region, platform?, sandbox?, agentToken?,
+ *   new AntomClient({ clientId, privateKey, privateKeyVersion?, antomPublicKey | antomPublicKeys, baseUrl | region, platform?, sandbox?, agentToken?,
  *                     timeouts?, connections?, clock?, requestTimeFormat?, onCall? })
  *   Antom:    consult(req, opts?)        → AntomConsultResponse
  *             applyToken(req, opts?)     → AntomApplyTokenResponse        (AUTHORIZATION_CODE or REFRESH_TOKEN)
@@ -55,6 +55,7 @@ import type {
   Result,
 } from './models';
 import { requestValidators } from './requests';
+import type { VerificationKeys } from './signatureKeys';
 import { responseValidators } from './responses';
 import { classifyResult, type ResultOutcome } from './resultCodes';
 import { AntomTransport, type RequestTimeFormat, type TransportTimeouts, type VerifiedResponse } from './transport';
@@ -87,10 +88,14 @@ export interface AntomClientOptions {
   readonly clientId: string;
   /** The merchant's private key, parsed once (keys.ts loadPrivateKey). */
   readonly privateKey: KeyObject;
-  /** Antom's (or Alipay+'s) public key, parsed once (keys.ts loadPublicKey). */
-  readonly antomPublicKey: KeyObject;
+  /** The keyVersion request headers name for `privateKey` (default "1"; signatureKeys.ts SigningKey). */
+  readonly privateKeyVersion?: string;
+  /** Antom's (or Alipay+'s) public key, parsed once (keys.ts loadPublicKey); or `antomPublicKeys`. */
+  readonly antomPublicKey?: KeyObject;
   /** Its keyVersion (default "1"); responses signed under another keyVersion are refused. */
   readonly antomPublicKeyVersion?: string;
+  /** Every accepted public key by keyVersion (a rotation's overlap holds two); replaces the two above. */
+  readonly antomPublicKeys?: VerificationKeys;
   /** Explicit origin, e.g. the local sandbox `http://127.0.0.1:4010`. Wins over region. */
   readonly baseUrl?: string;
   /** A documented gateway (endpoints.ts REGIONS); implies the platform. */
@@ -151,8 +156,10 @@ export class AntomClient {
       origin: this.origin,
       clientId: options.clientId,
       privateKey: options.privateKey,
-      antomPublicKey: options.antomPublicKey,
+      ...(options.privateKeyVersion === undefined ? {} : { privateKeyVersion: options.privateKeyVersion }),
+      ...(options.antomPublicKey === undefined ? {} : { antomPublicKey: options.antomPublicKey }),
       ...(options.antomPublicKeyVersion === undefined ? {} : { antomPublicKeyVersion: options.antomPublicKeyVersion }),
+      ...(options.antomPublicKeys === undefined ? {} : { antomPublicKeys: options.antomPublicKeys }),
       agentToken: options.agentToken,
       timeouts: options.timeouts,
       connections: options.connections,

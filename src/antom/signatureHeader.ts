@@ -52,9 +52,8 @@ export function formatSignatureHeader(header: Pick<SignatureHeader, 'signature'>
   return `algorithm=${header.algorithm ?? DEFAULT_ALGORITHM},keyVersion=${header.keyVersion ?? DEFAULT_KEY_VERSION},signature=${header.signature}`;
 }
 
-/** Returns undefined when the header has no usable `signature=` value or repeats a parameter. */
-export function parseSignatureHeader(value: string | undefined | null): SignatureHeader | undefined {
-  if (!value) return undefined;
+/** The header's parameters by lower-cased name; undefined when one is repeated (ambiguous). */
+function parameterMap(value: string): Map<string, string> | undefined {
   const parameters = new Map<string, string>();
   for (const part of value.split(',')) {
     const equals = part.indexOf('=');
@@ -65,6 +64,23 @@ export function parseSignatureHeader(value: string | undefined | null): Signatur
     if (parameters.has(name)) return undefined;
     parameters.set(name, part.slice(equals + 1).trim());
   }
+  return parameters;
+}
+
+/**
+ * Whether the header names its keyVersion. Without one the signer used "the latest version of the key"
+ * (antom-api-overview), which a verifier holding several keys during a rotation cannot know, so it tries each
+ * (signatureKeys.ts); parseSignatureHeader still reports the documented default "1" for it.
+ */
+export function signatureHeaderStatesKeyVersion(value: string | undefined | null): boolean {
+  return Boolean(value && parameterMap(value)?.get('keyversion'));
+}
+
+/** Returns undefined when the header has no usable `signature=` value or repeats a parameter. */
+export function parseSignatureHeader(value: string | undefined | null): SignatureHeader | undefined {
+  if (!value) return undefined;
+  const parameters = parameterMap(value);
+  if (parameters === undefined) return undefined;
   const signature = parameters.get('signature');
   if (!signature) return undefined;
   return {

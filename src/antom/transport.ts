@@ -19,9 +19,11 @@
  *   bad merchant key shows up there as INVALID_SIGNATURE).
  * - a signature that does not verify with Antom's public key over `POST <request path>\n<our client-id>.
  *   <response-time>.<raw body>`, or a `client-id` response header that is not ours → 'bad-signature'.
- * - a signature header naming an algorithm other than RSA256 → 'unsupported-algorithm', or a keyVersion other than
- *   the configured public key's (`antomPublicKeyVersion`, default "1") → 'unknown-key-version'; the message names
- *   what is accepted. Checked before the signature, so such a header is refused even when its value would verify.
+ * - a signature header naming an algorithm other than RSA256 → 'unsupported-algorithm', or a keyVersion none of the
+ *   configured public keys has (`antomPublicKeys`, or `antomPublicKey` as `antomPublicKeyVersion`, default "1") →
+ *   'unknown-key-version'; the message names what is accepted. Checked before the signature, so such a header is
+ *   refused even when its value would verify. A header naming no keyVersion is tried with every configured key
+ *   (signatureKeys.ts: during a rotation's overlap "the latest version" may be either).
  * - signed but not JSON, or larger than maxResponseBytes → 'unparsable-body'; JSON without an object body and a
  *   well-formed `result` → 'invalid-shape'.
  * - the caller's AbortSignal fired → AntomTransportError kind 'aborted' (Antom may still have processed the call).
@@ -30,8 +32,9 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { Pool, type Dispatcher } from 'undici';
-import { signParts, verifyParts } from './signing';
-import { DEFAULT_KEY_VERSION, formatSignatureHeader, parseSignatureHeader, signatureHeaderProblem } from './signatureHeader';
+import { signParts } from './signing';
+import { DEFAULT_KEY_VERSION, formatSignatureHeader } from './signatureHeader';
+import { verifyWithKeys, type VerificationKeys } from './signatureKeys';
 import { AntomTransportError, AntomUnverifiableResponseError } from './errors';
 import type { Result } from './models';
 import { validateResponseEnvelope } from './responses';
@@ -67,10 +70,14 @@ export interface TransportOptions {
   readonly clientId: string;
   /** The merchant's private key; signs every request. */
   readonly privateKey: KeyObject;
-  /** Antom's (or Alipay+'s) public key; every response must verify with it. */
-  readonly antomPublicKey: KeyObject;
+  /** The keyVersion the request headers name for `privateKey` (default "1"): the version registered at Antom. */
+  readonly privateKeyVersion?: string;
+  /** Antom's (or Alipay+'s) public key; every response must verify with it. Or `antomPublicKeys`. */
+  readonly antomPublicKey?: KeyObject;
   /** The keyVersion of `antomPublicKey` (default "1"): a response signed under any other keyVersion is refused. */
   readonly antomPublicKeyVersion?: string;
+  /** Several public keys by keyVersion (a rotation); replaces antomPublicKey/antomPublicKeyVersion. */
+  readonly antomPublicKeys?: VerificationKeys;
   /** ISV only (≤128); sent as `agent-token` when set. */
   readonly agentToken?: string;
   readonly timeouts?: TransportTimeouts;
@@ -108,9 +115,11 @@ export class AntomTransport {
   readonly #responseMs: number;
   readonly #clock: () => number;
   readonly #maxResponseBytes: number;
+  readonly #verificationKeys: VerificationKeys;
 
   constructor(options: TransportOptions) {
     this.#options = options;
+    this.#verificationKeys = verificationKeysOf(options);
     this.origin = options.origin;
     this.#connectMs = positive(options.timeouts?.connectMs, DEFAULT_CONNECT_TIMEOUT_MS, 'timeouts.connectMs');
     this.#responseMs = positive(options.timeouts?.responseMs, DEFAULT_RESPONSE_TIMEOUT_MS, 'timeouts.responseMs');
@@ -149,7 +158,10 @@ export class AntomTransport {
       'content-type': 'application/json; charset=UTF-8',
       'client-id': clientId,
       'request-time': requestTime,
-      signature: formatSignatureHeader({ signature: signParts(privateKey, { path, clientId, time: requestTime, body: payload }) }),
+      signature: formatSignatureHeader({
+        keyVersion: this.#options.privateKeyVersion ?? DEFAULT_KEY_VERSION,
+        signature: signParts(privateKey, { path, clientId, time: requestTime, body: payload }),
+      }),
     };
     if (agentToken !== undefined) headers['agent-token'] = agentToken;
 
@@ -184,10 +196,10 @@ export class AntomTransport {
   }
 
   #verify(path: string, endpoint: string, headers: Dispatcher.ResponseData['headers'], rawBody: string): VerifiedResponse {
-    const { clientId, antomPublicKey } = this.#options;
-    const signature = parseSignatureHeader(headerValue(headers, 'signature'));
+    const { clientId } = this.#options;
+    const signatureHeader = headerValue(headers, 'signature');
     const responseTime = headerValue(headers, 'response-time');
-    if (signature === undefined || responseTime === undefined) {
+    if (signatureHeader === undefined || responseTime === undefined) {
       throw unverifiable('missing-signature', endpoint, rawBody);
     }
     const responseClientId = headerValue(headers, 'client-id');
@@ -195,10 +207,11 @@ export class AntomTransport {
       throw unverifiable('bad-signature', endpoint, rawBody);
     }
     // Refused, not ignored: a response claiming another algorithm or a key we do not hold is not one we can trust.
-    const headerProblem = signatureHeaderProblem(signature, [this.#options.antomPublicKeyVersion ?? DEFAULT_KEY_VERSION]);
-    if (headerProblem !== undefined) throw unverifiable(headerProblem.kind, endpoint, rawBody, headerProblem.message);
-    if (!verifyParts(antomPublicKey, { path, clientId, time: responseTime, body: rawBody }, signature.signature)) {
-      throw unverifiable('bad-signature', endpoint, rawBody);
+    const verdict = verifyWithKeys(this.#verificationKeys, signatureHeader, { path, clientId, time: responseTime, body: rawBody });
+    if (!verdict.ok) {
+      if (verdict.problem === 'malformed-header') throw unverifiable('missing-signature', endpoint, rawBody);
+      if (verdict.problem === 'bad-signature') throw unverifiable('bad-signature', endpoint, rawBody);
+      throw unverifiable(verdict.problem, endpoint, rawBody, verdict.message);
     }
     let parsed: unknown;
     try {
@@ -218,6 +231,16 @@ export class AntomTransport {
   async close(): Promise<void> {
     await this.#pool.close();
   }
+}
+
+/** The public keys responses are checked with: `antomPublicKeys`, else the single key under its version. */
+export function verificationKeysOf(options: Pick<TransportOptions, 'antomPublicKey' | 'antomPublicKeyVersion' | 'antomPublicKeys'>): VerificationKeys {
+  if (options.antomPublicKeys !== undefined) {
+    if (options.antomPublicKeys.size === 0) throw new RangeError('antomPublicKeys must hold at least one key');
+    return options.antomPublicKeys;
+  }
+  if (options.antomPublicKey === undefined) throw new RangeError('antomPublicKey or antomPublicKeys is required');
+  return new Map([[options.antomPublicKeyVersion ?? DEFAULT_KEY_VERSION, options.antomPublicKey]]);
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {

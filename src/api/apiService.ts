@@ -6,12 +6,13 @@
  *                                        notificationKeys, metrics, demoWallets? });
  *   notificationKeysFromConfig(config.antom)  → NotificationKeys from the configured key files
  *   notificationKeysFor(clientId, platformPublicKey, merchantPrivateKey)  → the same from keys already parsed
+ *   notificationKeysOf(clientId, keySet)      → the same from a parsed key set (several keyVersions)
  */
 import type { KeyObject } from 'node:crypto';
 import type { RedisClient } from '../store/redisClient';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { loadPrivateKeyFile, loadPublicKeyFile } from '../antom/keys';
+import { loadAntomKeySet, type AntomKeySet } from '../antom/signatureKeys';
 import { AuthorizationClient, type AuthorizationWorkflowClient } from '../client';
 import { EncryptionCodec } from '../codec/encryptionCodec';
 import type { KeyRing } from '../codec/keyRing';
@@ -87,7 +88,16 @@ export function notificationKeysFor(clientId: string, platformPublicKey: KeyObje
   return { publicKey: platformPublicKey, clientIds: [clientId], alipayPlusResponseSigner: { clientId, privateKey: merchantPrivateKey } };
 }
 
-/** notificationKeysFor with the configured key files, parsed once. */
+/** The same from a key set: every public key by keyVersion, the signing key (and its version) for acknowledgements. */
+export function notificationKeysOf(clientId: string, keySet: AntomKeySet): NotificationKeys {
+  return {
+    publicKeys: keySet.antomPublicKeys,
+    clientIds: [clientId],
+    alipayPlusResponseSigner: { clientId, privateKey: keySet.signing.privateKey, keyVersion: keySet.signing.keyVersion },
+  };
+}
+
+/** notificationKeysOf with the configured key files, parsed once (throws AntomKeySetError naming each problem). */
 export function notificationKeysFromConfig(antom: AntomConnection): NotificationKeys {
-  return notificationKeysFor(antom.clientId, loadPublicKeyFile(antom.publicKeyFile), loadPrivateKeyFile(antom.privateKeyFile));
+  return notificationKeysOf(antom.clientId, loadAntomKeySet(antom.keys));
 }

@@ -11,6 +11,7 @@
  * healthRoutes.ts, demoRoutes.ts (only with settings.demoEnabled).
  */
 import type { KeyObject } from 'node:crypto';
+import type { VerificationKeys } from '../antom/signatureKeys';
 import fastifyHelmet from '@fastify/helmet';
 import type { PayloadCodec } from '@temporalio/common';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -52,14 +53,16 @@ export interface ApiStore {
 }
 
 export interface NotificationKeys {
-  /** Antom's (or Alipay+'s) public key: every notification must verify with it. */
-  readonly publicKey: KeyObject;
+  /** Antom's (or Alipay+'s) public key: every notification must verify with it. Or `publicKeys`. */
+  readonly publicKey?: KeyObject;
   /** `publicKey`'s keyVersion (default "1"): notifications naming another keyVersion are refused. */
   readonly publicKeyVersion?: string;
+  /** Every accepted public key by keyVersion (a rotation's overlap); replaces the two above. */
+  readonly publicKeys?: VerificationKeys;
   /** Our client-id(s); notifications for any other client-id are refused. */
   readonly clientIds: readonly string[];
   /** Our client-id and private key at Alipay+, to sign responses to its notifications. */
-  readonly alipayPlusResponseSigner?: { readonly clientId: string; readonly privateKey: KeyObject };
+  readonly alipayPlusResponseSigner?: { readonly clientId: string; readonly privateKey: KeyObject; readonly keyVersion?: string };
 }
 
 export interface ApiDependencies {
@@ -161,8 +164,9 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
   const router = deps.store.router ?? createNotificationRouter({ authStates: deps.store.authStates, tokens: deps.store.tokens, logger });
   const ingest = new NotificationIngest({
     signature: {
-      publicKey: deps.notificationKeys.publicKey,
+      ...(deps.notificationKeys.publicKey === undefined ? {} : { publicKey: deps.notificationKeys.publicKey }),
       ...(deps.notificationKeys.publicKeyVersion === undefined ? {} : { publicKeyVersion: deps.notificationKeys.publicKeyVersion }),
+      ...(deps.notificationKeys.publicKeys === undefined ? {} : { publicKeys: deps.notificationKeys.publicKeys }),
       clientIds: deps.notificationKeys.clientIds,
       publicPathPrefix: pathPrefixOf(settings.publicBaseUrl),
     },

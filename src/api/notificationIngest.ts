@@ -50,7 +50,7 @@ import { verifyNotificationSignature, type NotificationSignatureOptions } from '
 export interface NotificationIngestDependencies {
   readonly signature: NotificationSignatureOptions;
   /** Our identity at Alipay+, to sign responses to its notifications. Without it Alipay+ routes answer 503. */
-  readonly alipayPlusResponseSigner?: { readonly clientId: string; readonly privateKey: KeyObject };
+  readonly alipayPlusResponseSigner?: { readonly clientId: string; readonly privateKey: KeyObject; readonly keyVersion?: string };
   readonly dedupe: Pick<NotificationDedupe, 'deliverOnce'>;
   /** Finds the authorization: Redis, then Temporal visibility. */
   readonly router: NotificationRouter;
@@ -344,7 +344,13 @@ export class NotificationIngest {
   private acknowledge(platform: NotificationPlatform, signedPath: string, body: string, outcome: NotificationOutcome): NotificationAnswer {
     const signer = this.deps.alipayPlusResponseSigner;
     if (platform === 'alipayplus' && signer) {
-      const signed = signAlipayPlusResponse({ body, path: signedPath, clientId: signer.clientId, privateKey: signer.privateKey });
+      const signed = signAlipayPlusResponse({
+        body,
+        path: signedPath,
+        clientId: signer.clientId,
+        privateKey: signer.privateKey,
+        ...(signer.keyVersion === undefined ? {} : { keyVersion: signer.keyVersion }),
+      });
       return { statusCode: 200, headers: signed.headers, body: signed.body, outcome };
     }
     return { statusCode: 200, headers: { 'content-type': ACK_CONTENT_TYPE }, body, outcome };

@@ -7,14 +7,16 @@
  * URL's path prefix + the path we received, so both are tried.
  */
 import type { KeyObject } from 'node:crypto';
-import { DEFAULT_KEY_VERSION, parseSignatureHeader, signatureHeaderProblem } from '../antom/signatureHeader';
-import { verifyParts } from '../antom/signing';
+import { DEFAULT_KEY_VERSION, parseSignatureHeader } from '../antom/signatureHeader';
+import { verifyWithKeys, type VerificationKeys } from '../antom/signatureKeys';
 
 export interface NotificationSignatureOptions {
-  /** Antom's (or Alipay+'s) public key, parsed once. */
-  readonly publicKey: KeyObject;
+  /** Antom's (or Alipay+'s) public key, parsed once; or `publicKeys`. */
+  readonly publicKey?: KeyObject;
   /** `publicKey`'s keyVersion (default "1"): a notification signed under another keyVersion is refused. */
   readonly publicKeyVersion?: string;
+  /** Every accepted public key by keyVersion (a rotation's overlap); replaces the two above. */
+  readonly publicKeys?: VerificationKeys;
   /** client-ids this deployment receives notifications for; empty accepts any (the signature still must verify). */
   readonly clientIds: readonly string[];
   /** Path prefix of PUBLIC_BASE_URL (e.g. `/antom-auth`), '' when none. */
@@ -46,16 +48,21 @@ export function verifyNotificationSignature(
     return { ok: false, problem: 'signature headers are too long' };
   }
   if (options.clientIds.length > 0 && !options.clientIds.includes(clientId)) return { ok: false, problem: 'unknown client-id' };
-  const parsed = parseSignatureHeader(header);
-  if (!parsed) return { ok: false, problem: 'malformed signature header (expected algorithm=RSA256,keyVersion=1,signature=…)' };
-  // algorithm=NONE or a key we do not hold is refused before the signature is looked at, never ignored.
-  const headerProblem = signatureHeaderProblem(parsed, [options.publicKeyVersion ?? DEFAULT_KEY_VERSION]);
-  if (headerProblem) return { ok: false, problem: headerProblem.message };
+  if (!parseSignatureHeader(header)) return { ok: false, problem: 'malformed signature header (expected algorithm=RSA256,keyVersion=1,signature=…)' };
+  const keys = notificationVerificationKeys(options);
   const paths = options.publicPathPrefix ? [request.url, options.publicPathPrefix + request.url] : [request.url];
   for (const path of paths) {
-    if (verifyParts(options.publicKey, { path, clientId, time, body: request.rawBody }, parsed.signature)) {
-      return { ok: true, clientId, signedPath: path };
-    }
+    // algorithm=NONE or a key we do not hold is refused before the signature is looked at, never ignored.
+    const verdict = verifyWithKeys(keys, header, { path, clientId, time, body: request.rawBody });
+    if (verdict.ok) return { ok: true, clientId, signedPath: path };
+    if (verdict.problem !== 'bad-signature') return { ok: false, problem: verdict.message };
   }
   return { ok: false, problem: 'signature does not verify' };
+}
+
+/** `publicKeys`, else the single `publicKey` under its keyVersion. */
+export function notificationVerificationKeys(options: Pick<NotificationSignatureOptions, 'publicKey' | 'publicKeyVersion' | 'publicKeys'>): VerificationKeys {
+  if (options.publicKeys !== undefined && options.publicKeys.size > 0) return options.publicKeys;
+  if (options.publicKey === undefined) throw new RangeError('publicKey or publicKeys is required');
+  return new Map([[options.publicKeyVersion ?? DEFAULT_KEY_VERSION, options.publicKey]]);
 }

@@ -7,6 +7,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { createRedisClient } from '../store/redisClient';
 import { KeyConfigurationError } from '../antom/keys';
+import { AntomKeySetError } from '../antom/signatureKeys';
 import { createEncryptingDataConverter } from '../codec/dataConverter';
 import { KeyRingConfigError, parseKeyRingSpec } from '../codec/keyRing';
 import { ConfigError, loadConfig, type Config } from '../config';
@@ -57,6 +58,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, stderr: { write
   } catch (error) {
     if (error instanceof KeyRingConfigError) stderr.write(`antom-auth api: ENCRYPTION_KEYS: ${error.message}\n`);
     else if (error instanceof KeyConfigurationError) stderr.write(`antom-auth api: ${error.message}\n`);
+    else if (error instanceof AntomKeySetError) for (const problem of error.problems) stderr.write(`antom-auth api: ${problem}\n`);
     else stderr.write(`antom-auth api: cannot read a key file (${(error as NodeJS.ErrnoException).code ?? 'error'})\n`);
     return 2;
   }

@@ -7,10 +7,12 @@ import { signatureCommand } from './signatureCommand';
 import { sandboxCommand } from '../sandbox/cliCommand';
 import { bundleCommand } from '../worker/bundleCommand';
 import { retryCommand } from './retryCommand';
+import { keysCommand } from './keysCommand';
 
 export const commands: Readonly<Record<string, CliCommand>> = {
   signature: signatureCommand,
   sandbox: sandboxCommand,
   bundle: bundleCommand,
   retry: retryCommand,
+  keys: keysCommand,
 };

@@ -2,6 +2,7 @@
  * The typed in-process admin handle (what `startSandbox()` returns as `admin`). The HTTP admin API (adminApi.ts)
  * exposes the same operations as JSON on loopback. Failures throw SandboxAdminError with the Antom-style code.
  */
+import type { KeyObject } from 'node:crypto';
 import type { SandboxCore, ApprovedConsent, AuthorizationSelector, WalletCancellation } from './core';
 import type { FaultScript, FaultScriptView, RateLimit } from './faults';
 import type { MerchantRegistration } from './merchants';
@@ -94,6 +95,43 @@ export class SandboxAdmin {
 
   removeMerchant(clientId: string): boolean {
     return this.core.merchants.remove(clientId);
+  }
+
+  /** The merchant's key rotation: accept requests under new key versions, stop accepting retired ones. */
+  setMerchantKeys(clientId: string, change: { add?: Readonly<Record<string, KeyObject | string>>; retire?: readonly string[] }): { keyVersions: string[] } {
+    try {
+      return { keyVersions: [...this.core.merchants.updateKeys(clientId, change).publicKeys.keys()] };
+    } catch (error) {
+      if (error instanceof RangeError) throw new SandboxAdminError('INVALID_REQUEST', error.message);
+      throw error;
+    }
+  }
+
+  // --- Antom's own signing keys (its side of a rotation) ----------------------------------------------------------
+
+  /** Adds a signing key version (generated unless given) without switching to it; returns its public key PEM. */
+  addSigningKey(keyVersion: string, privateKey?: KeyObject): { keyVersion: string; publicKeyPem: string } {
+    try {
+      const publicKey = this.core.signingKeys.add(keyVersion, privateKey);
+      return { keyVersion, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+    } catch (error) {
+      if (error instanceof RangeError) throw new SandboxAdminError('INVALID_REQUEST', error.message);
+      throw error;
+    }
+  }
+
+  /** Responses and notifications (resends included) are signed with this version from now on. */
+  useSigningKey(keyVersion: string): void {
+    try {
+      this.core.signingKeys.use(keyVersion);
+    } catch (error) {
+      if (error instanceof RangeError) throw new SandboxAdminError('NOT_FOUND', error.message);
+      throw error;
+    }
+  }
+
+  signingKeys(): { current: string; versions: string[] } {
+    return { current: this.core.signingKeys.currentVersion, versions: this.core.signingKeys.versions() };
   }
 
   setWalletPolicy(wallet: string, policy: WalletPolicy | null): void {

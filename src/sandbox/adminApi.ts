@@ -23,6 +23,9 @@
  *   GET  /admin/faults  POST /admin/faults {script} → {id}  DELETE /admin/faults  DELETE /admin/faults/{id}
  *   POST /admin/rate-limit {endpoint?, requestsPerSecond}   DELETE /admin/rate-limit
  *   GET  /admin/requests   GET /admin/notifications   POST /admin/notifications/flush
+ *   POST /admin/merchants/keys {clientId, add?: {version: PEM}, retire?: [version]} → {keyVersions}
+ *   GET  /admin/signing-keys → {current, versions}   POST /admin/signing-keys {keyVersion} → {keyVersion, publicKeyPem}
+ *   POST /admin/signing-keys/use {keyVersion}
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -211,6 +214,29 @@ export class AdminApiServer {
         if (typeof body.clientId !== 'string') throw new BadRequest('clientId must be a string');
         admin.registerMerchant(body as unknown as MerchantRegistration);
         return undefined;
+      case 'POST /admin/merchants/keys': {
+        if (typeof body.clientId !== 'string') throw new BadRequest('clientId must be a string');
+        const add = body.add ?? {};
+        if (typeof add !== 'object' || Array.isArray(add) || Object.values(add as object).some((pem) => typeof pem !== 'string')) {
+          throw new BadRequest('add must map key versions to PEM strings');
+        }
+        const retire = body.retire ?? [];
+        if (!Array.isArray(retire) || retire.some((version) => typeof version !== 'string')) throw new BadRequest('retire must be a list of key versions');
+        return admin.setMerchantKeys(body.clientId, { add: add as Record<string, string>, retire: retire as string[] });
+      }
+      case 'GET /admin/signing-keys':
+        return admin.signingKeys();
+      case 'POST /admin/signing-keys': {
+        const keyVersion = optionalString(body, 'keyVersion');
+        if (keyVersion === undefined) throw new BadRequest('keyVersion is required');
+        return admin.addSigningKey(keyVersion);
+      }
+      case 'POST /admin/signing-keys/use': {
+        const keyVersion = optionalString(body, 'keyVersion');
+        if (keyVersion === undefined) throw new BadRequest('keyVersion is required');
+        admin.useSigningKey(keyVersion);
+        return admin.signingKeys();
+      }
       case 'GET /admin/wallet-policies':
         return admin.walletPolicies();
       case 'POST /admin/wallet-policies': {

@@ -10,6 +10,7 @@ import { FaultBook } from './faults';
 import { MerchantRegistry } from './merchants';
 import { Notifier, NOTIFICATION_ACK } from './notifier';
 import { RequestLog } from './requestLog';
+import { SandboxSigningKeys } from './signingKeys';
 import { SandboxState, disclosesUserLoginId, type AuthorizationRecord, type Outcome, type StateSettings } from './state';
 import type { WalletPolicy } from './walletPolicies';
 import { maskSecret } from './secretMask';
@@ -71,11 +72,12 @@ export class SandboxCore {
   readonly requests: RequestLog;
   readonly state: SandboxState;
   readonly notifier: Notifier;
+  /** Antom's own key pairs by keyVersion and which one signs (switchable: a rotation on Antom's side). */
+  readonly signingKeys: SandboxSigningKeys;
 
   constructor(
     readonly clock: SandboxClock,
-    readonly privateKey: KeyObject,
-    readonly publicKey: KeyObject,
+    privateKey: KeyObject,
     readonly logger: Logger,
     policies: Map<string, WalletPolicy>,
     stateSettings: StateSettings,
@@ -90,7 +92,17 @@ export class SandboxCore {
         'antom request',
       ),
     );
-    this.notifier = new Notifier({ clock, privateKey, logger, timeOffsetMinutes: settings.timeOffsetMinutes, ...notifierOptions });
+    this.signingKeys = new SandboxSigningKeys(privateKey);
+    this.notifier = new Notifier({ clock, signingKey: () => this.signingKeys.current(), logger, timeOffsetMinutes: settings.timeOffsetMinutes, ...notifierOptions });
+  }
+
+  /** The key responses and notifications are signed with now. */
+  get privateKey(): KeyObject {
+    return this.signingKeys.current().privateKey;
+  }
+
+  get publicKey(): KeyObject {
+    return this.signingKeys.publicKey(this.signingKeys.currentVersion);
   }
 
   resolveAuthorization(selector: AuthorizationSelector): AuthorizationRecord | undefined {

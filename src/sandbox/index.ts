@@ -17,6 +17,8 @@
  *     .addFault(script) → id  .removeFault(id)  .clearFaults()  .setRateLimit({ endpoint?, requestsPerSecond } | undefined)
  *     .tokens() (masked)  .requests() (masked)  .authorizations()  .notifications()  .flushNotifications()
  *     .isAccessTokenUsable(token)  .reset()
+ *     .addSigningKey(version, privateKey?) → public PEM  .useSigningKey(version)  .signingKeys() → {current, versions}
+ *     .setMerchantKeys(clientId, { add?: {version: PEM|KeyObject}, retire?: [version] })  (key rotation, both sides)
  *   sandbox.clock        // SandboxClock: now(), advance(ms), sourceNow()
  *   await sandbox.close()
  *
@@ -32,7 +34,7 @@
  * for admin.notifications() (pending ones always). Wallet policies: walletPolicies.ts
  * (GCASH, TNG, TRUEMONEY, DANA, ALIPAY_HK, KAKAOPAY, SANDBOX_SHORT = 30 min access / 2 h refresh, rotating).
  */
-import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import { loadPrivateKey } from '../antom/keys';
 import { createLogger } from '../logger';
@@ -102,6 +104,7 @@ export interface RunningSandbox {
   readonly url: string;
   /** Base of the HTTP admin API, e.g. `http://127.0.0.1:41235/admin`. */
   readonly adminUrl: string;
+  /** The public half of signing keyVersion "1" (the start-up key); `admin.signingKeys()` lists every version. */
   readonly publicKey: KeyObject;
   readonly publicKeyPem: string;
   readonly admin: SandboxAdmin;
@@ -117,7 +120,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       : typeof options.privateKey === 'string'
         ? loadPrivateKey(options.privateKey, 'sandbox private key')
         : options.privateKey;
-  const publicKey = createPublicKey(privateKey);
   const logger = options.logger ?? createLogger({ level: options.logLevel ?? 'silent', name: 'antom-sandbox' });
 
   const policies = defaultWalletPolicies();
@@ -126,7 +128,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   const core = new SandboxCore(
     clock,
     privateKey,
-    publicKey,
     logger,
     policies,
     {
@@ -174,8 +175,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   return {
     url,
     adminUrl: `http://127.0.0.1:${adminPort}/admin`,
-    publicKey,
-    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    // Version "1", the key the sandbox started with (it keeps signing with it until admin.useSigningKey switches).
+    publicKey: core.signingKeys.publicKey('1'),
+    get publicKeyPem() {
+      return core.signingKeys.publicKey('1').export({ type: 'spki', format: 'pem' }).toString();
+    },
     admin,
     clock,
     close() {

@@ -57,6 +57,22 @@ export class MerchantRegistry {
     return merchant;
   }
 
+  /**
+   * Changes which key versions a registered merchant's requests are accepted under (a merchant's key rotation: the
+   * new version is added first, the old one retired once nothing signs with it). At least one version must remain.
+   */
+  updateKeys(clientId: string, change: { add?: Readonly<Record<string, KeyObject | string>>; retire?: readonly string[] }): Merchant {
+    const merchant = this.merchants.get(clientId);
+    if (merchant === undefined) throw new RangeError(`no merchant ${clientId}`);
+    const keys = new Map(merchant.publicKeys);
+    for (const [version, key] of Object.entries(change.add ?? {})) keys.set(version, toKey(key, `merchant ${clientId} keyVersion ${version}`));
+    for (const version of change.retire ?? []) keys.delete(version);
+    if (keys.size === 0) throw new RangeError(`merchant ${clientId} would have no key version left`);
+    const updated: Merchant = { ...merchant, publicKeys: keys };
+    this.merchants.set(clientId, updated);
+    return updated;
+  }
+
   get(clientId: string): Merchant | undefined {
     return this.merchants.get(clientId);
   }

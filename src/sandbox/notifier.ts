@@ -5,12 +5,12 @@
  * SANDBOX time: advancing the sandbox clock is what makes the next resend due, so a test can watch all eight
  * attempts in milliseconds.
  */
-import type { KeyObject } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { request } from 'undici';
 import type { Logger } from 'pino';
 import { signParts } from '../antom/signing';
 import { formatSignatureHeader } from '../antom/signatureHeader';
+import type { SigningKey } from '../antom/signatureKeys';
 import type { SandboxClock } from './clock';
 import { formatIsoWithOffset } from './timeFormat';
 import { maskSecretFields } from './secretMask';
@@ -72,7 +72,8 @@ interface Delivery {
 
 export interface NotifierOptions {
   readonly clock: SandboxClock;
-  readonly privateKey: KeyObject;
+  /** The sandbox's signing key at the moment of each attempt (a resend after a key switch uses the new key). */
+  readonly signingKey: () => SigningKey;
   readonly logger: Logger;
   readonly timeOffsetMinutes: number;
   /** Intervals before each attempt; default ANTOM_RESEND_SCHEDULE_MS. Its length is the number of attempts. */
@@ -217,7 +218,8 @@ export class Notifier {
 
   private async attempt(delivery: Delivery): Promise<void> {
     delivery.inFlight = true;
-    const { clock, privateKey, timeOffsetMinutes } = this.options;
+    const { clock, timeOffsetMinutes } = this.options;
+    const { privateKey, keyVersion } = this.options.signingKey();
     const sentAt = clock.now();
     const number = delivery.attempts.length + 1;
     let httpStatus: number | undefined;
@@ -239,7 +241,7 @@ export class Notifier {
           'content-type': 'application/json; charset=UTF-8',
           'client-id': delivery.clientId,
           'request-time': requestTime,
-          signature: formatSignatureHeader({ signature }),
+          signature: formatSignatureHeader({ signature, keyVersion }),
         },
         body: delivery.body,
         headersTimeout: timeout,

@@ -14,6 +14,8 @@ export interface ReceivedRequest {
   readonly endpoint?: string;
   readonly clientId?: string;
   readonly requestTime?: string;
+  /** The keyVersion the request's signature header named (a rotation test checks which merchant key signed). */
+  readonly keyVersion?: string;
   /** The parsed body with secrets masked, or undefined when it was not JSON. */
   readonly body?: unknown;
   readonly bodyBytes: number;

@@ -217,7 +217,13 @@ export class AntomServer {
     const method = req.method ?? 'GET';
 
     if (pathname === PUBLIC_KEY_PATH && method === 'GET') {
-      const pem = this.core.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+      // ?keyVersion=2 for another version's key (a rotation); default: the one signing now.
+      const requested = new URL(req.url ?? '/', 'http://sandbox').searchParams.get('keyVersion') ?? this.core.signingKeys.currentVersion;
+      if (!this.core.signingKeys.versions().includes(requested)) {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('no such keyVersion');
+        return;
+      }
+      const pem = this.core.signingKeys.publicKey(requested).export({ type: 'spki', format: 'pem' }).toString();
       res.writeHead(200, { 'content-type': 'application/x-pem-file' }).end(pem);
       return;
     }
@@ -266,11 +272,13 @@ export class AntomServer {
       return;
     }
     const bodyText = raw.toString('utf8');
+    const keyVersion = parseSignatureHeader(headerValue(req, 'signature'))?.keyVersion;
     const record = (answer: Answer | undefined, extra: { fault?: string; dropped?: boolean; httpStatus?: number } = {}): void => {
       this.core.requests.record({
         ...base,
         rawBody: bodyText,
         bodyBytes: raw.length,
+        ...(keyVersion === undefined ? {} : { keyVersion }),
         httpStatus: extra.httpStatus ?? answer?.httpStatus ?? 0,
         ...(answer === undefined ? {} : { resultStatus: answer.body.result.resultStatus, resultCode: answer.body.result.resultCode }),
         ...(extra.fault === undefined ? {} : { fault: extra.fault }),
@@ -591,9 +599,10 @@ export class AntomServer {
       'client-id': clientId,
     };
     if (signing !== 'none') {
-      const key = signing === 'own' ? this.core.privateKey : this.wrongSigningKey();
+      const own = this.core.signingKeys.current();
+      const key = signing === 'own' ? own.privateKey : this.wrongSigningKey();
       const signature = signParts(key, { path, clientId, time: responseTime, body });
-      headers.signature = formatSignatureHeader({ signature });
+      headers.signature = formatSignatureHeader({ signature, keyVersion: own.keyVersion });
     }
     res.writeHead(status, headers).end(body);
   }

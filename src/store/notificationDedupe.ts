@@ -22,6 +22,12 @@ export const DEFAULT_DELIVERED_TTL_MS = 48 * 60 * 60 * 1000;
 export const DEFAULT_CLAIM_TTL_MS = 60 * 1000;
 
 const DELIVERED = 'delivered';
+/**
+ * A delivered mark names the ring key its digest was made with (`delivered:<keyId>`), so `antom-auth keys audit` can
+ * tell which key the mark depends on; a bare `delivered` (written before) counts the same. The identity itself is
+ * not stored, so a mark cannot be re-keyed: it ages out (deliveredTtlMs).
+ */
+export const DELIVERED_MARK_PREFIX = `${DELIVERED}:`;
 const CLAIM_PREFIX = 'claimed:';
 const IDENTITY_DIGEST_PURPOSE = 'notification';
 
@@ -50,7 +56,7 @@ export interface NotificationDedupeOptions {
 // those, and they never see the current key either, so checking them atomically with the claim would add nothing.
 const CLAIM_SCRIPT = new LuaScript(`
 local mark = redis.call('GET', KEYS[1])
-if mark == '${DELIVERED}' then return 'duplicate' end
+if mark and (mark == '${DELIVERED}' or string.sub(mark, 1, ${DELIVERED.length + 1}) == '${DELIVERED}:') then return 'duplicate' end
 if mark then return 'in-progress' end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 'claimed'
@@ -78,7 +84,7 @@ export class NotificationDedupe {
     const claimMark = CLAIM_PREFIX + randomBytes(12).toString('base64url');
     // Marks written under an older ring key (before a rotation) still count.
     const olderMarks = await Promise.all(keys.slice(1).map((older) => this.redis.get(older)));
-    if (olderMarks.includes(DELIVERED)) return { status: 'duplicate' };
+    if (olderMarks.some((mark) => mark === DELIVERED || mark?.startsWith(DELIVERED_MARK_PREFIX))) return { status: 'duplicate' };
     if (olderMarks.some((mark) => mark !== null)) return { status: 'in-progress' };
     const status = await CLAIM_SCRIPT.run(this.redis, [keys[0]!], [claimMark, this.claimTtlMs]);
     if (status === 'duplicate' || status === 'in-progress') return { status };
@@ -87,7 +93,7 @@ export class NotificationDedupe {
       status: 'claimed',
       // Unconditional: the delivery happened even if our claim expired meanwhile.
       confirm: async () => {
-        await this.redis.set(key, DELIVERED, 'PX', this.deliveredTtlMs);
+        await this.redis.set(key, DELIVERED_MARK_PREFIX + this.options.keyRing.currentKeyId, 'PX', this.deliveredTtlMs);
       },
       // Only our own claim: never erase a "delivered" mark or another request's claim.
       release: async () => {

@@ -23,7 +23,12 @@ export const DEFAULT_TOMBSTONE_TTL_MS = 24 * 60 * 60 * 1000;
 /** Default page size of expiringBefore: one lifecycle sweep batch. */
 export const DEFAULT_EXPIRING_LIMIT = 100;
 
-const ACCESS_TOKEN_DIGEST_PURPOSE = 'access-token';
+export const ACCESS_TOKEN_DIGEST_PURPOSE = 'access-token';
+/** The ring key id the lookup digest was made with (the sealed token names its own), for `antom-auth keys audit`. */
+export const TOKEN_DIGEST_KEY_ID_FIELD = 'accessTokenDigestKeyId';
+
+/** The authenticated context of a projection's sealed token. */
+export const tokenContext = (workflowId: string): string => `token:${workflowId}`;
 
 /** Everything about a projected authorization except the token. Times are ISO 8601 strings. */
 export interface TokenMetadata {
@@ -180,7 +185,7 @@ export class TokenProjectionStore {
       const value = projection[field];
       if (value !== undefined && value !== '') fields.push(field, String(value));
     }
-    fields.push('accessToken', this.box.seal(accessToken, this.tokenContext(workflowId)), 'accessTokenDigest', digest);
+    fields.push('accessToken', this.box.seal(accessToken, tokenContext(workflowId)), 'accessTokenDigest', digest, TOKEN_DIGEST_KEY_ID_FIELD, this.options.keyRing.currentKeyId);
     if (expiryMs <= (this.options.clock ?? Date.now)()) return 'stale'; // an expired token is never projected (it would expire at once anyway)
     // The value expires with the token (PEXPIREAT): a second guard behind the read path's own expiry check.
     const bucket = this.keys.projectionBucket(workflowId);
@@ -197,7 +202,7 @@ export class TokenProjectionStore {
     const hash = await this.redis.hgetall(this.keys.tokenProjection(workflowId));
     const metadata = metadataFromFields(METADATA_FIELDS.map((field) => hash[field]));
     if (!metadata || hash.removed || !hash.accessToken) return undefined;
-    return { ...metadata, accessToken: this.box.open(hash.accessToken, this.tokenContext(workflowId)) };
+    return { ...metadata, accessToken: this.box.open(hash.accessToken, tokenContext(workflowId)) };
   }
 
   /** Metadata only; the token is neither read nor decrypted. */
@@ -300,9 +305,5 @@ export class TokenProjectionStore {
     const found = await Promise.all(Array.from({ length: PROJECTION_BUCKETS }, (_, bucket) =>
       this.redis.mget(...digests.map((digest) => this.keys.accessTokenLookup(bucket, digest)))));
     return found.flat().find((id): id is string => typeof id === 'string') ?? undefined;
-  }
-
-  private tokenContext(workflowId: string): string {
-    return `token:${workflowId}`;
   }
 }

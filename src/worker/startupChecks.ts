@@ -14,7 +14,7 @@ interface SearchAttributeKey<T extends SearchAttributeType> {
 import { temporal } from '@temporalio/proto';
 import { NativeConnection } from '@temporalio/worker';
 import { createRedisClient, describeRedisEndpoint, redisVariable, type RedisConnectionConfig } from '../store/redisClient';
-import { KeyConfigurationError, loadPrivateKeyFile, loadPublicKeyFile } from '../antom/keys';
+import { AntomKeySetError, loadAntomKeySet, type AntomKeySet } from '../antom/signatureKeys';
 import { KeyRingConfigError, parseKeyRingSpec, type KeyRing } from '../codec/keyRing';
 import type { AntomConnection, Config } from '../config';
 import { loadTemporalConnection, nativeConnectionOptions, TemporalConnectionConfigError, type TemporalConnectionMaterial } from '../temporalConnection';
@@ -46,29 +46,30 @@ export function loadEncryptionKeyRing(config: Config): KeyRing {
   }
 }
 
+/** What an AntomClient needs of the key set: the signing key and its version, every accepted public key. */
 export interface AntomKeys {
   privateKey: KeyObject;
-  antomPublicKey: KeyObject;
+  privateKeyVersion: string;
+  antomPublicKeys: ReadonlyMap<string, KeyObject>;
 }
 
-/** Both key files, every problem reported at once. */
+/** Every configured key file (all private and public keys by keyVersion), every problem reported at once. */
 export function loadAntomKeys(antom: AntomConnection): AntomKeys {
-  const problems: string[] = [];
-  const load = (name: string, loader: () => KeyObject): KeyObject | undefined => {
-    try {
-      return loader();
-    } catch (error) {
-      if (error instanceof KeyConfigurationError) {
-        problems.push(`${name}: ${error.message}`);
-        return undefined;
-      }
-      throw error;
-    }
-  };
-  const privateKey = load('ANTOM_PRIVATE_KEY_FILE', () => loadPrivateKeyFile(antom.privateKeyFile));
-  const antomPublicKey = load('ANTOM_PUBLIC_KEY_FILE', () => loadPublicKeyFile(antom.publicKeyFile));
-  if (problems.length > 0 || !privateKey || !antomPublicKey) throw new WorkerStartupError('configuration', problems);
-  return { privateKey, antomPublicKey };
+  return antomClientKeys(loadAntomKeySetOrExplain(antom));
+}
+
+export function antomClientKeys(keySet: AntomKeySet): AntomKeys {
+  return { privateKey: keySet.signing.privateKey, privateKeyVersion: keySet.signing.keyVersion, antomPublicKeys: keySet.antomPublicKeys };
+}
+
+/** loadAntomKeySet, its problems (each naming the variable, never a key) as a configuration WorkerStartupError. */
+export function loadAntomKeySetOrExplain(antom: AntomConnection): AntomKeySet {
+  try {
+    return loadAntomKeySet(antom.keys);
+  } catch (error) {
+    if (error instanceof AntomKeySetError) throw new WorkerStartupError('configuration', error.problems);
+    throw error;
+  }
 }
 
 function reason(error: unknown): string {

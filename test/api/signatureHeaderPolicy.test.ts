@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { parseSignatureHeader } from '../../src/antom/signatureHeader';
-import { antomKeys } from '../support/fixtureKeys';
+import { antomKeys, antomKeysV2 } from '../support/fixtureKeys';
 import { signedNotification, startApiHarness } from './apiHarness';
 
 const ANTOM = '/notifications/antom';
@@ -49,4 +49,24 @@ test('a configured public keyVersion other than "1" is the one notifications mus
   t.regex(v1.json<{ error: { message: string } }>().error.message, /known here are "2"/);
   const v2 = await h.app.inject({ method: 'POST', url: ANTOM, headers: { ...good.headers, signature: `algorithm=RSA256,keyVersion=2,signature=${value}` }, payload: good.body });
   t.is(v2.statusCode, 200);
+});
+
+test('several public keys (ANTOM_PUBLIC_KEYS): each keyVersion verifies with its own key, an unknown one is refused', async (t) => {
+  const publicKeys = new Map([['1', antomKeys.publicKey], ['2', antomKeysV2.publicKey]]);
+  const h = await startApiHarness(t, { notificationKeys: { publicKeys, clientIds: [] } });
+  await h.authStates.put('state-R', WORKFLOW_ID);
+  const byV2 = signedNotification(ANTOM, authCodeCreated('state-R'), { privateKey: antomKeysV2.privateKey });
+  const value = parseSignatureHeader(byV2.headers.signature)!.signature;
+  const post = (signature: string) => h.app.inject({ method: 'POST', url: ANTOM, headers: { ...byV2.headers, signature }, payload: byV2.body });
+  t.is((await post(`algorithm=RSA256,keyVersion=1,signature=${value}`)).statusCode, 401, 'key 2 signature named as version 1');
+  const unknown = await post(`algorithm=RSA256,keyVersion=3,signature=${value}`);
+  t.is(unknown.statusCode, 401);
+  t.regex(unknown.json<{ error: { message: string } }>().error.message, /known here are "1", "2"/);
+  t.deepEqual(h.operations.calls, [], 'nothing delivered so far');
+  t.is((await post(`algorithm=RSA256,keyVersion=2,signature=${value}`)).statusCode, 200);
+  // During an overlap a header naming no keyVersion is tried with every key.
+  await h.authStates.put('state-S', WORKFLOW_ID);
+  const unnamed = signedNotification(ANTOM, authCodeCreated('state-S'), { privateKey: antomKeysV2.privateKey });
+  const bare = parseSignatureHeader(unnamed.headers.signature)!.signature;
+  t.is((await h.app.inject({ method: 'POST', url: ANTOM, headers: { ...unnamed.headers, signature: `algorithm=RSA256,signature=${bare}` }, payload: unnamed.body })).statusCode, 200);
 });

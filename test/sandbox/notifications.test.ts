@@ -246,7 +246,7 @@ test('only the most recent finished notifications are kept (retainedFinishedNoti
 test('by default the last 1,000 finished notifications are kept', async (t) => {
   t.timeout(60_000);
   const receiver = await startReceiver(t, () => ({ status: 200, body: NOTIFICATION_ACK_BODY }));
-  const notifier = new Notifier({ clock: new SandboxClock(), privateKey: antomKeys.privateKey, logger: createLogger({ level: 'silent' }), timeOffsetMinutes: 480 });
+  const notifier = new Notifier({ clock: new SandboxClock(), signingKey: () => ({ keyVersion: '1', privateKey: antomKeys.privateKey }), logger: createLogger({ level: 'silent' }), timeOffsetMinutes: 480 });
   t.teardown(() => notifier.close());
   const total = DEFAULT_RETAINED_FINISHED_NOTIFICATIONS + 5;
   for (let sent = 0; sent < total; sent += 10) {

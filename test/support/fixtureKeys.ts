@@ -20,6 +20,10 @@ export const fixtureKeyPaths = {
   merchantPublicPkcs1Pem: fixture('merchant-public.pkcs1.pem'),
   antomPrivatePem: fixture('antom-private.pem'),
   antomPublicPem: fixture('antom-public.pem'),
+  merchantPrivateV2Pem: fixture('merchant-private.v2.pem'),
+  merchantPublicV2Pem: fixture('merchant-public.v2.pem'),
+  antomPrivateV2Pem: fixture('antom-private.v2.pem'),
+  antomPublicV2Pem: fixture('antom-public.v2.pem'),
   unrelatedPrivatePem: fixture('unrelated-private.pem'),
   unrelatedPublicPem: fixture('unrelated-public.pem'),
   ecP256PrivatePem: fixture('ec-p256-private.pem'),
@@ -43,6 +47,18 @@ export const merchantKeys: FixtureKeyPair = {
 export const antomKeys: FixtureKeyPair = {
   privateKey: loadPrivateKeyFile(fixtureKeyPaths.antomPrivatePem),
   publicKey: loadPublicKeyFile(fixtureKeyPaths.antomPublicPem),
+};
+
+/** The merchant's second pair (keyVersion "2" in the rotation tests). */
+export const merchantKeysV2: FixtureKeyPair = {
+  privateKey: loadPrivateKeyFile(fixtureKeyPaths.merchantPrivateV2Pem),
+  publicKey: loadPublicKeyFile(fixtureKeyPaths.merchantPublicV2Pem),
+};
+
+/** Antom's (the sandbox's) second pair (keyVersion "2" in the rotation tests). */
+export const antomKeysV2: FixtureKeyPair = {
+  privateKey: loadPrivateKeyFile(fixtureKeyPaths.antomPrivateV2Pem),
+  publicKey: loadPublicKeyFile(fixtureKeyPaths.antomPublicV2Pem),
 };
 
 /** A pair related to nothing else, for wrong-key tests. */

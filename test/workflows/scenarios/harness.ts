@@ -7,7 +7,7 @@
  * Test-side bookkeeping (activity calls, plaintext secrets seen, captured log lines) lives here so scenarios can
  * assert on what the system did — never on what it says it did.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
@@ -16,9 +16,10 @@ import { Context } from '@temporalio/activity';
 import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, type Logger as TemporalLogger, type LogLevel, type LogMetadata } from '@temporalio/common';
 import { Redis } from 'ioredis';
+import { verifyNotificationSignature } from '../../../src/api/notificationSignature';
 import { AuthorizationClient } from '../../../src/client';
 import { createEncryptingDataConverter } from '../../../src/codec/dataConverter';
-import { generateEncryptionKey, parseKeyRingSpec } from '../../../src/codec/keyRing';
+import { generateEncryptionKey, parseKeyRingSpec, type KeyRing } from '../../../src/codec/keyRing';
 import { createLogger } from '../../../src/logger';
 import { redisKeys } from '../../../src/store/redisKeys';
 import { TokenProjectionStore, type ProjectedToken } from '../../../src/store/tokenProjection';
@@ -51,7 +52,7 @@ import {
   type ScenarioEnvironment,
   type ScenarioOptions,
 } from '../../support/scenarioEnvironment';
-import { createScenarioActivities } from './activitiesWiring';
+import { createScenarioActivities, type ScenarioClientKeys } from './activitiesWiring';
 
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
@@ -83,6 +84,14 @@ export interface HarnessOptions {
   deliverNotifications?: boolean;
   /** Webhooks to a receiver the scenario runs (WEBHOOK_URL, WEBHOOK_SECRETS); default none (not configured). */
   webhooks?: { url: () => string; secrets: string[]; timeoutMs: number };
+  /**
+   * Key rotation: the merchant's key versions registered at the sandbox, and the keys the service is configured
+   * with right now (read per call: replace `current` to "redeploy"). With this, the notification receiver verifies
+   * each notification as the API does (401 when it does not verify, so the sandbox resends).
+   */
+  keys?: { merchantPublicKeys: Readonly<Record<string, KeyObject>>; current: () => ScenarioClientKeys };
+  /** The encryption key ring of the activities' Redis stores and the library (default SCENARIO_KEY_RING). */
+  keyRing?: KeyRing;
 }
 
 export interface LinkSpec {
@@ -105,6 +114,8 @@ export class ScenarioHarness {
   readonly secrets = new Set<string>();
   readonly logLines: string[] = [];
   readonly notifications: Array<Record<string, unknown>> = [];
+  /** Notifications refused because their signature did not verify (only counted with the `keys` option). */
+  unverifiedNotifications = 0;
   /** authState → workflowId, as the consult activity registers it (the receiver routes notifications with it). */
   readonly authStates = new Map<string, string>();
   private readonly lostResponses: Array<(call: ActivityCall) => boolean> = [];
@@ -124,6 +135,10 @@ export class ScenarioHarness {
     readonly env: ScenarioEnvironment,
     private readonly options: HarnessOptions,
   ) {}
+
+  get keyRing(): KeyRing {
+    return this.options.keyRing ?? SCENARIO_KEY_RING;
+  }
 
   /** Virtual now, synchronously (the sandbox clock needs it): offline directly, on a server the last known skip. */
   nowSync(): number {
@@ -150,7 +165,11 @@ export class ScenarioHarness {
       clock: { now: () => this.nowSync() },
       // Request-time headers come from the activities' own clock; virtual years apart from the sandbox's.
       requestTimeWindowMs: null,
-      merchants: [{ clientId: MERCHANT_CLIENT_ID, publicKey: merchantKeys.publicKey, ...(this.notifyUrl ? { notifyUrl: this.notifyUrl } : {}) }],
+      merchants: [{
+        clientId: MERCHANT_CLIENT_ID,
+        ...(this.options.keys ? { publicKeys: this.options.keys.merchantPublicKeys } : { publicKey: merchantKeys.publicKey }),
+        ...(this.notifyUrl ? { notifyUrl: this.notifyUrl } : {}),
+      }],
     });
   }
 
@@ -178,7 +197,7 @@ export class ScenarioHarness {
 
   /** The payment path's view: the projected token of an authorization, decrypted (undefined when absent). */
   async projection(workflowId: string): Promise<ProjectedToken | undefined> {
-    return new TokenProjectionStore(this.redis, { keyRing: SCENARIO_KEY_RING, keys: redisKeys(this.keyPrefix) }).get(workflowId);
+    return new TokenProjectionStore(this.redis, { keyRing: this.keyRing, keys: redisKeys(this.keyPrefix) }).get(workflowId);
   }
 
   /** Every value stored under the scenario's Redis prefix, whatever its type, as text. */
@@ -209,8 +228,9 @@ export class ScenarioHarness {
       keyPrefix: this.keyPrefix,
       clock: () => this.nowSync(),
       logger: createLogger({ level: 'debug', name: 'scenario' }, this.logSink()),
-      encryptionKeyRing: SCENARIO_KEY_RING,
+      encryptionKeyRing: this.keyRing,
       ...(this.options.webhooks ? { webhooks: this.options.webhooks } : {}),
+      ...(this.options.keys ? { keys: this.options.keys.current } : {}),
     });
     const wrap = <K extends keyof AuthorizationActivities>(name: K): AuthorizationActivities[K] =>
       (async (input: never) => {
@@ -284,7 +304,7 @@ export class ScenarioHarness {
     return new AuthorizationClient({
       workflowClient: this.client,
       redis: this.redis,
-      keyRing: SCENARIO_KEY_RING,
+      keyRing: this.keyRing,
       keyPrefix: this.keyPrefix,
       taskQueue: TASK_QUEUE,
       clock: () => this.nowSync(),
@@ -439,6 +459,17 @@ export class ScenarioHarness {
   private async startNotificationReceiver(): Promise<void> {
     this.notificationServer = createServer((req, res) => {
       void readBody(req).then((raw) => {
+        if (this.options.keys) {
+          const verdict = verifyNotificationSignature(
+            { publicKeys: this.options.keys.current().antomPublicKeys, clientIds: [MERCHANT_CLIENT_ID], publicPathPrefix: '' },
+            { url: req.url ?? '/', headers: req.headers, rawBody: raw },
+          );
+          if (!verdict.ok) {
+            this.unverifiedNotifications += 1;
+            res.writeHead(401).end();
+            return;
+          }
+        }
         let body: Record<string, unknown>;
         try {
           body = JSON.parse(raw) as Record<string, unknown>;

@@ -167,9 +167,11 @@ export class NotificationIngest {
       try {
         return remaining > 0 ? await raceDeadline(running, remaining) : await running;
       } catch (error) {
-        if (error instanceof DeadlineReached || Date.now() + pause >= deadline) throw error;
+        // The last pause is cut to the deadline, so the request keeps trying for its whole budget (not up to one
+        // backoff less): inside the authCode's minute every second counts.
+        if (error instanceof DeadlineReached || Date.now() >= deadline - RETRY_FIRST_PAUSE_MS / 5) throw error;
         this.deps.logger.info({ err: error, tries }, 'notification delivery failed; retrying within the request');
-        await new Promise((resolve) => setTimeout(resolve, pause));
+        await new Promise((resolve) => setTimeout(resolve, Math.min(pause, deadline - Date.now())));
         pause = Math.min(pause * 2, RETRY_MAX_PAUSE_MS);
       }
     }

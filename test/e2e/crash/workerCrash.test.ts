@@ -34,14 +34,21 @@ const carrying = (field: 'authCode' | 'refreshToken', masked: string) => (reques
 /** The sandbox's live grants (not revoked or canceled: whoever holds their refresh token can still use them). */
 const liveGrants = (rig: CrashRig) => rig.sandbox.admin.tokens().filter((g) => g.status === 'ACTIVE');
 
-async function servedToken(rig: CrashRig) {
-  return waitFor('the payment path to serve a token', () => rig.client.getAccessToken(WALLET, rig.customerId), 30_000, 200);
+/**
+ * The served token; with `expectedMasked`, once it is that one. ACTIVE is visible one activity before the projection
+ * holds the adopted token (the previous, still valid token is served meanwhile), so the read is polled, not one-shot.
+ */
+async function servedToken(rig: CrashRig, expectedMasked?: string) {
+  return waitFor('the payment path to serve a token', async () => {
+    const token = await rig.client.getAccessToken(WALLET, rig.customerId);
+    return token && (expectedMasked === undefined || rig.mask(token.accessToken) === expectedMasked) ? token : undefined;
+  }, 30_000, 200);
 }
 
 /** The one live grant is the one the workflow serves: nothing was lost, nothing orphaned. */
 async function assertOnlyServedGrantLive(t: ExecutionContext, rig: CrashRig): Promise<string> {
-  const token = await servedToken(rig);
   const live = liveGrants(rig);
+  const token = await servedToken(rig, live.length === 1 ? live[0]!.accessToken : undefined).catch(() => servedToken(rig));
   t.is(live.length, 1, `one live grant at the sandbox, got ${live.length}`);
   t.is(live[0]?.accessToken, rig.mask(token.accessToken), 'the live grant is the token the payment path serves');
   t.true(rig.sandbox.admin.isAccessTokenUsable(token.accessToken));

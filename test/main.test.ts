@@ -51,7 +51,9 @@ function dataDir(t: import('ava').ExecutionContext): string {
   return dir;
 }
 
-test('npm start without TEMPORAL_ADDRESS runs the provisioned dev server: banner, a Temporal UI that answers, Ctrl-C stops it', async (t) => {
+// Serial: the two embedded-server tests would both pick port 7233 while it is free, and the fake CLI's readiness
+// check would then find the real server of the other test and report it started.
+test.serial('npm start without TEMPORAL_ADDRESS runs the provisioned dev server: banner, a Temporal UI that answers, Ctrl-C stops it', async (t) => {
   const apiPort = await freePort(0);
   let sentSigint = false;
   let uiStatus: number | undefined;
@@ -84,7 +86,7 @@ test('npm start without TEMPORAL_ADDRESS runs the provisioned dev server: banner
   t.is(outcome.code, 0, outcome.stderr);
 });
 
-test('npm start with a TEMPORAL_CLI_PATH that cannot run: one line naming it, exit 1', async (t) => {
+test.serial('npm start with a TEMPORAL_CLI_PATH that cannot run: one line naming it, exit 1', async (t) => {
   const dir = dataDir(t);
   const fakeCli = join(dir, 'temporal');
   writeFileSync(fakeCli, '#!/bin/sh\nexit 3\n');

@@ -103,19 +103,27 @@ const millis = (timestamp: { seconds?: unknown; nanos?: number | null } | null |
   Number(timestamp?.seconds ?? 0) * 1000 + Math.floor((timestamp?.nanos ?? 0) / 1e6);
 
 /**
- * The timer the server was asked to fire at `dueMs` (±`toleranceMs`: start time + start-to-fire timeout), and when it
- * fired (undefined if not yet). Identifies a workflow's sleep by its due instant, not by workflow internals.
+ * The timer the server was asked to fire at `dueMs` (±`toleranceMs`), and when it
+ * fired (undefined if not yet). Identifies a workflow's sleep by its due instant, not by workflow internals. A workflow
+ * woken early (an activity finishing, an update) cancels its sleep timer and starts another for the same instant, so
+ * several may match: the one that fired is the answer, else the latest one started.
  */
 export function timerDueAt(history: History, dueMs: number, toleranceMs = 1000): { dueMs: number; firedMs?: number } | undefined {
   const events = history.events ?? [];
+  let latest: { dueMs: number; firedMs?: number } | undefined;
+  // The workflow's clock is its task's start time, so a timer is due that long after the WorkflowTaskStarted that
+  // created it (the TimerStarted event is stamped when the task completes, later on a loaded machine).
+  let taskStartedMs = 0;
   for (const event of events) {
+    if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED) taskStartedMs = millis(event.eventTime);
     if (event.eventType !== EventType.EVENT_TYPE_TIMER_STARTED) continue;
-    const due = millis(event.eventTime) + millis(event.timerStartedEventAttributes?.startToFireTimeout);
+    const due = taskStartedMs + millis(event.timerStartedEventAttributes?.startToFireTimeout);
     if (Math.abs(due - dueMs) > toleranceMs) continue;
     const fired = events.find(
       (e) => e.eventType === EventType.EVENT_TYPE_TIMER_FIRED && Number(e.timerFiredEventAttributes?.startedEventId) === Number(event.eventId),
     );
-    return { dueMs: due, ...(fired ? { firedMs: millis(fired.eventTime) } : {}) };
+    if (fired) return { dueMs: due, firedMs: millis(fired.eventTime) };
+    latest = { dueMs: due };
   }
-  return undefined;
+  return latest;
 }

@@ -13,6 +13,8 @@ import { parseClusterNodes, type RedisEndpoint } from './store/redisClient';
 import { isClusterSafePrefix } from './store/redisKeys';
 import type { TemporalTlsSettings } from './temporalConnection';
 import { parseRoutingKey } from './codec/routingDigest';
+import { loadMerchantsFile, MERCHANT_REGIONS, type MerchantPlatform } from './merchantsFile';
+import { DEFAULT_MERCHANT_ID } from './workflows/authorizationIdentity';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -58,6 +60,7 @@ export const KNOBS = {
   ANTOM_PUBLIC_KEY_FILE: { why: 'Antom\'s public key, to verify every response and notification; it is keyVersion "1": a signature header naming another keyVersion, or an algorithm other than RSA256 (matched case-insensitively), is refused with an error naming what is accepted; for a rotation use ANTOM_PUBLIC_KEYS instead' },
   ANTOM_PUBLIC_KEYS: { why: 'several Antom public keys for a rotation, `version:path[,version:path…]`: a response or notification is checked with the key its header\'s keyVersion names (a header naming none is tried with each); add Antom\'s new key here before Antom signs with it, remove the old one after; not together with ANTOM_PUBLIC_KEY_FILE' },
   ANTOM_AGENT_TOKEN: { why: 'ISV only: sent as the agent-token header', secret: true },
+  MERCHANTS_FILE: { why: 'unset: one merchant, the ANTOM_* variables (its id is `default`); set it to a JSON file listing several merchants, each with its platform (antom | alipayplus), client-id, baseUrl or region, key files and (Alipay+) authClientName — see README "Several merchants"; not together with ANTOM_BASE_URL / ANTOM_REGION' },
   ALIPAYPLUS_AUTH_CLIENT_NAME: { why: 'Alipay+ acquirers only: the merchant name the wallet shows on its consent page (prepare requires authClientName)' },
   ANTOM_RATE_LIMIT_RPS: { default: '20', why: 'per endpoint across all workers; Antom\'s quota is per merchant and unpublished, 20/s stays well below typical limits; when you know your quota, set this 10–20 % below it (a stalled worker can bunch calls: docs/CAPACITY.md)' },
   NOTIFICATION_ROUTING_KEY: { why: 'base64 of 32 bytes: keys the access-token digests the workflow records in Temporal visibility (AntomTokenDigests) so TOKEN_CANCELED is routed without Redis; it does not rotate with ENCRYPTION_KEYS, so retiring an encryption key orphans no digest. Unset: derived from the current ENCRYPTION_KEYS key (development; routing by visibility then breaks for tokens recorded under a retired key). Set it in production, the same on worker and API', secret: true },
@@ -84,7 +87,7 @@ export const KNOBS = {
 
 export type KnobName = keyof typeof KNOBS;
 
-const regions = ['na', 'us', 'sea', 'eu', 'aps-sea', 'aps-na'] as const;
+const regions = MERCHANT_REGIONS;
 
 const optionalText = z.string().trim().min(1).optional();
 const port = z.coerce.number().int().min(0).max(65535);
@@ -137,6 +140,7 @@ const schema = z.object({
   ANTOM_PUBLIC_KEY_FILE: optionalText,
   ANTOM_PUBLIC_KEYS: optionalText,
   ANTOM_AGENT_TOKEN: z.string().min(1).max(128).optional(),
+  MERCHANTS_FILE: optionalText,
   ALIPAYPLUS_AUTH_CLIENT_NAME: z.string().trim().min(1).max(256).optional(),
   ANTOM_RATE_LIMIT_RPS: z.coerce.number().positive(),
   ENCRYPTION_KEYS: optionalText,
@@ -177,6 +181,13 @@ export interface AntomConnection {
   readonly alipayPlusAuthClientName?: string;
 }
 
+/** One merchant: an Antom connection under an id (DEFAULT_MERCHANT_ID for the ANTOM_* variables). */
+export interface MerchantConnection extends AntomConnection {
+  readonly id: string;
+  /** From MERCHANTS_FILE; for the ANTOM_* variables the client decides (the region's platform, else antom). */
+  readonly platform?: MerchantPlatform;
+}
+
 export interface Config {
   readonly redis: {
     readonly url: string;
@@ -204,6 +215,11 @@ export interface Config {
   };
   /** Undefined when no Antom endpoint is configured (`npm start` then embeds the sandbox). */
   readonly antom?: AntomConnection;
+  /**
+   * Every merchant: MERCHANTS_FILE's, else the ANTOM_* one as `default`; empty when neither is set (`npm start` then
+   * embeds the sandbox).
+   */
+  readonly merchants: readonly MerchantConnection[];
   readonly rateLimitPerSecond: number;
   /** Raw key-ring text; parsed (and validated) by the codec's key-ring loader at start. */
   readonly encryptionKeys?: string;
@@ -363,6 +379,13 @@ export function loadConfig(env: Env = process.env): Config {
       alipayPlusAuthClientName: c.ALIPAYPLUS_AUTH_CLIENT_NAME,
     };
   }
+  let merchants: MerchantConnection[] = antom ? [{ id: DEFAULT_MERCHANT_ID, ...antom }] : [];
+  if (c.MERCHANTS_FILE) {
+    if (antom) problems.push('MERCHANTS_FILE: set either MERCHANTS_FILE or ANTOM_BASE_URL / ANTOM_REGION (the single merchant), not both; name that merchant `default` in the file to keep its authorizations');
+    const loaded = loadMerchantsFile(c.MERCHANTS_FILE);
+    problems.push(...loaded.problems);
+    merchants = loaded.merchants;
+  }
   let clusterNodes: RedisEndpoint[] | undefined;
   if (c.REDIS_CLUSTER_NODES) {
     try {
@@ -405,6 +428,7 @@ export function loadConfig(env: Env = process.env): Config {
       acceptUnencodedPayloads: c.WORKER_ACCEPT_UNENCODED_PAYLOADS === 'true',
     },
     antom,
+    merchants,
     rateLimitPerSecond: c.ANTOM_RATE_LIMIT_RPS,
     encryptionKeys: c.ENCRYPTION_KEYS,
     notifications: {

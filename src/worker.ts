@@ -30,7 +30,8 @@ import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { createRedisClient, type RedisClient } from './store/redisClient';
 import type { Logger } from 'pino';
-import { createActivities, createActivityStore, type AlipayPlusAuthClient, type AntomClientsByProfile } from './activities';
+import { createActivities, createActivityStore, type AlipayPlusAuthClient, type AntomClientsByProfile, type MerchantClient } from './activities';
+import { DEFAULT_MERCHANT_ID } from './workflows/authorizationIdentity';
 import { AntomClient, type AntomClientOptions } from './antom/client';
 import { createEncryptingDataConverter } from './codec/dataConverter';
 import type { KeyRing } from './codec/keyRing';
@@ -84,6 +85,8 @@ export function workerPayloadOptions(
 export interface WorkerDeps {
   connection?: NativeConnection;
   antom?: AntomClientsByProfile;
+  /** With `antom`: the named merchants' clients (instead of MERCHANTS_FILE). */
+  merchants?: Record<string, MerchantClient>;
   keyRing?: KeyRing;
   redis?: RedisClient;
   logger?: Logger;
@@ -99,29 +102,59 @@ export interface AuthorizationWorker {
   shutdown(): void;
 }
 
-function antomClientsFromConfig(config: Config, onCall: AntomClientOptions['onCall']): { clients: AntomClientsByProfile; owned: AntomClient[] } {
-  if (!config.antom) {
+interface ConfiguredClients {
+  /** The default merchant's client by profile (empty when MERCHANTS_FILE has no `default`). */
+  clients: AntomClientsByProfile;
+  merchants: Record<string, MerchantClient>;
+  owned: AntomClient[];
+}
+
+/** One AntomClient per merchant; every merchant's key files are read, and every problem reported at once. */
+function antomClientsFromConfig(config: Config, onCall: AntomClientOptions['onCall']): ConfiguredClients {
+  if (config.merchants.length === 0) {
     throw new WorkerStartupError('configuration', [
-      'ANTOM_BASE_URL / ANTOM_REGION: not set — `npm run worker` needs an Antom endpoint (`npm start` embeds the sandbox)',
+      'ANTOM_BASE_URL / ANTOM_REGION (or MERCHANTS_FILE): not set — `npm run worker` needs an Antom endpoint (`npm start` embeds the sandbox)',
     ]);
   }
-  const keys = loadAntomKeys(config.antom);
-  const client = new AntomClient({
-    clientId: config.antom.clientId,
-    ...keys,
-    ...(config.antom.baseUrl ? { baseUrl: config.antom.baseUrl } : {}),
-    ...(config.antom.region ? { region: config.antom.region } : {}),
-    sandbox: config.antom.sandboxPath,
-    ...(config.antom.agentToken ? { agentToken: config.antom.agentToken } : {}),
-    ...(onCall ? { onCall } : {}),
+  const problems: string[] = [];
+  const keys = config.merchants.map((merchant) => {
+    try {
+      return loadAntomKeys(merchant);
+    } catch (error) {
+      if (error instanceof WorkerStartupError) problems.push(...error.problems);
+      else throw error;
+      return undefined;
+    }
   });
-  // One credential set is one platform: the profile of the other platform fails as CONFIGURATION_ERROR.
-  return { clients: { [client.platform]: client }, owned: [client] };
+  if (problems.length > 0) throw new WorkerStartupError('configuration', problems);
+  const result: ConfiguredClients = { clients: {}, merchants: {}, owned: [] };
+  config.merchants.forEach((merchant, index) => {
+    const client = new AntomClient({
+      clientId: merchant.clientId,
+      ...keys[index]!,
+      ...(merchant.platform ? { platform: merchant.platform } : {}),
+      ...(merchant.baseUrl ? { baseUrl: merchant.baseUrl } : {}),
+      ...(merchant.region ? { region: merchant.region } : {}),
+      sandbox: merchant.sandboxPath,
+      ...(merchant.agentToken ? { agentToken: merchant.agentToken } : {}),
+      ...(onCall ? { onCall } : {}),
+    });
+    result.owned.push(client);
+    // One credential set is one platform: the default merchant's other profile fails as CONFIGURATION_ERROR.
+    if (merchant.id === DEFAULT_MERCHANT_ID) result.clients = { [client.platform]: client };
+    else {
+      result.merchants[merchant.id] = {
+        client,
+        ...(merchant.alipayPlusAuthClientName ? { alipayPlusAuthClient: { name: merchant.alipayPlusAuthClientName } } : {}),
+      };
+    }
+  });
+  return result;
 }
 
 function alipayPlusAuthClientOf(config: Config, deps: WorkerDeps): { alipayPlusAuthClient?: AlipayPlusAuthClient } {
   if (deps.alipayPlusAuthClient) return { alipayPlusAuthClient: deps.alipayPlusAuthClient };
-  const name = config.antom?.alipayPlusAuthClientName;
+  const name = config.merchants.find((merchant) => merchant.id === DEFAULT_MERCHANT_ID)?.alipayPlusAuthClientName;
   return name ? { alipayPlusAuthClient: { name } } : {};
 }
 
@@ -132,7 +165,9 @@ export async function createWorker(config: Config, deps: WorkerDeps = {}): Promi
   // Local configuration first: nothing is connected while a key is wrong.
   const keyRing = deps.keyRing ?? loadEncryptionKeyRing(config);
   const hooks = deps.metrics ? workerMetricsHooks(deps.metrics) : undefined;
-  const { clients, owned } = deps.antom ? { clients: deps.antom, owned: [] as AntomClient[] } : antomClientsFromConfig(config, hooks?.onCall);
+  const { clients, merchants, owned } = deps.antom
+    ? { clients: deps.antom, merchants: deps.merchants ?? {}, owned: [] as AntomClient[] }
+    : antomClientsFromConfig(config, hooks?.onCall);
 
   const closeOwnedClients = () => Promise.all(owned.map((client) => client.close()));
   let temporalMaterial;
@@ -166,6 +201,7 @@ export async function createWorker(config: Config, deps: WorkerDeps = {}): Promi
   const webhookSender = config.webhooks ? new WebhookSender(config.webhooks) : undefined;
   const activities = createActivities({
     antom: clients,
+    merchants,
     store: createActivityStore({
       redis,
       keyRing,
@@ -210,7 +246,7 @@ export async function createWorker(config: Config, deps: WorkerDeps = {}): Promi
     if (!deps.connection) await connection.close();
   };
   logger.info(
-    { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, temporal: deps.connection ? 'given connection' : describeTemporalConnection(config.temporal), prebundled: Boolean(config.worker.bundlePath), profiles: Object.keys(clients), webhooks: config.webhooks ? new URL(config.webhooks.url).origin : 'off' },
+    { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, temporal: deps.connection ? 'given connection' : describeTemporalConnection(config.temporal), prebundled: Boolean(config.worker.bundlePath), profiles: Object.keys(clients), merchants: Object.keys(merchants), webhooks: config.webhooks ? new URL(config.webhooks.url).origin : 'off' },
     'worker ready',
   );
   return {

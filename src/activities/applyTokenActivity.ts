@@ -109,7 +109,7 @@ export function createApplyTokenActivity(deps: ActivityDependencies): (input: Ap
     const operation = `${input.profile}.applyToken`;
     const { workflowId, attempt } = currentActivityIdentity(operation);
     const log = { workflowId, wallet: input.wallet, profile: input.profile, grantType: input.grantType, attempt };
-    const client = clientForProfile(deps, input.profile, operation);
+    const client = clientForProfile(deps, input.profile, operation, input.merchantId);
     const request = input.profile === 'alipayplus' ? alipayPlusApplyTokenRequest(input) : antomApplyTokenRequest(input);
     if (!input.requestId) throw toActivityFailure(new TypeError('requestId is required'), operation, 'antom');
     const journalKey = applyTokenJournalKey(workflowId, input, client, request);
@@ -182,6 +182,7 @@ export function createApplyTokenActivity(deps: ActivityDependencies): (input: Ap
     try {
       response = await callAntom(deps, {
         profile: input.profile,
+        merchantId: input.merchantId,
         endpoint: 'applyToken',
         // Never abort once sent: Antom may issue the token anyway, and only a received response can be journaled.
         abortInFlight: false,

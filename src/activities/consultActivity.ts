@@ -10,6 +10,7 @@ import { callAntom } from './antomCall';
 import type { ActivityDependencies } from './dependencies';
 import { configurationFailure, toActivityFailure } from './failureMapping';
 import { withoutUndefined } from './withoutUndefined';
+import { DEFAULT_MERCHANT_ID } from '../workflows/authorizationIdentity';
 
 /** Auto debit: the scope the whole product exists for. */
 export const DEFAULT_SCOPES: readonly AuthScope[] = ['AGREEMENT_PAY'];
@@ -49,7 +50,9 @@ function antomConsultRequest(input: ConsultInput): AntomConsultRequest {
 
 function alipayPlusPrepareRequest(input: ConsultInput, deps: ActivityDependencies, operation: string): AlipayPlusPrepareRequest {
   const o = input.options as ConsultOptions & AlipayPlusIdentityOptions;
-  const authClientName = o.authClientName ?? deps.alipayPlusAuthClient?.name;
+  // A named merchant shows its own name (MERCHANTS_FILE authClientName), never the default merchant's.
+  const merchant = input.merchantId !== undefined && input.merchantId !== DEFAULT_MERCHANT_ID ? deps.merchants?.[input.merchantId]?.alipayPlusAuthClient : deps.alipayPlusAuthClient;
+  const authClientName = o.authClientName ?? merchant?.name;
   if (!authClientName) {
     throw configurationFailure(operation, 'Alipay+ prepare needs the auth client legal name (alipayPlusAuthClient.name)');
   }
@@ -57,8 +60,8 @@ function alipayPlusPrepareRequest(input: ConsultInput, deps: ActivityDependencie
     customerBelongsTo: input.wallet,
     authClientId: o.authClientId,
     authClientName,
-    authClientDisplayName: o.authClientDisplayName ?? deps.alipayPlusAuthClient?.displayName,
-    referenceMerchantId: o.referenceMerchantId ?? deps.alipayPlusAuthClient?.referenceMerchantId,
+    authClientDisplayName: o.authClientDisplayName ?? merchant?.displayName,
+    referenceMerchantId: o.referenceMerchantId ?? merchant?.referenceMerchantId,
     authRedirectUrl: o.authRedirectUrl,
     scopes: (o.scopes ?? DEFAULT_ALIPAY_PLUS_SCOPES) as AlipayPlusAuthScope[],
     authState: input.authState,
@@ -99,6 +102,7 @@ export function createConsultActivity(deps: ActivityDependencies): (input: Consu
     const prepareRequest = input.profile === 'alipayplus' ? alipayPlusPrepareRequest(input, deps, operation) : undefined;
     const links = await callAntom(deps, {
       profile: input.profile,
+      merchantId: input.merchantId,
       endpoint,
       abortInFlight: true,
       send: (client, signal) => {

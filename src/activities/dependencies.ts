@@ -9,6 +9,9 @@
  *   logger         pino; activities log codes and ids only, never tokens or authCodes.
  *   clock          epoch ms for consultedAt / obtainedAt / updatedAt (a virtual clock in tests). Default Date.now.
  *   alipayPlusAuthClient  the merchant identity Alipay+ shows on its consent page (prepare requires a legal name).
+ *   merchants      the named merchants of MERCHANTS_FILE by id: each one AntomClient (its client-id, keys, platform)
+ *                  and, for Alipay+, its auth client identity. An authorization with a merchantId uses only these;
+ *                  `antom` / `alipayPlusAuthClient` serve the default merchant.
  *   onProjected    called with the metadata of each projection written (not of a stale one), e.g. to observe the
  *                  refresh lead time. Injected so the activities stay free of any metrics library; a hook that
  *                  throws is logged and ignored, never failing (and so retrying) the write.
@@ -45,6 +48,12 @@ export interface ActivityStore {
   webhookBacklog?: WebhookBacklog;
 }
 
+/** One named merchant's credentials on the worker. */
+export interface MerchantClient {
+  readonly client: AntomClient;
+  readonly alipayPlusAuthClient?: AlipayPlusAuthClient;
+}
+
 export interface AlipayPlusAuthClient {
   /** The auth client's registered legal name (prepare's authClientName). */
   name: string;
@@ -68,6 +77,7 @@ export interface ActivityDependencies {
   logger: Logger;
   clock?: () => number;
   alipayPlusAuthClient?: AlipayPlusAuthClient;
+  merchants?: Readonly<Record<string, MerchantClient>>;
   onProjected?: (event: ProjectedTokenEvent) => void;
   webhooks?: WebhookDeliveryDependencies;
 }

@@ -23,7 +23,7 @@ export function createDisposeExchangeActivity(deps: ActivityDependencies): (inpu
     const exchange: ApplyTokenInput = input.exchange;
     const operation = `${exchange.profile}.disposeExchange`;
     const { workflowId } = currentActivityIdentity(operation);
-    const client = clientForProfile(deps, exchange.profile, operation);
+    const client = clientForProfile(deps, exchange.profile, operation, exchange.merchantId);
     const journalKey = applyTokenJournalKey(workflowId, exchange, client);
 
     let release: (() => Promise<void>) | undefined;
@@ -45,7 +45,7 @@ export function createDisposeExchangeActivity(deps: ActivityDependencies): (inpu
         deps.logger.info({ workflowId, wallet: exchange.wallet, grantType: exchange.grantType }, 'abandoned exchange: no token was issued to it');
         return { tokenFound: false, revoked: false };
       }
-      const { alreadyRevoked } = await sendRevoke(deps, { profile: exchange.profile, wallet: exchange.wallet, accessToken: journaled.accessToken, ...input.revokeExtras });
+      const { alreadyRevoked } = await sendRevoke(deps, { profile: exchange.profile, wallet: exchange.wallet, ...(exchange.merchantId ? { merchantId: exchange.merchantId } : {}), accessToken: journaled.accessToken, ...input.revokeExtras });
       deps.logger.warn({ workflowId, wallet: exchange.wallet, grantType: exchange.grantType, alreadyRevoked }, 'abandoned exchange: the token Antom issued to it was revoked');
       return { tokenFound: true, revoked: true };
     } finally {

@@ -27,7 +27,7 @@ import { createProjectTokenActivity, createRemoveProjectionActivity } from './pr
 import { createRevokeActivity } from './revokeActivity';
 import { createDeliverWebhookActivity } from './webhookActivity';
 
-export { createActivityStore, type ActivityDependencies, type ActivityStore, type ActivityStoreOptions, type AlipayPlusAuthClient, type AntomClientsByProfile, type ProjectedTokenEvent } from './dependencies';
+export { createActivityStore, type ActivityDependencies, type ActivityStore, type ActivityStoreOptions, type AlipayPlusAuthClient, type AntomClientsByProfile, type MerchantClient, type ProjectedTokenEvent } from './dependencies';
 export { ACTIVITY_FAILURE_TYPES, toActivityFailure } from './failureMapping';
 export { WEBHOOK_DELIVERY_FAILED, type WebhookAttemptEvent, type WebhookAttemptOutcome, type WebhookDeliveryDependencies } from './webhookActivity';
 

@@ -15,6 +15,7 @@ export async function sendRevoke(deps: ActivityDependencies, input: RevokeInput)
   const endpoint = input.profile === 'alipayplus' ? 'cancelToken' : 'revoke';
   const removal = await callAntom(deps, {
     profile: input.profile,
+    merchantId: input.merchantId,
     endpoint,
     abortInFlight: true,
     send: (client, signal) => {

@@ -39,7 +39,12 @@ export interface ConsultOptions {
   recurringPayment?: string;
 }
 
-export interface ConsultInput {
+/** Which merchant's credentials an Antom call uses: absent for the default merchant (AuthorizationInput.merchantId). */
+export interface MerchantScoped {
+  merchantId?: string;
+}
+
+export interface ConsultInput extends MerchantScoped {
   profile: Profile;
   wallet: string;
   /** Fresh per consult (deterministic in-workflow UUID); the activity registers authState → workflowId first. */
@@ -59,7 +64,7 @@ export interface LinkResult {
   consultedAt: string;
 }
 
-export interface ApplyTokenInput {
+export interface ApplyTokenInput extends MerchantScoped {
   /**
    * One logical exchange (deterministic in-workflow UUID), identical on every retry of it. Part of the journal key
    * but never sent to Antom: a non-rotating wallet's consecutive refreshes are otherwise byte-identical requests,
@@ -105,7 +110,7 @@ export interface TokenSet {
   routingDigest?: string;
 }
 
-export interface RevokeInput {
+export interface RevokeInput extends MerchantScoped {
   profile: Profile;
   wallet: string;
   accessToken: string;

@@ -17,7 +17,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import type { ApplyTokenInput, RevokeInput, TokenSet } from './activityContract';
+import type { ApplyTokenInput, MerchantScoped, RevokeInput, TokenSet } from './activityContract';
+import { DEFAULT_MERCHANT_ID } from './authorizationIdentity';
 import { summarizeActivityFailure } from './activityFailure';
 import { authorizationActivities, type AuthorizationActivityStubs } from './authorizationActivities';
 import {
@@ -108,13 +109,14 @@ export class Authorization {
 
   view(): AuthorizationView {
     const r = this.record;
-    const { wallet, customerId, profile } = this.input;
+    const { wallet, customerId, profile, merchantId } = this.input;
     const awaiting = r.state === 'AWAITING_AUTH_CODE';
     return {
       workflowId: this.workflowId,
       authorizationId: workflowInfo().firstExecutionRunId,
       wallet,
       customerId,
+      merchant: merchantId ?? DEFAULT_MERCHANT_ID,
       profile,
       state: r.state,
       // A spent URL is not shown: the next link gets a fresh consult.
@@ -346,7 +348,7 @@ export class Authorization {
     if (same && current) return current;
     this.abandonExchange();
     const { profile, wallet } = this.input;
-    this.record.exchange = { requestId: uuid4(), profile, wallet, ...grant, ...grantExtras(this.input) };
+    this.record.exchange = { requestId: uuid4(), profile, wallet, ...merchantScope(this.input), ...grant, ...grantExtras(this.input) };
     return this.record.exchange;
   }
 
@@ -475,6 +477,11 @@ function policyOrFail(overrides: AuthorizationInput['policy']): AuthorizationPol
 }
 
 /** Request fields both grants (and revoke) carry over from the consult options, fixed for the authorization's life. */
+/** The merchant part of an activity input: nothing for the default merchant, so its inputs are as they always were. */
+export function merchantScope(input: AuthorizationInput): MerchantScoped {
+  return input.merchantId !== undefined && input.merchantId !== DEFAULT_MERCHANT_ID ? { merchantId: input.merchantId } : {};
+}
+
 function grantExtras(input: AuthorizationInput): Pick<ApplyTokenInput, 'merchantRegion' | 'authClientId' | 'merchantAccountId' | 'passThroughInfo'> {
   const { merchantRegion, authClientId, merchantAccountId, passThroughInfo } = input.consult;
   return {

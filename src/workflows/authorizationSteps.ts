@@ -15,7 +15,7 @@
  */
 import { condition, log, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { TokenSet } from './activityContract';
-import { Authorization, remainingMs } from './authorization';
+import { Authorization, merchantScope, remainingMs } from './authorization';
 import type { AttentionPhase, AuthorizationState } from './definitions';
 import { summarizeActivityFailure } from './activityFailure';
 import { decideOnFailure } from './failureDecision';
@@ -62,7 +62,7 @@ async function consult(a: Authorization): Promise<void> {
   r.requests.newConsult = false;
   const authState = uuid4();
   try {
-    r.link = await a.acts.consult({ profile: a.input.profile, wallet: a.input.wallet, authState, options: a.input.consult });
+    r.link = await a.acts.consult({ profile: a.input.profile, wallet: a.input.wallet, ...merchantScope(a.input), authState, options: a.input.consult });
     delete r.linkUsed;
     r.authorizationDeadline = new Date(Date.now() + a.policy.authorizationWaitMs).toISOString();
     // A signed code for the previous consult may have arrived meanwhile and be applying already (APPLYING_TOKEN).
@@ -274,7 +274,7 @@ async function revoke(a: Authorization): Promise<void> {
   const tokens = a.tokens;
   if (tokens) {
     try {
-      await a.acts.revoke({ profile: a.input.profile, wallet: a.input.wallet, accessToken: tokens.accessToken, ...a.revokeExtras() });
+      await a.acts.revoke({ profile: a.input.profile, wallet: a.input.wallet, ...merchantScope(a.input), accessToken: tokens.accessToken, ...a.revokeExtras() });
     } catch (error) {
       const { code, outcome } = summarizeActivityFailure(error);
       const action = decideOnFailure({ phase: 'revoke', code, ...(outcome ? { outcome } : {}), reconsultsSoFar: 0, maxReconsults: 0 });

@@ -54,6 +54,11 @@ export interface AuthorizationInput {
   customerId: string;
   wallet: string;
   profile: Profile;
+  /**
+   * The merchant (MERCHANTS_FILE id) whose credentials every call of this authorization uses; absent for the default
+   * merchant (the single-merchant ANTOM_* variables). Part of the workflow id too (authorizationIdentity.ts).
+   */
+  merchantId?: string;
   consult: ConsultOptions;
   policy?: PolicyOverrides;
   /** Set only by the workflow itself when it continues as new. Clients leave it out. */
@@ -150,6 +155,8 @@ export interface AuthorizationView {
   authorizationId: string;
   wallet: string;
   customerId: string;
+  /** The merchant whose credentials it uses ('default': the single-merchant ANTOM_* variables). */
+  merchant: string;
   profile: Profile;
   state: AuthorizationState;
   linkResult?: LinkResult;

@@ -16,6 +16,7 @@ const awaitingView: AuthorizationView = {
   authorizationId: 'run-1',
   wallet: 'GCASH',
   customerId: 'cust-1',
+  merchant: 'default',
   profile: 'antom',
   state: 'AWAITING_AUTH_CODE',
   linkResult: { authState: 'st-1', normalUrl: 'https://wallet.test/consent/abc', qrCodeValue: 'https://qr.wallet.test/abc', consultedAt: '2026-01-01T00:00:00Z' },

@@ -1,7 +1,9 @@
 /**
  * The merchant backend's library: typed calls on the authorization workflows plus the payment path's token read.
  *
- *   const client = new AuthorizationClient({ workflowClient, redis, keyRing, keyPrefix?, taskQueue? });
+ *   const client = new AuthorizationClient({ workflowClient, redis, keyRing, keyPrefix?, taskQueue?, merchant? });
+ *     merchant:       whose customers (wallet, customerId) name: a MERCHANTS_FILE id, default `default`;
+ *                     client.forMerchant(id) is the same client for another merchant (README "Several merchants")
  *     workflowClient: @temporalio/client's `Client#workflow` built with createEncryptingDataConverter(keyRing)
  *                     (see connectAuthorizationClient), or any object of that shape (the offline test environment's)
  *   link(input, {newConsult?})           → LinkResponse          update-with-start, USE_EXISTING: idempotent
@@ -35,6 +37,7 @@ import { AuthStateIndex } from './store/authStateIndex';
 import { redisKeys } from './store/redisKeys';
 import { TokenProjectionStore, type ProjectedToken, type TokenMetadata } from './store/tokenProjection';
 import { isServable } from './workflows/tokenServing';
+import { assertMerchantId, DEFAULT_MERCHANT_ID, isDefaultMerchant } from './workflows/authorizationIdentity';
 import {
   TASK_QUEUE,
   WORKFLOW_TYPE,
@@ -96,6 +99,11 @@ export interface AuthorizationClientOptions {
   taskQueue?: string;
   /** Now in ms for the token-expiry check (tests with a virtual clock); default Date.now. */
   clock?: () => number;
+  /**
+   * Whose authorizations this client acts on: a MERCHANTS_FILE merchant id. Default `default` (the single-merchant
+   * ANTOM_* variables). `forMerchant(id)` gives the same client for another merchant.
+   */
+  merchant?: string;
 }
 
 export interface DeliverAuthCodeResult extends DeliverAuthCodeResponse {
@@ -144,8 +152,14 @@ export class AuthorizationClient {
   readonly #tokens: TokenProjectionStore;
   readonly #authStates: AuthStateIndex;
   readonly #now: () => number;
+  readonly #options: AuthorizationClientOptions;
+  /** The merchant every (wallet, customerId) of this client belongs to. */
+  readonly merchant: string;
 
   constructor(options: AuthorizationClientOptions) {
+    this.#options = options;
+    this.merchant = options.merchant ?? DEFAULT_MERCHANT_ID;
+    assertMerchantId(this.merchant);
     this.#now = options.clock ?? Date.now;
     const keys = redisKeys(options.keyPrefix);
     this.taskQueue = options.taskQueue ?? TASK_QUEUE;
@@ -154,12 +168,26 @@ export class AuthorizationClient {
     this.#authStates = new AuthStateIndex(options.redis, { keys });
   }
 
+  /** This client, acting on another merchant's authorizations (same connections). */
+  forMerchant(merchant: string): AuthorizationClient {
+    return merchant === this.merchant ? this : new AuthorizationClient({ ...this.#options, merchant });
+  }
+
+  /** The workflow id of one of this merchant's customers. */
+  workflowId(wallet: string, customerId: string): string {
+    return authorizationWorkflowId(wallet, customerId, this.merchant);
+  }
+
   /**
    * Starts the authorization (or joins the running one) and returns its link: the URL/QR while the customer has to
    * act, { alreadyLinked } when a token is held, a fresh consult when a relink is needed. Calling it twice is safe.
    */
   async link(input: LinkInput, options: LinkOptions = {}): Promise<LinkResponse> {
-    const workflowId = authorizationWorkflowId(input.wallet, input.customerId);
+    if (input.merchantId !== undefined && input.merchantId !== this.merchant) return this.forMerchant(input.merchantId).link(input, options);
+    const { merchantId: _given, ...rest } = input;
+    // The default merchant's input is as it always was (no merchantId): its histories replay unchanged.
+    input = isDefaultMerchant(this.merchant) ? rest : { ...rest, merchantId: this.merchant };
+    const workflowId = this.workflowId(input.wallet, input.customerId);
     // Nothing to change (active, or waiting on an open consult): answered from a query, so a backend that links on
     // every visit adds nothing to the run's history or its update count (the server caps both).
     // Any query failure (not started yet, a first task still pending) leaves it to the update, which is authoritative.
@@ -190,7 +218,7 @@ export class AuthorizationClient {
   }
 
   async getState(wallet: string, customerId: string): Promise<AuthorizationView> {
-    const workflowId = authorizationWorkflowId(wallet, customerId);
+    const workflowId = this.workflowId(wallet, customerId);
     return this.#rejections(workflowId, 'getState', () => this.#handle(workflowId).query(publicStateQuery));
   }
 
@@ -200,7 +228,7 @@ export class AuthorizationClient {
    * Redis cannot withdraw it the cancel is not accepted (the error propagates; retry it).
    */
   async cancel(wallet: string, customerId: string, reason?: string): Promise<AuthorizationView> {
-    const workflowId = authorizationWorkflowId(wallet, customerId);
+    const workflowId = this.workflowId(wallet, customerId);
     await this.#withdraw(workflowId);
     return this.#rejections(workflowId, 'cancel', () =>
       this.#handle(workflowId).executeUpdate(cancelUpdate, { args: [reason === undefined ? {} : { reason }] }),
@@ -212,7 +240,7 @@ export class AuthorizationClient {
    * (REVOKING until the revoke is done; poll getState, or use cancel() to wait).
    */
   async requestCancel(wallet: string, customerId: string, reason?: string): Promise<AuthorizationView> {
-    const workflowId = authorizationWorkflowId(wallet, customerId);
+    const workflowId = this.workflowId(wallet, customerId);
     await this.#withdraw(workflowId);
     await this.#signal(workflowId, 'cancel', (handle) => handle.signal(cancelSignal, reason === undefined ? {} : { reason }));
     return this.#rejections(workflowId, 'getState', () => this.#handle(workflowId).query(publicStateQuery));
@@ -264,7 +292,7 @@ export class AuthorizationClient {
 
   /** The wallet's TOKEN_CANCELED: withdraw the token at once, then end CANCELED_BY_WALLET without calling revoke. */
   async walletCanceled(wallet: string, customerId: string, reason?: string): Promise<void> {
-    const workflowId = authorizationWorkflowId(wallet, customerId);
+    const workflowId = this.workflowId(wallet, customerId);
     await this.#withdraw(workflowId);
     await this.#signal(workflowId, 'walletCanceled', (handle) => handle.signal(walletCanceledSignal, reason === undefined ? {} : { reason }));
   }
@@ -279,14 +307,14 @@ export class AuthorizationClient {
   }
 
   async refreshNow(wallet: string, customerId: string, reason?: string): Promise<void> {
-    await this.#signal(authorizationWorkflowId(wallet, customerId), 'refreshNow', (handle) =>
+    await this.#signal(this.workflowId(wallet, customerId), 'refreshNow', (handle) =>
       handle.signal(refreshNowSignal, reason === undefined ? {} : { reason }),
     );
   }
 
   /** Resumes a NEEDS_ATTENTION authorization in the phase it failed in (after the operator fixed the cause). */
   async operatorRetry(wallet: string, customerId: string, note?: string): Promise<void> {
-    await this.#signal(authorizationWorkflowId(wallet, customerId), 'operatorRetry', (handle) =>
+    await this.#signal(this.workflowId(wallet, customerId), 'operatorRetry', (handle) =>
       handle.signal(operatorRetrySignal, note === undefined ? {} : { note }),
     );
   }
@@ -297,7 +325,7 @@ export class AuthorizationClient {
    * authorization holds no token (not linked yet, revoked, canceled) or does not exist.
    */
   async getAccessToken(wallet: string, customerId: string): Promise<AccessToken | undefined> {
-    const workflowId = authorizationWorkflowId(wallet, customerId);
+    const workflowId = this.workflowId(wallet, customerId);
     let projected: ProjectedToken | undefined;
     let withdrawn: boolean;
     try {
@@ -418,7 +446,7 @@ export interface ConnectedAuthorizationClient {
  */
 export async function connectAuthorizationClient(
   config: Config,
-  options: { keyRing?: KeyRing; temporalAddress?: string } = {},
+  options: { keyRing?: KeyRing; temporalAddress?: string; merchant?: string } = {},
 ): Promise<ConnectedAuthorizationClient> {
   const keyRing = options.keyRing ?? (config.encryptionKeys ? parseKeyRingSpec(config.encryptionKeys) : undefined);
   if (!keyRing) throw new Error('ENCRYPTION_KEYS is required: the client must encrypt payloads exactly as the worker does');
@@ -434,6 +462,7 @@ export async function connectAuthorizationClient(
     keyRing,
     keyPrefix: config.redis.keyPrefix,
     taskQueue: config.temporal.taskQueue,
+    ...(options.merchant ? { merchant: options.merchant } : {}),
   });
   return {
     client,

@@ -14,7 +14,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { createRedisClient, describeRedisEndpoint, redisVariable, type RedisClient } from './store/redisClient';
 import type { FastifyInstance } from 'fastify';
 import { AntomClient } from './antom/client';
-import { AntomKeySetError, loadAntomKeySet } from './antom/signatureKeys';
+import { AntomKeySetError } from './antom/signatureKeys';
 import type { NotificationKeys } from './api/app';
 import { createEncryptingDataConverter } from './codec/dataConverter';
 import { ConfigError, loadConfig, type Config } from './config';
@@ -26,6 +26,7 @@ import { createServiceMetrics } from './metrics';
 import { installTemporalRuntimeWithMetrics } from './metricsEndpoint';
 import type { RunningSandbox } from './sandbox';
 import type { AuthorizationWorker } from './worker';
+import type { AntomClientsByProfile, MerchantClient } from './activities';
 import { WorkerStartupError } from './worker/startupChecks';
 import {
   clientConnectionOptions,
@@ -138,7 +139,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, out: { write(te
       );
     }
     // Loaded only now, so a Temporal that cannot start is reported without waiting for the worker's bundler.
-    const [{ createWorker }, { startSandbox, defaultWalletPolicies }, { createApiService, notificationKeysFor, notificationKeysOf }, { authorizationCounter }] = await Promise.all([
+    const [{ createWorker, antomClientsFromConfig }, { startSandbox, defaultWalletPolicies }, { createApiService, merchantPlatforms, notificationKeysFor, notificationKeysOfMerchants }, { authorizationCounter }] = await Promise.all([
       import('./worker.js'),
       import('./sandbox/index.js'),
       import('./api/apiService.js'),
@@ -155,21 +156,13 @@ export async function main(env: NodeJS.ProcessEnv = process.env, out: { write(te
     let notificationKeys: NotificationKeys;
     let demoWallets = COMMON_WALLETS;
     const onCall = metrics.recordAntomCall;
-    if (config.antom) {
-      const keySet = loadAntomKeySet(config.antom.keys);
-      const client = new AntomClient({
-        clientId: config.antom.clientId,
-        privateKey: keySet.signing.privateKey,
-        privateKeyVersion: keySet.signing.keyVersion,
-        antomPublicKeys: keySet.antomPublicKeys,
-        ...(config.antom.baseUrl ? { baseUrl: config.antom.baseUrl } : {}),
-        ...(config.antom.region ? { region: config.antom.region } : {}),
-        sandbox: config.antom.sandboxPath,
-        ...(config.antom.agentToken ? { agentToken: config.antom.agentToken } : {}),
-        onCall,
-      });
-      running.antomClients.push(client);
-      notificationKeys = notificationKeysOf(config.antom.clientId, keySet);
+    let configured: { clients: AntomClientsByProfile; merchants: Record<string, MerchantClient> } | undefined;
+    if (config.merchants.length > 0) {
+      // Every merchant (the ANTOM_* one as `default`, or MERCHANTS_FILE's): its own client, keys and platform.
+      const built = antomClientsFromConfig(config, onCall);
+      running.antomClients.push(...built.owned);
+      configured = built;
+      notificationKeys = notificationKeysOfMerchants(config.merchants);
     } else {
       const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 });
       running.sandbox = await startSandbox({
@@ -189,7 +182,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env, out: { write(te
 
     running.worker = await createWorker(config, {
       connection: running.nativeConnection,
-      antom: config.antom ? { [antomClient!.platform]: antomClient } : { antom: antomClient, alipayplus: alipayPlusClient },
+      antom: configured ? configured.clients : { antom: antomClient, alipayplus: alipayPlusClient },
+      ...(configured ? { merchants: configured.merchants } : {}),
       keyRing,
       redis: running.redis,
       logger: logger.child({ component: 'worker' }),
@@ -210,6 +204,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, out: { write(te
       notificationKeys,
       metrics,
       demoWallets,
+      ...(config.merchants.length > 0 ? { merchants: merchantPlatforms(config.merchants) } : {}),
     });
     // Gauges by state need visibility; registered here, now that the client exists.
     metrics.setAuthorizationCounter(authorizationCounter(temporalClient.workflow));

@@ -110,7 +110,7 @@ interface ConfiguredClients {
 }
 
 /** One AntomClient per merchant; every merchant's key files are read, and every problem reported at once. */
-function antomClientsFromConfig(config: Config, onCall: AntomClientOptions['onCall']): ConfiguredClients {
+export function antomClientsFromConfig(config: Config, onCall: AntomClientOptions['onCall']): ConfiguredClients {
   if (config.merchants.length === 0) {
     throw new WorkerStartupError('configuration', [
       'ANTOM_BASE_URL / ANTOM_REGION (or MERCHANTS_FILE): not set — `npm run worker` needs an Antom endpoint (`npm start` embeds the sandbox)',

@@ -7,17 +7,22 @@
  *   notificationKeysFromConfig(config.antom)  → NotificationKeys from the configured key files
  *   notificationKeysFor(clientId, platformPublicKey, merchantPrivateKey)  → the same from keys already parsed
  *   notificationKeysOf(clientId, keySet)      → the same from a parsed key set (several keyVersions)
+ *   notificationKeysOfMerchants(config.merchants) → every merchant's: the default one's as above, named ones by client-id
+ *   merchantPlatforms(config.merchants)       → the merchants the routes accept, with their platform
  */
 import type { KeyObject } from 'node:crypto';
 import type { RedisClient } from '../store/redisClient';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { loadAntomKeySet, type AntomKeySet } from '../antom/signatureKeys';
+import { AntomKeySetError, loadAntomKeySet, type AntomKeySet } from '../antom/signatureKeys';
 import { AuthorizationClient, type AuthorizationWorkflowClient } from '../client';
 import { EncryptionCodec } from '../codec/encryptionCodec';
 import type { KeyRing } from '../codec/keyRing';
 import { RoutingDigester } from '../codec/routingDigest';
-import type { AntomConnection, Config, NotificationSettings } from '../config';
+import type { AntomConnection, Config, MerchantConnection, NotificationSettings } from '../config';
+import { DEFAULT_MERCHANT_ID } from '../workflows/authorizationIdentity';
+import type { Profile } from '../workflows/definitions';
+import type { MerchantNotificationKeys } from './notificationSignature';
 import type { ServiceMetrics } from '../metrics';
 import { AuthStateIndex } from '../store/authStateIndex';
 import { NotificationDedupe } from '../store/notificationDedupe';
@@ -39,6 +44,8 @@ export interface ApiServiceParts {
   readonly notificationKeys: NotificationKeys;
   readonly metrics: ServiceMetrics;
   readonly demoWallets?: readonly string[];
+  /** The merchants served (merchantPlatforms(config.merchants)); absent: only the default merchant. */
+  readonly merchants?: ReadonlyMap<string, Profile | undefined>;
   /** Now in ms for notification request-times and first sightings (tests with a virtual clock); default Date.now. */
   readonly clock?: () => number;
 }
@@ -80,6 +87,7 @@ export async function createApiService(parts: ApiServiceParts): Promise<FastifyI
     metrics: parts.metrics,
     readiness: { temporal: parts.temporalReady, redis: () => redis.ping() },
     ...(parts.demoWallets ? { demoWallets: parts.demoWallets } : {}),
+    ...(parts.merchants ? { merchants: parts.merchants } : {}),
   });
 }
 
@@ -100,4 +108,42 @@ export function notificationKeysOf(clientId: string, keySet: AntomKeySet): Notif
 /** notificationKeysOf with the configured key files, parsed once (throws AntomKeySetError naming each problem). */
 export function notificationKeysFromConfig(antom: AntomConnection): NotificationKeys {
   return notificationKeysOf(antom.clientId, loadAntomKeySet(antom.keys));
+}
+
+/**
+ * Every merchant's notification keys, parsed once: the default merchant's (if any) as notificationKeysOf, each named
+ * merchant's under its client-id. Throws AntomKeySetError listing every merchant's problems.
+ */
+export function notificationKeysOfMerchants(merchants: readonly MerchantConnection[]): NotificationKeys {
+  const problems: string[] = [];
+  const loaded = merchants.map((merchant) => {
+    try {
+      return loadAntomKeySet(merchant.keys);
+    } catch (error) {
+      if (!(error instanceof AntomKeySetError)) throw error;
+      problems.push(...error.problems);
+      return undefined;
+    }
+  });
+  if (problems.length > 0) throw new AntomKeySetError(problems);
+  let keys: NotificationKeys = { clientIds: [] };
+  const named = new Map<string, MerchantNotificationKeys>();
+  merchants.forEach((merchant, index) => {
+    const keySet = loaded[index]!;
+    if (merchant.id === DEFAULT_MERCHANT_ID) {
+      keys = { ...notificationKeysOf(merchant.clientId, keySet), ...(keys.merchants ? { merchants: keys.merchants } : {}) };
+      return;
+    }
+    named.set(merchant.clientId, {
+      merchantId: merchant.id,
+      publicKeys: keySet.antomPublicKeys,
+      alipayPlusResponseSigner: { clientId: merchant.clientId, privateKey: keySet.signing.privateKey, keyVersion: keySet.signing.keyVersion },
+    });
+  });
+  return named.size > 0 ? { ...keys, merchants: named } : keys;
+}
+
+/** The merchants the routes accept (id → platform; undefined: the ANTOM_* merchant, whose client decides, takes either profile). */
+export function merchantPlatforms(merchants: readonly MerchantConnection[]): ReadonlyMap<string, Profile | undefined> {
+  return new Map(merchants.map((merchant) => [merchant.id, merchant.platform]));
 }

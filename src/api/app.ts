@@ -24,6 +24,8 @@ import type { TokenProjectionStore } from '../store/tokenProjection';
 import type { UnroutedNotifications } from '../store/unroutedNotifications';
 import type { NotificationSettings } from '../config';
 import type { AuthorizationOperations } from './authorizationOperations';
+import type { MerchantNotificationKeys } from './notificationSignature';
+import type { Profile } from '../workflows/definitions';
 import { authorizationRoutes } from './authorizationRoutes';
 import { apiKeyMatcher, bearerKeyCheck, bearerKeyIn, keyAdmits } from './bearerAuth';
 import { codecRoutes } from './codecRoutes';
@@ -63,6 +65,8 @@ export interface NotificationKeys {
   readonly clientIds: readonly string[];
   /** Our client-id and private key at Alipay+, to sign responses to its notifications. */
   readonly alipayPlusResponseSigner?: { readonly clientId: string; readonly privateKey: KeyObject; readonly keyVersion?: string };
+  /** The named merchants' keys by client-id (MERCHANTS_FILE); the fields above are the default merchant's. */
+  readonly merchants?: ReadonlyMap<string, MerchantNotificationKeys>;
 }
 
 export interface ApiDependencies {
@@ -75,6 +79,11 @@ export interface ApiDependencies {
   readonly codec: PayloadCodec;
   readonly metrics: ServiceMetrics;
   readonly readiness: ReadinessChecks;
+  /**
+   * The merchants served, by id, with their platform (undefined: either, as the default merchant of the ANTOM_*
+   * variables or the sandbox). Absent: only the default merchant.
+   */
+  readonly merchants?: ReadonlyMap<string, Profile | undefined>;
   /** Wallets offered on the demo page (only used when settings.demoEnabled). */
   readonly demoWallets?: readonly string[];
   /** NOTIFICATION_* settings (request-time tolerance, in-request retries, unrouted bound); default the knobs' defaults. */
@@ -168,6 +177,7 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
       ...(deps.notificationKeys.publicKeyVersion === undefined ? {} : { publicKeyVersion: deps.notificationKeys.publicKeyVersion }),
       ...(deps.notificationKeys.publicKeys === undefined ? {} : { publicKeys: deps.notificationKeys.publicKeys }),
       clientIds: deps.notificationKeys.clientIds,
+      ...(deps.notificationKeys.merchants ? { merchants: deps.notificationKeys.merchants } : {}),
       publicPathPrefix: pathPrefixOf(settings.publicBaseUrl),
     },
     ...(deps.notificationKeys.alipayPlusResponseSigner ? { alipayPlusResponseSigner: deps.notificationKeys.alipayPlusResponseSigner } : {}),
@@ -202,7 +212,10 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
   // The redirect routes like AUTHCODE_CREATED: Redis, then Temporal visibility.
   const authStateRoutes = { get: async (authState: string) => (await router.forAuthState(authState))?.workflowId };
   await app.register(walletReturnRoute, { operations, authStates: authStateRoutes, resultPageUrl: settings.resultPageUrl, logger });
-  await app.register(authorizationRoutes, { operations, authenticate, publicBaseUrl: settings.publicBaseUrl, metrics, logger, unroutedNotifications: deps.store.unrouted });
+  await app.register(authorizationRoutes, {
+    operations, authenticate, publicBaseUrl: settings.publicBaseUrl, metrics, logger, unroutedNotifications: deps.store.unrouted,
+    ...(deps.merchants ? { merchants: deps.merchants } : {}),
+  });
   await app.register(codecRoutes, { codec: deps.codec, apiKeys: settings.keys, publicBaseUrl: settings.publicBaseUrl, corsOrigin: settings.codecCorsOrigin, logger });
   if (settings.demoEnabled) {
     await app.register(demoRoutes, { operations, publicBaseUrl: settings.publicBaseUrl, wallets: deps.demoWallets ?? [], logger });

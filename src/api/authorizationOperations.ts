@@ -22,6 +22,8 @@ export interface LinkCommand {
   wallet: string;
   customerId: string;
   profile: Profile;
+  /** The merchant (MERCHANTS_FILE id); absent: the default merchant. */
+  merchantId?: string;
   consult: ConsultOptions;
   policy?: PolicyOverrides;
   /** A fresh consult even though the current URL is still open (the customer says it no longer works). */
@@ -57,6 +59,11 @@ export interface AuthorizationOperations {
   walletCanceled(workflowId: string, reason?: string): Promise<void>;
   /** The customer came back from this consult without a code: its URL is spent, the next link gets a fresh one. */
   linkUsed(workflowId: string, authState: string): Promise<void>;
+  /**
+   * The same operations on another merchant's authorizations ((wallet, customerId) then names that merchant's
+   * customer). Absent: only the default merchant exists.
+   */
+  forMerchant?(merchant: string): AuthorizationOperations;
 }
 
 /** No workflow with that id (never started, or finished and gone). */

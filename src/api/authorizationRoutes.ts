@@ -15,16 +15,21 @@
  *   GET    /tokens/expiring?before=…&limit=…&state=…        the lifecycle table (metadata only), by state           authorizations
  *   GET    /operator/notifications/unrouted?limit=…         notifications acknowledged without an authorization or of an
  *                                                           unknown type, newest first (no secrets)             operator
+ *
+ * Several merchants (MERCHANTS_FILE): the link body's `merchant`, and `?merchant=<id>` on every
+ * /authorizations/:wallet/:customerId route, name whose customer it is; without it, the default merchant. An unknown
+ * merchant is a 404, a malformed one a 400; a profile that is not the merchant's platform is a 400.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { ServiceMetrics } from '../metrics';
-import type { AuthorizationView, LinkResponse } from '../workflows/definitions';
+import type { AuthorizationView, LinkResponse, Profile } from '../workflows/definitions';
 import type { ApiScope } from '../apiKeys';
 import type { UnroutedNotifications } from '../store/unroutedNotifications';
 import type { AuthorizationOperations, LinkCommand } from './authorizationOperations';
 import { authenticatedKeyOf, type BearerCheck } from './bearerAuth';
 import { ApiError } from './httpErrors';
+import { DEFAULT_MERCHANT_ID, isDefaultMerchant, MERCHANT_ID_PATTERN, MERCHANT_ID_RULE } from '../workflows/authorizationIdentity';
 
 /**
  * How long `DELETE …?wait=true` waits for the revoke: 30 s covers Antom's answer plus our retries of a slow one, and
@@ -54,6 +59,11 @@ export interface AuthorizationRoutesOptions {
   readonly logger: Logger;
   /** The operators' record of notifications acknowledged unrouted or of an unknown type. */
   readonly unroutedNotifications?: Pick<UnroutedNotifications, 'recent'>;
+  /**
+   * The merchants this deployment serves, by id, with their platform (undefined: the default merchant of the ANTOM_*
+   * variables or the embedded sandbox, which takes either profile). Absent: only the default merchant.
+   */
+  readonly merchants?: ReadonlyMap<string, Profile | undefined>;
 }
 
 /** What POST /authorizations answers: the link response flattened, plus where to fetch the QR image. */
@@ -76,17 +86,24 @@ export function authorizationPath(publicBaseUrl: string, wallet: string, custome
   return `${publicBaseUrl}/authorizations/${encodeURIComponent(wallet)}/${encodeURIComponent(customerId)}`;
 }
 
-/** The consult options every link uses: our redirect and notification URLs, auto-debit scope (+ the login id on Alipay+). */
-export function linkCommand(body: LinkBody, publicBaseUrl: string): LinkCommand {
+/** `?merchant=<id>` for a named merchant, '' for the default one. */
+export const merchantQuery = (merchant: string | undefined): string => (isDefaultMerchant(merchant) ? '' : `?merchant=${encodeURIComponent(merchant!)}`);
+
+/**
+ * The consult options every link uses: our redirect and notification URLs, auto-debit scope (+ the login id on
+ * Alipay+). `profile` is the one resolved for the merchant (the body's, else the merchant's platform, else antom).
+ */
+export function linkCommand(body: LinkBody, publicBaseUrl: string, profile: Profile = body.profile ?? 'antom'): LinkCommand {
   return {
     wallet: body.wallet,
     customerId: body.customerId,
-    profile: body.profile,
+    profile,
+    ...(body.merchant && !isDefaultMerchant(body.merchant) ? { merchantId: body.merchant } : {}),
     consult: {
       authRedirectUrl: `${publicBaseUrl}/authorizations/return`,
-      authNotifyUrl: `${publicBaseUrl}/notifications/${body.profile}`,
+      authNotifyUrl: `${publicBaseUrl}/notifications/${profile}`,
       // Alipay+ returns userLoginId only when prepare asks for USER_LOGIN_ID (alipayplus-applyToken-acqp.txt).
-      scopes: body.profile === 'alipayplus' ? ['AGREEMENT_PAY', 'USER_LOGIN_ID'] : ['AGREEMENT_PAY'],
+      scopes: profile === 'alipayplus' ? ['AGREEMENT_PAY', 'USER_LOGIN_ID'] : ['AGREEMENT_PAY'],
       terminalType: body.terminalType,
       ...(body.osType ? { osType: body.osType } : {}),
       ...(body.osVersion ? { osVersion: body.osVersion } : {}),
@@ -98,7 +115,7 @@ export function linkCommand(body: LinkBody, publicBaseUrl: string): LinkCommand 
   };
 }
 
-export function linkAnswer(response: LinkResponse, qrImageBaseUrl: string): LinkAnswer {
+export function linkAnswer(response: LinkResponse, qrImageBaseUrl: string, query = ''): LinkAnswer {
   const link = response.link;
   return {
     workflowId: response.workflowId,
@@ -109,7 +126,7 @@ export function linkAnswer(response: LinkResponse, qrImageBaseUrl: string): Link
     ...(link?.schemeUrl ? { schemeUrl: link.schemeUrl } : {}),
     ...(link?.applinkUrl ? { applinkUrl: link.applinkUrl } : {}),
     ...(link?.qrCodeValue ? { qrCodeValue: link.qrCodeValue } : {}),
-    ...(link && qrText(link) ? { qrImageUrl: `${qrImageBaseUrl}/qr.svg` } : {}),
+    ...(link && qrText(link) ? { qrImageUrl: `${qrImageBaseUrl}/qr.svg${query}` } : {}),
     ...(response.authorizationDeadline ? { authorizationDeadline: response.authorizationDeadline } : {}),
     ...(response.userLoginId ? { userLoginId: response.userLoginId } : {}),
   };
@@ -136,7 +153,27 @@ export async function authorizationRoutes(app: FastifyInstance, options: Authori
   // onRequest, before the body is read: an unauthenticated caller gets its 401 without us parsing anything it sent.
   app.addHook('onRequest', async (request) => options.authenticate(request));
 
-  const params = (raw: unknown) => parseOrThrow(authorizationParamsSchema, raw, 'path');
+  const known = options.merchants;
+  /** The merchant a request names (`?merchant=` or the link body's `merchant`), checked against the configuration. */
+  const merchantOf = (raw: unknown): string => {
+    if (raw === undefined || raw === '') {
+      if (!known || known.has(DEFAULT_MERCHANT_ID)) return DEFAULT_MERCHANT_ID;
+      throw new ApiError(400, 'invalid-request', `merchant: required (this deployment serves ${[...known.keys()].join(', ')})`);
+    }
+    if (typeof raw !== 'string' || !MERCHANT_ID_PATTERN.test(raw)) throw new ApiError(400, 'invalid-request', `merchant ${MERCHANT_ID_RULE}`);
+    if (known ? !known.has(raw) : raw !== DEFAULT_MERCHANT_ID) throw new ApiError(404, 'unknown-merchant', 'this deployment serves no such merchant');
+    return raw;
+  };
+  const operationsFor = (merchant: string): AuthorizationOperations => {
+    if (merchant === DEFAULT_MERCHANT_ID) return operations;
+    if (!operations.forMerchant) throw new ApiError(404, 'unknown-merchant', 'this deployment serves no such merchant');
+    return operations.forMerchant(merchant);
+  };
+  /** The path's authorization and whose it is: the operations to use on it. */
+  const params = (request: { params: unknown; query: unknown }) => {
+    const merchant = merchantOf((request.query as { merchant?: unknown } | undefined)?.merchant);
+    return { ...parseOrThrow(authorizationParamsSchema, request.params, 'path'), merchant, operations: operationsFor(merchant) };
+  };
   const call = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
       return await work();
@@ -151,18 +188,25 @@ export async function authorizationRoutes(app: FastifyInstance, options: Authori
 
   app.post('/authorizations', needs('authorizations'), async (request) => {
     const body = parseOrThrow(linkBodySchema, request.body, 'body');
-    const response = await call(() => operations.link(linkCommand(body, publicBaseUrl)));
-    return linkAnswer(response, authorizationPath(publicBaseUrl, body.wallet, body.customerId));
+    const merchant = merchantOf(body.merchant);
+    const platform = known?.get(merchant);
+    if (body.profile && platform && body.profile !== platform) {
+      throw new ApiError(400, 'invalid-request', `profile: merchant ${merchant} is on ${platform}, not ${body.profile}`);
+    }
+    const profile = body.profile ?? platform ?? 'antom';
+    if (profile === 'alipayplus' && !body.authClientId) throw new ApiError(400, 'invalid-request', 'authClientId: required for the alipayplus profile');
+    const response = await call(() => operationsFor(merchant).link(linkCommand({ ...body, merchant }, publicBaseUrl, profile)));
+    return linkAnswer(response, authorizationPath(publicBaseUrl, body.wallet, body.customerId), merchantQuery(merchant));
   });
 
   app.get('/authorizations/:wallet/:customerId', needs('authorizations'), async (request) => {
-    const { wallet, customerId } = params(request.params);
+    const { wallet, customerId, operations } = params(request);
     return viewOrNotFound(await call(() => operations.getState(wallet, customerId)));
   });
 
   for (const format of ['svg', 'png'] as const) {
     app.get(`/authorizations/:wallet/:customerId/qr.${format}`, needs('authorizations'), async (request, reply) => {
-      const { wallet, customerId } = params(request.params);
+      const { wallet, customerId, operations } = params(request);
       return sendQr(reply, await call(() => operations.getState(wallet, customerId)), format);
     });
   }
@@ -170,7 +214,7 @@ export async function authorizationRoutes(app: FastifyInstance, options: Authori
   // Cancel answers 202 at once with the current view (the `cancel` signal; the token is withdrawn before it is sent).
   // ?wait=true waits for the outcome, at most CANCEL_WAIT_MAX_MS: 200 with REVOKED (or the revoke parked), else 202.
   app.delete('/authorizations/:wallet/:customerId', needs('authorizations'), async (request, reply) => {
-    const { wallet, customerId } = params(request.params);
+    const { wallet, customerId, operations } = params(request);
     const { reason } = parseOrThrow(reasonBodySchema, request.body ?? {}, 'body');
     const wait = (request.query as { wait?: unknown } | undefined)?.wait === 'true';
     if (!wait) return reply.code(202).send(await call(() => operations.requestCancel(wallet, customerId, reason)));
@@ -188,7 +232,7 @@ export async function authorizationRoutes(app: FastifyInstance, options: Authori
   });
 
   app.post('/authorizations/:wallet/:customerId/refresh', needs('authorizations'), async (request, reply) => {
-    const { wallet, customerId } = params(request.params);
+    const { wallet, customerId, operations } = params(request);
     const { reason } = parseOrThrow(reasonBodySchema, request.body ?? {}, 'body');
     await call(() => operations.refreshNow(wallet, customerId, reason));
     return reply.code(202).send({ accepted: true });
@@ -202,19 +246,19 @@ export async function authorizationRoutes(app: FastifyInstance, options: Authori
   });
 
   app.post('/authorizations/:wallet/:customerId/retry', needs('authorizations', 'operator'), async (request, reply) => {
-    const { wallet, customerId } = params(request.params);
+    const { wallet, customerId, operations } = params(request);
     const { note } = parseOrThrow(noteBodySchema, request.body ?? {}, 'body');
     await call(() => operations.operatorRetry(wallet, customerId, note));
     return reply.code(202).send({ accepted: true });
   });
 
   app.get('/authorizations/:wallet/:customerId/token', needs('tokens:read'), async (request, reply) => {
-    const { wallet, customerId } = params(request.params);
+    const { wallet, customerId, merchant, operations } = params(request);
     const token = await call(() => operations.getAccessToken(wallet, customerId));
     options.metrics.recordTokenRead(token ? 'hit' : 'miss');
     // The audit trail says which key read which authorization's token and when; the token and the key are never logged.
     const apiKeyId = authenticatedKeyOf(request)?.id;
-    logger.info({ audit: 'token-read', apiKeyId, wallet, customerId, found: token !== undefined, requestId: request.id }, 'access token read');
+    logger.info({ audit: 'token-read', apiKeyId, merchant, wallet, customerId, found: token !== undefined, requestId: request.id }, 'access token read');
     if (!token) throw new ApiError(404, 'no-token', 'no usable access token for this authorization');
     void reply.header('cache-control', 'no-store');
     return {

@@ -24,10 +24,12 @@ async function translated<T>(work: () => Promise<T>): Promise<T> {
 
 export function operationsFromClient(client: AuthorizationClient): AuthorizationOperations {
   return {
+    forMerchant: (merchant) => operationsFromClient(client.forMerchant(merchant)),
     link: (command) => translated(() => client.link({
       wallet: command.wallet,
       customerId: command.customerId,
       profile: command.profile,
+      ...(command.merchantId ? { merchantId: command.merchantId } : {}),
       consult: command.consult,
       ...(command.policy ? { policy: command.policy } : {}),
     }, command.newConsult ? { newConsult: true } : {})),
@@ -52,7 +54,7 @@ export function operationsFromClient(client: AuthorizationClient): Authorization
     async walletCanceled(workflowId, reason) {
       const parts = parseAuthorizationWorkflowId(workflowId);
       if (!parts) throw new AuthorizationNotFoundError(workflowId);
-      await translated(() => client.walletCanceled(parts.wallet, parts.customerId, reason));
+      await translated(() => client.forMerchant(parts.merchant).walletCanceled(parts.wallet, parts.customerId, reason));
     },
   };
 }

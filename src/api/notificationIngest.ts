@@ -46,11 +46,18 @@ import { AuthorizationNotFoundError, AuthorizationRejectedError, type Authorizat
 import { errorBody } from './httpErrors';
 import type { NotificationRoute, NotificationRouter } from './notificationRouting';
 import { verifyNotificationSignature, type NotificationSignatureOptions } from './notificationSignature';
+import { DEFAULT_MERCHANT_ID, parseAuthorizationWorkflowId } from '../workflows/authorizationIdentity';
+
+export interface AlipayPlusResponseSigner {
+  readonly clientId: string;
+  readonly privateKey: KeyObject;
+  readonly keyVersion?: string;
+}
 
 export interface NotificationIngestDependencies {
   readonly signature: NotificationSignatureOptions;
   /** Our identity at Alipay+, to sign responses to its notifications. Without it Alipay+ routes answer 503. */
-  readonly alipayPlusResponseSigner?: { readonly clientId: string; readonly privateKey: KeyObject; readonly keyVersion?: string };
+  readonly alipayPlusResponseSigner?: AlipayPlusResponseSigner;
   readonly dedupe: Pick<NotificationDedupe, 'deliverOnce'>;
   /** Finds the authorization: Redis, then Temporal visibility. */
   readonly router: NotificationRouter;
@@ -117,13 +124,14 @@ export class NotificationIngest {
     if (!verdict.ok) return this.finish(platform, 'unknown', failure(401, 'unverified', verdict.problem, 'unverified'));
     const stale = this.requestTimeProblem(inbound);
     if (stale) return this.finish(platform, 'unknown', failure(401, 'unverified', stale, 'unverified'));
-    if (platform === 'alipayplus' && !this.deps.alipayPlusResponseSigner) {
+    const signer = this.signerFor(verdict);
+    if (platform === 'alipayplus' && !signer) {
       return this.finish(platform, 'unknown', failure(503, 'not-configured', 'Alipay+ response signing is not configured', 'delivery-failed'));
     }
     const json = parseJson(inbound.rawBody);
     if (!json.ok) return this.finish(platform, 'unknown', failure(400, 'invalid-json', 'body is not valid JSON', 'invalid'));
     const unknownType = unhandledNotifyType(json.value);
-    if (unknownType !== undefined) return this.unknownType(platform, verdict.signedPath, unknownType, json.value as Record<string, unknown>);
+    if (unknownType !== undefined) return this.unknownType(platform, verdict.signedPath, unknownType, json.value as Record<string, unknown>, signer);
     const validation: Validation<AuthNotification> =
       platform === 'antom' ? validateAntomAuthorizationNotification(json.value) : validateAlipayPlusAuthNotification(json.value);
     if (!validation.ok) {
@@ -133,7 +141,7 @@ export class NotificationIngest {
     const type = notification.authorizationNotifyType;
     let outcome: NotificationOutcome;
     try {
-      outcome = await this.withinDeliveryBudget(() => this.dispatch(platform, notification));
+      outcome = await this.withinDeliveryBudget(() => this.dispatch(platform, notification, verdict.merchantId));
     } catch (error) {
       this.deps.logger.warn({ platform, type, err: error }, 'notification delivery failed; the platform will resend');
       return this.finish(platform, type, failure(503, 'delivery-failed', 'the notification could not be delivered now; resend later', 'delivery-failed'));
@@ -141,8 +149,14 @@ export class NotificationIngest {
     if (outcome === 'in-progress') {
       return this.finish(platform, type, failure(409, 'in-progress', 'this notification is being delivered by another request; resend later', outcome));
     }
-    if (outcome === 'unrouted') return this.unrouted(platform, verdict.signedPath, notification);
-    return this.finish(platform, type, this.acknowledge(platform, verdict.signedPath, NOTIFICATION_ACK_BODY, outcome));
+    if (outcome === 'unrouted') return this.unrouted(platform, verdict.signedPath, notification, signer);
+    return this.finish(platform, type, this.acknowledge(platform, verdict.signedPath, NOTIFICATION_ACK_BODY, outcome, signer));
+  }
+
+  /** Who signs our answer to Alipay+: the notifying merchant's identity, else the default one. */
+  private signerFor(verdict: { clientId: string; merchantId: string }): AlipayPlusResponseSigner | undefined {
+    const merchant = this.deps.signature.merchants?.get(verdict.clientId);
+    return merchant ? merchant.alipayPlusResponseSigner : this.deps.alipayPlusResponseSigner;
   }
 
   private get settings(): Omit<NotificationSettings, 'routingKey'> {
@@ -178,7 +192,7 @@ export class NotificationIngest {
   }
 
   /** An authorizationNotifyType we do not handle: acknowledged and recorded (nothing a resend could fix). */
-  private async unknownType(platform: NotificationPlatform, signedPath: string, type: string, body: Record<string, unknown>): Promise<NotificationAnswer> {
+  private async unknownType(platform: NotificationPlatform, signedPath: string, type: string, body: Record<string, unknown>, signer: AlipayPlusResponseSigner | undefined): Promise<NotificationAnswer> {
     const record: UnroutedNotificationRecord = {
       at: new Date(this.now()).toISOString(),
       platform,
@@ -187,11 +201,11 @@ export class NotificationIngest {
       ...(typeof body.authState === 'string' ? { authState: body.authState.slice(0, 256) } : {}),
       fields: Object.keys(body).slice(0, 32).map((field) => field.slice(0, 64)),
     };
-    return this.recordAndAcknowledge(platform, signedPath, record, 'unknown-type', 'notification of an unknown authorizationNotifyType acknowledged and recorded');
+    return this.recordAndAcknowledge(platform, signedPath, signer, record, 'unknown-type', 'notification of an unknown authorizationNotifyType acknowledged and recorded');
   }
 
   /** Nothing matched: 503 so the platform resends, until the bound after the first sighting; then acknowledged and recorded. */
-  private async unrouted(platform: NotificationPlatform, signedPath: string, notification: AuthNotification): Promise<NotificationAnswer> {
+  private async unrouted(platform: NotificationPlatform, signedPath: string, notification: AuthNotification, signer: AlipayPlusResponseSigner | undefined): Promise<NotificationAnswer> {
     const type = notification.authorizationNotifyType;
     const now = this.now();
     let firstSeen: number;
@@ -218,12 +232,13 @@ export class NotificationIngest {
       ...(tokenDigest ? { accessTokenDigest: tokenDigest } : {}),
       ...(notification.authClientId ? { authClientId: notification.authClientId } : {}),
     };
-    return this.recordAndAcknowledge(platform, signedPath, record, 'unrouted-acknowledged', 'notification matched no authorization within the bound; acknowledged and recorded');
+    return this.recordAndAcknowledge(platform, signedPath, signer, record, 'unrouted-acknowledged', 'notification matched no authorization within the bound; acknowledged and recorded');
   }
 
   private async recordAndAcknowledge(
     platform: NotificationPlatform,
     signedPath: string,
+    signer: AlipayPlusResponseSigner | undefined,
     record: UnroutedNotificationRecord,
     outcome: NotificationOutcome,
     message: string,
@@ -238,7 +253,7 @@ export class NotificationIngest {
     }
     // Error level: an operator must look (a lost consent, a wallet cancel not applied, or a type to support).
     this.deps.logger.error({ notification: record }, message);
-    return this.finish(platform, metricType, this.acknowledge(platform, signedPath, NOTIFICATION_ACK_BODY, outcome));
+    return this.finish(platform, metricType, this.acknowledge(platform, signedPath, NOTIFICATION_ACK_BODY, outcome, signer));
   }
 
   /** What makes two deliveries the same notification (dedupe, first sighting). */
@@ -260,7 +275,8 @@ export class NotificationIngest {
     if (!verdict.ok) return this.finish(platform, type, failure(401, 'unverified', verdict.problem, 'unverified'));
     const stale = this.requestTimeProblem(inbound);
     if (stale) return this.finish(platform, type, failure(401, 'unverified', stale, 'unverified'));
-    if (!this.deps.alipayPlusResponseSigner) {
+    const signer = this.signerFor(verdict);
+    if (!signer) {
       return this.finish(platform, type, failure(503, 'not-configured', 'Alipay+ response signing is not configured', 'delivery-failed'));
     }
     const json = parseJson(inbound.rawBody);
@@ -278,7 +294,7 @@ export class NotificationIngest {
       return this.finish(platform, type, failure(503, 'delivery-failed', 'the unbinding question could not be decided now; ask again later', 'delivery-failed'));
     }
     const body = consultUnbindingResponseBody(allow);
-    return this.finish(platform, type, this.acknowledge(platform, verdict.signedPath, body, 'recorded'));
+    return this.finish(platform, type, this.acknowledge(platform, verdict.signedPath, body, 'recorded', signer));
   }
 
   /** The signed request-time against our clock; a problem is logged at warn (a wrong server clock shows here first). */
@@ -296,14 +312,26 @@ export class NotificationIngest {
     return policy({ workflowId, authClientId });
   }
 
-  private async dispatch(platform: NotificationPlatform, notification: AuthNotification): Promise<NotificationOutcome> {
+  /**
+   * A route into another merchant's authorizations is no route: a merchant's notification (verified with its keys)
+   * never reaches another merchant's customer, whatever the body names.
+   */
+  private ofMerchant(route: NotificationRoute | undefined, merchantId: string): NotificationRoute | undefined {
+    if (!route) return undefined;
+    const owner = parseAuthorizationWorkflowId(route.workflowId)?.merchant ?? DEFAULT_MERCHANT_ID;
+    if (owner === merchantId) return route;
+    this.deps.logger.warn({ workflowId: route.workflowId, notifyingMerchant: merchantId }, 'notification names another merchant\'s authorization; not delivered');
+    return undefined;
+  }
+
+  private async dispatch(platform: NotificationPlatform, notification: AuthNotification, merchantId: string): Promise<NotificationOutcome> {
     switch (notification.authorizationNotifyType) {
       case 'TOKEN_CREATED':
         // applyToken's response already gave the workflow this token; the notification only confirms it.
         return 'recorded';
       case 'AUTHCODE_CREATED': {
         const { authState, authCode } = notification;
-        const route = await this.deps.router.forAuthState(authState);
+        const route = this.ofMerchant(await this.deps.router.forAuthState(authState), merchantId);
         if (!route) return 'unrouted';
         return this.deliverOnce(this.identity(platform, notification), route, async () => {
           const response = await this.deps.operations.deliverAuthCode(route.workflowId, { authCode, authState, source: 'notification' });
@@ -313,7 +341,7 @@ export class NotificationIngest {
       }
       case 'TOKEN_CANCELED': {
         const { accessToken, reason } = notification;
-        const route = await this.deps.router.forAccessToken(accessToken);
+        const route = this.ofMerchant(await this.deps.router.forAccessToken(accessToken), merchantId);
         if (!route) return 'unrouted';
         return this.deliverOnce(this.identity(platform, notification), route, async () => {
           await this.deps.operations.walletCanceled(route.workflowId, reason);
@@ -343,8 +371,7 @@ export class NotificationIngest {
     return result.status === 'delivered' ? result.result : result.status;
   }
 
-  private acknowledge(platform: NotificationPlatform, signedPath: string, body: string, outcome: NotificationOutcome): NotificationAnswer {
-    const signer = this.deps.alipayPlusResponseSigner;
+  private acknowledge(platform: NotificationPlatform, signedPath: string, body: string, outcome: NotificationOutcome, signer: AlipayPlusResponseSigner | undefined): NotificationAnswer {
     if (platform === 'alipayplus' && signer) {
       const signed = signAlipayPlusResponse({
         body,

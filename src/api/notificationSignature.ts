@@ -9,6 +9,7 @@
 import type { KeyObject } from 'node:crypto';
 import { DEFAULT_KEY_VERSION, parseSignatureHeader } from '../antom/signatureHeader';
 import { verifyWithKeys, type VerificationKeys } from '../antom/signatureKeys';
+import { DEFAULT_MERCHANT_ID } from '../workflows/authorizationIdentity';
 
 export interface NotificationSignatureOptions {
   /** Antom's (or Alipay+'s) public key, parsed once; or `publicKeys`. */
@@ -19,12 +20,26 @@ export interface NotificationSignatureOptions {
   readonly publicKeys?: VerificationKeys;
   /** client-ids this deployment receives notifications for; empty accepts any (the signature still must verify). */
   readonly clientIds: readonly string[];
+  /**
+   * The named merchants (MERCHANTS_FILE) by client-id: a notification naming one is verified with that merchant's
+   * platform keys only, and its verdict names the merchant (routing then keeps to that merchant's authorizations).
+   * Without default keys (`publicKey(s)`), a client-id not listed here is refused.
+   */
+  readonly merchants?: ReadonlyMap<string, MerchantNotificationKeys>;
   /** Path prefix of PUBLIC_BASE_URL (e.g. `/antom-auth`), '' when none. */
   readonly publicPathPrefix: string;
 }
 
+/** One named merchant's side of notifications. */
+export interface MerchantNotificationKeys {
+  readonly merchantId: string;
+  readonly publicKeys: VerificationKeys;
+  /** Its client-id and private key at Alipay+, to sign the answers to its notifications. */
+  readonly alipayPlusResponseSigner?: { readonly clientId: string; readonly privateKey: KeyObject; readonly keyVersion?: string };
+}
+
 export type SignatureVerdict =
-  | { readonly ok: true; readonly clientId: string; readonly signedPath: string }
+  | { readonly ok: true; readonly clientId: string; readonly signedPath: string; readonly merchantId: string }
   | { readonly ok: false; readonly problem: string };
 
 type Headers = Readonly<Record<string, string | string[] | undefined>>;
@@ -47,14 +62,17 @@ export function verifyNotificationSignature(
   if (clientId.length > MAX_HEADER_LENGTH || time.length > MAX_HEADER_LENGTH || header.length > MAX_HEADER_LENGTH) {
     return { ok: false, problem: 'signature headers are too long' };
   }
-  if (options.clientIds.length > 0 && !options.clientIds.includes(clientId)) return { ok: false, problem: 'unknown client-id' };
+  const merchant = options.merchants?.get(clientId);
+  const hasDefaultKeys = options.publicKey !== undefined || (options.publicKeys !== undefined && options.publicKeys.size > 0);
+  if (!merchant && (!hasDefaultKeys || (options.clientIds.length > 0 && !options.clientIds.includes(clientId)))) return { ok: false, problem: 'unknown client-id' };
   if (!parseSignatureHeader(header)) return { ok: false, problem: 'malformed signature header (expected algorithm=RSA256,keyVersion=1,signature=…)' };
-  const keys = notificationVerificationKeys(options);
+  const keys = merchant ? merchant.publicKeys : notificationVerificationKeys(options);
+  const merchantId = merchant ? merchant.merchantId : DEFAULT_MERCHANT_ID;
   const paths = options.publicPathPrefix ? [request.url, options.publicPathPrefix + request.url] : [request.url];
   for (const path of paths) {
     // algorithm=NONE or a key we do not hold is refused before the signature is looked at, never ignored.
     const verdict = verifyWithKeys(keys, header, { path, clientId, time, body: request.rawBody });
-    if (verdict.ok) return { ok: true, clientId, signedPath: path };
+    if (verdict.ok) return { ok: true, clientId, signedPath: path, merchantId };
     if (verdict.problem !== 'bad-signature') return { ok: false, problem: verdict.message };
   }
   return { ok: false, problem: 'signature does not verify' };

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { OS_TYPES, TERMINAL_TYPES } from '../antom/models';
 import { AUTHORIZATION_STATES } from '../workflows/definitions';
-import { CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE, WALLET_PATTERN, WALLET_RULE } from '../workflows/authorizationIdentity';
+import { CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE, MERCHANT_ID_PATTERN, MERCHANT_ID_RULE, WALLET_PATTERN, WALLET_RULE } from '../workflows/authorizationIdentity';
 import { ApiError } from './httpErrors';
 
 /** Wallet codes and customer ids: the one rule the library and the workflow id share (authorizationIdentity). */
@@ -18,7 +18,10 @@ export const linkBodySchema = z
   .object({
     wallet: walletSchema,
     customerId: customerIdSchema,
-    profile: z.enum(['antom', 'alipayplus']).default('antom'),
+    /** Whose customer (MERCHANTS_FILE id); absent: the default merchant. */
+    merchant: z.string().regex(MERCHANT_ID_PATTERN, MERCHANT_ID_RULE).optional(),
+    /** Absent: the merchant's platform (antom for the default merchant). */
+    profile: z.enum(['antom', 'alipayplus']).optional(),
     terminalType: z.enum(TERMINAL_TYPES).default('WEB'),
     osType: z.enum(OS_TYPES).optional(),
     osVersion: z.string().min(1).max(16).optional(),

@@ -15,7 +15,7 @@ import { createLogger } from '../logger';
 import { createServiceMetrics } from '../metrics';
 import { clientConnectionOptions, describeTemporalConnection, loadTemporalConnection, TemporalConnectionConfigError, type TemporalConnectionMaterial } from '../temporalConnection';
 import { webhookBacklogCounter } from '../store/webhookBacklog';
-import { createApiService, notificationKeysFromConfig } from './apiService';
+import { createApiService, merchantPlatforms, notificationKeysOfMerchants } from './apiService';
 import { authorizationCounter } from './authorizationCounts';
 
 /** Settings `npm start` can improvise but a standalone API cannot. */
@@ -24,7 +24,7 @@ export function standaloneProblems(config: Config): string[] {
   if (!config.temporal.address) problems.push('TEMPORAL_ADDRESS: required for `npm run api` (`npm start` embeds a dev server)');
   if (!config.encryptionKeys) problems.push('ENCRYPTION_KEYS: required — the same key ring as the worker');
   if (config.api.keys.length === 0) problems.push('API_KEYS: required — the backend routes accept only these bearer keys');
-  if (!config.antom) problems.push('ANTOM_BASE_URL / ANTOM_REGION and the ANTOM_* key files: required to verify notifications');
+  if (config.merchants.length === 0) problems.push('ANTOM_BASE_URL / ANTOM_REGION and the ANTOM_* key files (or MERCHANTS_FILE): required to verify notifications');
   return problems;
 }
 
@@ -54,7 +54,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, stderr: { write
   }
   try {
     keyRing = parseKeyRingSpec(config.encryptionKeys!);
-    notificationKeys = notificationKeysFromConfig(config.antom!);
+    notificationKeys = notificationKeysOfMerchants(config.merchants);
   } catch (error) {
     if (error instanceof KeyRingConfigError) stderr.write(`antom-auth api: ENCRYPTION_KEYS: ${error.message}\n`);
     else if (error instanceof KeyConfigurationError) stderr.write(`antom-auth api: ${error.message}\n`);
@@ -87,6 +87,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, stderr: { write
     temporalReady: () => connection.workflowService.getSystemInfo({}),
     notificationKeys,
     metrics,
+    merchants: merchantPlatforms(config.merchants),
   });
   const url = await app.listen({ host: config.api.host, port: config.api.port });
   logger.info({ url, publicBaseUrl: config.api.publicBaseUrl }, 'API listening');

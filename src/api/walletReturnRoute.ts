@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { AuthStateIndex } from '../store/authStateIndex';
 import { AuthorizationNotFoundError, AuthorizationRejectedError, type AuthorizationOperations } from './authorizationOperations';
 import { walletReturnQuerySchema } from './requestSchemas';
-import { parseAuthorizationWorkflowId } from '../workflows/authorizationIdentity';
+import { isDefaultMerchant, parseAuthorizationWorkflowId } from '../workflows/authorizationIdentity';
 
 export type WalletReturnOutcome = 'accepted' | 'rejected' | 'declined' | 'unknown' | 'unavailable';
 
@@ -29,6 +29,7 @@ export function resultPageLocation(resultPageUrl: string, outcome: WalletReturnO
   url.searchParams.set('outcome', outcome);
   const parts = workflowId ? parseAuthorizationWorkflowId(workflowId) : undefined;
   if (parts) {
+    if (!isDefaultMerchant(parts.merchant)) url.searchParams.set('merchant', parts.merchant);
     url.searchParams.set('wallet', parts.wallet);
     url.searchParams.set('customerId', parts.customerId);
   }

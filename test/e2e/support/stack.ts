@@ -8,8 +8,8 @@
  * The worker and the client hold their own connections to Temporal (not the dev server's), so they live through a
  * restart of the server on the same port.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { randomBytes, type KeyObject } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -18,12 +18,12 @@ import { NativeConnection } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { AntomClient } from '../../../src/antom/client';
-import { createApiService, notificationKeysFor } from '../../../src/api/apiService';
+import { createApiService, merchantPlatforms, notificationKeysFor, notificationKeysOfMerchants } from '../../../src/api/apiService';
 import { allScopesKey } from '../../../src/apiKeys';
 import { AuthorizationClient } from '../../../src/client';
 import { createEncryptingDataConverter } from '../../../src/codec/dataConverter';
 import { generateEncryptionKey, parseKeyRingSpec, type KeyRing } from '../../../src/codec/keyRing';
-import { loadConfig } from '../../../src/config';
+import { loadConfig, type Config } from '../../../src/config';
 import { freePort } from '../../../src/embeddedTemporal';
 import { createLogger } from '../../../src/logger';
 import { createServiceMetrics } from '../../../src/metrics';
@@ -31,7 +31,7 @@ import { defaultWalletPolicies, startSandbox, type RunningSandbox, type WalletPo
 import { buildWorkflowBundle, createWorker, type AuthorizationWorker } from '../../../src/worker';
 import type { AuthorizationView } from '../../../src/workflows/definitions';
 import { startDevServer, type DevServer } from '../../support/devServer';
-import { antomKeys, merchantKeys } from '../../support/fixtureKeys';
+import { antomKeys, fixtureKeyPaths, merchantKeys } from '../../support/fixtureKeys';
 import { adminPost } from './sandboxAdmin';
 
 export const E2E_MERCHANT = 'SANDBOX_E2E_MERCHANT';
@@ -56,6 +56,21 @@ export interface StackOptions {
   walletPolicies?: Readonly<Record<string, WalletPolicy>>;
   /** The sandbox's notification resend schedule (sandbox ms before each attempt). */
   notificationScheduleMs?: readonly number[];
+  /**
+   * Several merchants instead of the one default merchant: registered in the sandbox, written to a MERCHANTS_FILE
+   * (base URL the sandbox's, Antom's public key the sandbox's), which the worker and the API load as in production.
+   */
+  merchants?: readonly StackMerchant[];
+}
+
+export interface StackMerchant {
+  id: string;
+  platform: 'antom' | 'alipayplus';
+  clientId: string;
+  /** The merchant's private key file (it signs with it; the sandbox verifies with `publicKey`). */
+  privateKeyPath: string;
+  publicKey: KeyObject;
+  authClientName?: string;
 }
 
 export class E2eStack {
@@ -76,6 +91,7 @@ export class E2eStack {
   app: FastifyInstance | undefined;
   apiPort!: number;
   antomClients: AntomClient[] = [];
+  private merchantsFilePath: string | undefined;
   library!: AuthorizationClient;
 
   private constructor(readonly options: StackOptions) {}
@@ -111,7 +127,10 @@ export class E2eStack {
 
     this.sandbox = await startSandbox({
       privateKey: antomKeys.privateKey,
-      merchants: [{ clientId: E2E_MERCHANT, publicKey: merchantKeys.publicKey }],
+      merchants: this.options.merchants
+        // Alipay+ prepare carries no notify URL: the platform notifies the one the merchant registered.
+        ? this.options.merchants.map((m) => ({ clientId: m.clientId, publicKey: m.publicKey, notifyUrl: `${this.publicBaseUrl}/notifications/${m.platform}` }))
+        : [{ clientId: E2E_MERCHANT, publicKey: merchantKeys.publicKey }],
       notificationPollIntervalMs: 50,
       ...(this.options.notificationScheduleMs ? { notificationScheduleMs: this.options.notificationScheduleMs } : {}),
       logger: this.logger.child({ component: 'sandbox' }),
@@ -145,18 +164,42 @@ export class E2eStack {
     await this.startTemporal();
   }
 
-  private async startWorker(bundle: string): Promise<void> {
-    const config = loadConfig({
+  /** MERCHANTS_FILE for `merchants`: written once the sandbox's URL is known. */
+  private merchantsFile(): string | undefined {
+    if (!this.options.merchants) return undefined;
+    this.merchantsFilePath ??= (() => {
+      const path = join(mkdtempSync(join(tmpdir(), 'antom-auth-e2e-merchants-')), 'merchants.json');
+      const merchants = this.options.merchants!.map((m) => ({
+        id: m.id, platform: m.platform, clientId: m.clientId, baseUrl: this.sandbox.url,
+        privateKeys: { 1: m.privateKeyPath }, publicKeys: { 1: fixtureKeyPaths.antomPublicPem },
+        ...(m.authClientName ? { authClientName: m.authClientName } : {}),
+      }));
+      writeFileSync(path, JSON.stringify({ merchants }, null, 2));
+      return path;
+    })();
+    return this.merchantsFilePath;
+  }
+
+  /** The configuration the worker (and, for merchants, the API) loads. */
+  config(bundle = 'unused'): Config {
+    const merchantsFile = this.merchantsFile();
+    return loadConfig({
       TEMPORAL_ADDRESS: this.devServer.address,
       TEMPORAL_TASK_QUEUE: this.taskQueue,
       REDIS_URL: this.options.redisUrl ?? SHARED_REDIS_URL,
       REDIS_KEY_PREFIX: this.prefix,
       WORKFLOW_BUNDLE_PATH: bundle,
       LOG_LEVEL: 'info',
+      ...(merchantsFile ? { MERCHANTS_FILE: merchantsFile } : {}),
     });
+  }
+
+  private async startWorker(bundle: string): Promise<void> {
+    const config = this.config(bundle);
     this.worker = await createWorker(config, {
       connection: this.nativeConnection,
-      antom: { antom: this.antomClients[0]!, alipayplus: this.antomClients[1]! },
+      // With merchants the worker builds every merchant's client from MERCHANTS_FILE, as in production.
+      ...(this.options.merchants ? {} : { antom: { antom: this.antomClients[0]!, alipayplus: this.antomClients[1]! } }),
       keyRing: this.keyRing,
       redis: this.redis,
       logger: this.logger.child({ component: 'worker' }),
@@ -184,7 +227,10 @@ export class E2eStack {
       redis: this.redis,
       workflowClient: this.client.workflow,
       temporalReady: () => this.connection.workflowService.getSystemInfo({}),
-      notificationKeys: notificationKeysFor(E2E_MERCHANT, this.sandbox.publicKey, merchantKeys.privateKey),
+      notificationKeys: this.options.merchants
+        ? notificationKeysOfMerchants(this.config().merchants)
+        : notificationKeysFor(E2E_MERCHANT, this.sandbox.publicKey, merchantKeys.privateKey),
+      ...(this.options.merchants ? { merchants: merchantPlatforms(this.config().merchants) } : {}),
       metrics: createServiceMetrics({ defaultMetrics: false }),
       demoWallets: [...defaultWalletPolicies().keys(), ...Object.keys(this.options.walletPolicies ?? {})],
     });

@@ -27,6 +27,8 @@ export interface WebhookAuthorizationView {
   authorizationId: string;
   wallet: string;
   customerId: string;
+  /** Whose customer ('default': the single-merchant ANTOM_* variables). Absent in events recorded before merchants. */
+  merchant?: string;
   state: AuthorizationState;
   userLoginId?: string;
   accessTokenExpiry?: string;
@@ -63,6 +65,7 @@ export function webhookViewOf(view: AuthorizationView): WebhookAuthorizationView
     authorizationId: view.authorizationId,
     wallet: view.wallet,
     customerId: view.customerId,
+    ...(view.merchant !== undefined ? { merchant: view.merchant } : {}),
     state: view.state,
     ...(view.userLoginId !== undefined ? { userLoginId: view.userLoginId } : {}),
     ...(view.accessTokenExpiry !== undefined ? { accessTokenExpiry: view.accessTokenExpiry } : {}),

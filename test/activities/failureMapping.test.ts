@@ -83,6 +83,19 @@ test('a profile without a configured client → CONFIGURATION_ERROR, non-retryab
   t.regex(failure.message, /no alipayplus client/);
 });
 
+test('a merchant this worker does not know → CONFIGURATION_ERROR, nothing sent with another merchant\'s keys', async (t) => {
+  const h = await createHarness(t);
+  const failure = (await t.throwsAsync(
+    h.run('applyToken', { requestId: 'r', profile: 'antom', merchantId: 'shop-unknown', wallet: 'GCASH', grantType: 'AUTHORIZATION_CODE', authCode: 'x' }),
+  )) as ApplicationFailure;
+  assertFailure(t, failure, 'CONFIGURATION_ERROR', 'systemic-final', true);
+  t.regex(failure.message, /merchant shop-unknown is not configured on this worker/);
+  t.is(h.requestsTo('applyToken'), 0);
+  // The default merchant's name is the absence of one: its clients serve it.
+  const revoked = await h.run('revoke', { profile: 'antom', merchantId: 'default', wallet: 'GCASH', accessToken: 'unknown-token-0123456789' });
+  t.deepEqual(revoked, { alreadyRevoked: true });
+});
+
 test('consult: F from Antom keeps its code; the authState was indexed before the call', async (t) => {
   const h = await createHarness(t);
   h.sandbox.admin.addFault({ endpoint: 'consult', effect: { type: 'result', resultStatus: 'F', resultCode: 'ACCESS_DENIED', process: false } });

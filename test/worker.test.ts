@@ -157,7 +157,19 @@ test('createWorker reports configuration problems as WorkerStartupError before c
   ]);
   const noAntom = loadConfig({ ENCRYPTION_KEYS: `k1:${ENCRYPTION_KEY}`, LOG_LEVEL: 'silent' });
   const missing = await t.throwsAsync(createWorker(noAntom), { instanceOf: WorkerStartupError });
-  t.regex(missing!.message, /ANTOM_BASE_URL \/ ANTOM_REGION: not set/);
+  t.regex(missing!.message, /ANTOM_BASE_URL \/ ANTOM_REGION \(or MERCHANTS_FILE\): not set/);
+  // Several merchants: every merchant's key files are read, each problem names the merchant and keyVersion.
+  const dir = mkdtempSync(join(tmpdir(), 'merchants-test-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const merchant = (id: string, privateKey: string) => ({ id, platform: 'antom', clientId: id.toUpperCase(), region: 'sea', privateKeys: { 1: privateKey }, publicKeys: { 1: '/nonexistent/antom.pem' } });
+  writeFileSync(join(dir, 'merchants.json'), JSON.stringify({ merchants: [merchant('shop-a', '/nonexistent/a.pem'), merchant('shop-b', '/nonexistent/b.pem')] }));
+  const merchants = loadConfig({ ENCRYPTION_KEYS: `k1:${ENCRYPTION_KEY}`, LOG_LEVEL: 'silent', MERCHANTS_FILE: join(dir, 'merchants.json') });
+  const several = await t.throwsAsync(createWorker(merchants), { instanceOf: WorkerStartupError });
+  t.is(several!.kind, 'configuration');
+  for (const id of ['shop-a', 'shop-b']) {
+    t.true(several!.problems.some((p) => p.startsWith(`MERCHANTS_FILE ${id}.privateKeys["1"]`) && p.includes('ENOENT')), several!.problems.join('\n'));
+    t.true(several!.problems.some((p) => p.startsWith(`MERCHANTS_FILE ${id}.publicKeys["1"]`)), several!.problems.join('\n'));
+  }
 });
 
 test('a missing TEMPORAL_ADDRESS is reported, not defaulted', async (t) => {

@@ -201,7 +201,7 @@ export class AuthorizationClient {
       taskQueue: this.taskQueue,
       args: [input],
       workflowIdConflictPolicy: 'USE_EXISTING',
-      staticSummary: authorizationStaticSummary(input.wallet, input.customerId),
+      staticSummary: authorizationStaticSummary(input.wallet, input.customerId, this.merchant),
     });
     return this.#rejections(workflowId, 'link', () =>
       options.newConsult

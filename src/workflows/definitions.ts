@@ -17,6 +17,7 @@ export const WORKFLOW_TYPE = 'authorizationWorkflow';
 
 /** One workflow per (wallet, customer): the id is the idempotency key of linking (one rule: authorizationIdentity). */
 export { authorizationWorkflowId, parseAuthorizationWorkflowId, InvalidAuthorizationIdentityError } from './authorizationIdentity';
+import { DEFAULT_MERCHANT_ID } from './authorizationIdentity';
 
 export const AUTHORIZATION_STATES = [
   'CONSULTING',
@@ -356,6 +357,7 @@ export function attentionQuery(filter: AttentionFilter): string {
 }
 
 /** A static summary for the Temporal UI, set by the client at start. */
-export function authorizationStaticSummary(wallet: string, customerId: string): string {
-  return `Antom authorization · ${wallet} · customer ${customerId}`;
+export function authorizationStaticSummary(wallet: string, customerId: string, merchant?: string): string {
+  const whose = merchant === undefined || merchant === DEFAULT_MERCHANT_ID ? '' : ` · merchant ${merchant}`;
+  return `Antom authorization${whose} · ${wallet} · customer ${customerId}`;
 }

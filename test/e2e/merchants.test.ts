@@ -69,6 +69,9 @@ test.serial('an Antom merchant and an Alipay+ acquirer side by side: one custome
   t.is(activeA.profile, 'antom');
   t.is(activeB.merchant, 'shop-b');
   t.is(activeB.profile, 'alipayplus');
+  // The Temporal UI's summary names the merchant.
+  const described = await stack.client.workflow.getHandle(b.workflowId).describe();
+  t.is(await described.staticSummary(), `Antom authorization · merchant shop-b · ${wallet} · customer ${customerId}`);
 
   // What the platform saw: each merchant's calls under its own client-id, on its own platform's endpoints.
   // (This file's own sandbox, and the first test in it: every request so far is this customer's.)

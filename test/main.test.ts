@@ -133,5 +133,5 @@ test('npm start with invalid configuration names each problem, exit 2', async (t
 test('npm run api names every setting it cannot do without', async (t) => {
   const outcome = await run('src/api/server.ts', {});
   t.is(outcome.code, 2);
-  t.deepEqual(lines(outcome.stderr).map((line) => line.split(':')[1]!.trim()), ['TEMPORAL_ADDRESS', 'ENCRYPTION_KEYS', 'API_KEYS', 'ANTOM_BASE_URL / ANTOM_REGION and the ANTOM_* key files']);
+  t.deepEqual(lines(outcome.stderr).map((line) => line.split(':')[1]!.trim()), ['TEMPORAL_ADDRESS', 'ENCRYPTION_KEYS', 'API_KEYS', 'ANTOM_BASE_URL / ANTOM_REGION and the ANTOM_* key files (or MERCHANTS_FILE)']);
 });

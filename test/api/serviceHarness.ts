@@ -21,7 +21,7 @@ import type { ApiSettings } from '../../src/api/app';
 import { allScopesKey } from '../../src/apiKeys';
 import { createEncryptingDataConverter } from '../../src/codec/dataConverter';
 import { generateEncryptionKey, parseKeyRingSpec, type KeyRing } from '../../src/codec/keyRing';
-import { freePort } from '../../src/embeddedTemporal';
+import { reservePort } from '../support/reservedPort';
 import { createLogger } from '../../src/logger';
 import { createServiceMetrics, type ServiceMetrics } from '../../src/metrics';
 import { defaultWalletPolicies, startSandbox, type RunningSandbox } from '../../src/sandbox';
@@ -108,7 +108,10 @@ export async function startService(
   // The sandbox and the activities follow the environment's virtual clock once it exists.
   const virtual: { env?: OfflineWorkflowEnvironment } = {};
   const now = () => virtual.env?.now() ?? Date.now();
-  const port = await freePort(0);
+  // Held until the API listens: the sandbox and a dev server, started meanwhile on port 0, cannot be given it.
+  const reserved = await reservePort();
+  t.teardown(() => reserved.release());
+  const port = reserved.port;
   const url = `http://127.0.0.1:${port}`;
   const sandbox = await startSandbox({
     privateKey: antomKeys.privateKey,
@@ -212,6 +215,7 @@ export async function startService(
     // The sandbox signs notifications with its (virtual) clock: the request-time window judges by the same one.
     clock: now,
   });
+  await reserved.release();
   await app.listen({ host: '127.0.0.1', port });
 
   let pumping = (options.pump ?? true) && env !== undefined;

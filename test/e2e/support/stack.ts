@@ -31,6 +31,7 @@ import { defaultWalletPolicies, startSandbox, type RunningSandbox, type WalletPo
 import { buildWorkflowBundle, createWorker, type AuthorizationWorker } from '../../../src/worker';
 import type { AuthorizationView } from '../../../src/workflows/definitions';
 import { startDevServer, type DevServer } from '../../support/devServer';
+import { reservePort, type ReservedPort } from '../../support/reservedPort';
 import { antomKeys, fixtureKeyPaths, merchantKeys } from '../../support/fixtureKeys';
 import { adminPost } from './sandboxAdmin';
 
@@ -92,6 +93,7 @@ export class E2eStack {
   apiPort!: number;
   antomClients: AntomClient[] = [];
   private merchantsFilePath: string | undefined;
+  private reservedApiPort: ReservedPort | undefined;
   library!: AuthorizationClient;
 
   private constructor(readonly options: StackOptions) {}
@@ -117,7 +119,9 @@ export class E2eStack {
   }
 
   private async startAll(): Promise<void> {
-    this.apiPort = await freePort(0);
+    // Held until the API listens: the dev server and the sandbox, started meanwhile on port 0, cannot be given it.
+    this.reservedApiPort = await reservePort();
+    this.apiPort = this.reservedApiPort.port;
     this.temporalPort = await freePort(0);
     const bundle = workflowBundlePath();
     await this.startTemporal();
@@ -234,6 +238,7 @@ export class E2eStack {
       metrics: createServiceMetrics({ defaultMetrics: false }),
       demoWallets: [...defaultWalletPolicies().keys(), ...Object.keys(this.options.walletPolicies ?? {})],
     });
+    await this.reservedApiPort?.release();
     await this.app.listen({ host: '127.0.0.1', port: this.apiPort });
   }
 
@@ -259,6 +264,7 @@ export class E2eStack {
   }
 
   async close(): Promise<void> {
+    await this.reservedApiPort?.release();
     await this.app?.close().catch(() => undefined);
     if (this.worker) {
       this.worker.shutdown();

@@ -64,10 +64,35 @@ function workflowBundle(): Promise<string> {
 }
 
 /** Call from test.after.always. */
+/**
+ * Client calls in flight across this file's rigs. A call that met an aborted update (the killed worker held the
+ * workflow task) may still be in the SDK's retry backoff when its test ends; closing the connection under it makes
+ * the retry timer throw (an uncaught "Channel has been shut down"). So the server goes only once none is left.
+ */
+let callsInFlight = 0;
+
+/** `target` with every promise-returning method counted in callsInFlight until it settles (handles too). */
+function countingCalls<T extends object>(target: T): T {
+  return new Proxy(target, {
+    get(object, property) {
+      const value: unknown = Reflect.get(object, property);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const result: unknown = (value as (...a: unknown[]) => unknown).apply(object, args);
+        if (property === 'getHandle' && typeof result === 'object' && result !== null) return countingCalls(result);
+        if (result instanceof Promise) {
+          callsInFlight += 1;
+          return result.finally(() => (callsInFlight -= 1));
+        }
+        return result;
+      };
+    },
+  });
+}
+
 export async function stopSharedServer(): Promise<void> {
-  // A client call that met an aborted update (the killed worker held the workflow task) may be in the SDK's retry
-  // backoff; closing the connection under it makes the retry timer throw. Give such retries time to land.
-  await sleep(3_000);
+  await waitFor('client calls in flight to settle', () => (callsInFlight === 0 ? true : undefined), 120_000, 100).catch(() => undefined);
+  await sleep(500);
   const server = await sharedDevServer?.catch(() => undefined);
   sharedDevServer = undefined;
   await server?.teardown();
@@ -77,6 +102,9 @@ export async function stopSharedServer(): Promise<void> {
 export const journalWritten = (n: number): RegExp => new RegExp(`^${JOURNAL_WRITTEN_MARKER} ${n} `);
 
 export const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+
+/** Payment-path reads the token watch keeps in flight at most. */
+const WATCH_CONCURRENCY = 4;
 
 /** Polls `check` until it returns a value (not undefined), or throws naming `what` after `timeoutMs`. */
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000, everyMs = 100): Promise<T> {
@@ -167,7 +195,7 @@ export async function createCrashRig(t: ExecutionContext, options: { policy: Wal
     walletPolicies: { [WALLET]: options.policy },
   });
   const temporal = new Client({ connection: server.env.connection, namespace: server.namespace, dataConverter: createEncryptingDataConverter(keyRing) });
-  const client = new AuthorizationClient({ workflowClient: temporal.workflow, redis, keyRing, keyPrefix: prefix, taskQueue });
+  const client = new AuthorizationClient({ workflowClient: countingCalls(temporal.workflow), redis, keyRing, keyPrefix: prefix, taskQueue });
   const children: WorkerChild[] = [];
   const watches: TokenWatch[] = [];
   const { customerId } = options;
@@ -313,22 +341,33 @@ export async function createCrashRig(t: ExecutionContext, options: { policy: Wal
     watchTokens() {
       const reads: ServedRead[] = [];
       let running = true;
-      const loop = (async () => {
-        while (running) {
-          const startedAt = Date.now();
-          try {
-            const token = await client.getAccessToken(WALLET, customerId);
-            const read: ServedRead = { startedAt, endedAt: Date.now() };
-            if (token) {
-              read.token = token;
-              read.usable = sandbox.admin.isAccessTokenUsable(token.accessToken);
-            }
-            reads.push(read);
-          } catch (error) {
-            reads.push({ startedAt, endedAt: Date.now(), error: error instanceof Error ? error.message : String(error) });
+      const readOnce = async (): Promise<void> => {
+        const startedAt = Date.now();
+        try {
+          const token = await client.getAccessToken(WALLET, customerId);
+          const read: ServedRead = { startedAt, endedAt: Date.now() };
+          if (token) {
+            read.token = token;
+            read.usable = sandbox.admin.isAccessTokenUsable(token.accessToken);
           }
+          reads.push(read);
+        } catch (error) {
+          reads.push({ startedAt, endedAt: Date.now(), error: error instanceof Error ? error.message : String(error) });
+        }
+      };
+      // Up to WATCH_CONCURRENCY reads at a time, a new one every 100 ms: a read that misses the projection waits for
+      // the workflow (behind a dead worker, many seconds), and payments keep asking meanwhile — so must the watch,
+      // or a whole window (e.g. the old token's expiry) would go unasked.
+      const loop = (async () => {
+        const inFlight = new Set<Promise<void>>();
+        while (running) {
+          if (inFlight.size >= WATCH_CONCURRENCY) await Promise.race(inFlight);
+          const read = readOnce();
+          inFlight.add(read);
+          void read.finally(() => inFlight.delete(read));
           await sleep(100);
         }
+        await Promise.all(inFlight);
       })();
       const watch: TokenWatch = {
         reads,

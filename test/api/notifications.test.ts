@@ -8,7 +8,7 @@ import { NOTIFICATION_ACK_BODY } from '../../src/antom/notificationAck';
 import { parseSignatureHeader } from '../../src/antom/signatureHeader';
 import { verifyParts } from '../../src/antom/signing';
 import { AuthorizationRejectedError } from '../../src/api/authorizationOperations';
-import { merchantKeys, unrelatedKeys } from '../support/fixtureKeys';
+import { antomKeys, antomKeysV2, merchantKeys, merchantKeysV2, unrelatedKeys } from '../support/fixtureKeys';
 import { CLIENT_ID, signedNotification, startApiHarness, type ApiHarness } from './apiHarness';
 
 const ANTOM = '/notifications/antom';
@@ -184,6 +184,34 @@ test('Alipay+ notifications are acknowledged with a response signed by our key o
   const missingClient = await post(h, ALIPAY_PLUS, signedNotification(ALIPAY_PLUS, authCodeCreated('state-P')));
   t.is(missingClient.statusCode, 400);
   t.regex(missingClient.body, /authClientId/);
+});
+
+test('several merchants: each client-id is verified with its own platform keys, reaches only its own authorizations, and its Alipay+ answer is signed with its own key', async (t) => {
+  const merchants = new Map([
+    ['CLIENT_SHOP_A', { merchantId: 'shop-a', publicKeys: new Map([['1', antomKeys.publicKey]]) }],
+    ['CLIENT_SHOP_B', { merchantId: 'shop-b', publicKeys: new Map([['1', antomKeysV2.publicKey]]), alipayPlusResponseSigner: { clientId: 'CLIENT_SHOP_B', privateKey: merchantKeysV2.privateKey } }],
+  ]);
+  const h = await startApiHarness(t, { notificationKeys: { clientIds: [], merchants } });
+  const shopB = 'authorization:shop-b:GCASH:cust-1';
+  await h.authStates.put('state-B', shopB);
+
+  // B's notification, signed by B's platform key: delivered, and the answer signed by B under B's client-id.
+  const delivered = await post(h, ALIPAY_PLUS, signedNotification(ALIPAY_PLUS, { ...authCodeCreated('state-B'), authClientId: 'auth-client-1' }, { clientId: 'CLIENT_SHOP_B', privateKey: antomKeysV2.privateKey }));
+  t.is(delivered.statusCode, 200);
+  t.is(delivered.headers['client-id'], 'CLIENT_SHOP_B');
+  const signature = parseSignatureHeader(String(delivered.headers.signature));
+  t.true(verifyParts(merchantKeysV2.publicKey, { path: ALIPAY_PLUS, clientId: 'CLIENT_SHOP_B', time: String(delivered.headers['response-time']), body: delivered.body }, signature!.signature));
+  t.deepEqual(h.operations.callsTo('deliverAuthCode').map((c) => c[0]), [shopB]);
+
+  // Under B's client-id but signed with A's platform key: refused before anything is read.
+  const wrongKey = await post(h, ALIPAY_PLUS, signedNotification(ALIPAY_PLUS, { ...authCodeCreated('state-B', 'AC-other'), authClientId: 'auth-client-1' }, { clientId: 'CLIENT_SHOP_B', privateKey: antomKeys.privateKey }));
+  t.is(wrongKey.statusCode, 401);
+  // A's valid notification naming B's authState: no route (503, the platform resends), never delivered to B.
+  const crossed = await post(h, ANTOM, signedNotification(ANTOM, authCodeCreated('state-B', 'AC-crossed'), { clientId: 'CLIENT_SHOP_A', privateKey: antomKeys.privateKey }));
+  t.is(crossed.statusCode, 503);
+  // No default merchant: a client-id no merchant has is refused.
+  t.is((await post(h, ANTOM, signedNotification(ANTOM, authCodeCreated('state-B'), { clientId: CLIENT_ID }))).statusCode, 401);
+  t.is(h.operations.callsTo('deliverAuthCode').length, 1, 'only B\'s own notification was delivered');
 });
 
 test('Alipay+ consultUnbinding is answered with allowUnbinding, signed', async (t) => {

@@ -4,7 +4,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fixtureKeyPaths } from './support/fixtureKeys';
@@ -205,8 +205,8 @@ test('an action named like an Object.prototype member is an unknown action, not 
 test('a bad private key is reported without echoing key material', async (t) => {
   const dir = tempDir(t);
   const keyFile = join(dir, 'broken.pem');
-  const fakeBody = 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj';
-  writeFileSync(keyFile, `-----BEGIN PRIVATE KEY-----\n${fakeBody}\n-----END PRIVATE KEY-----\n`);
+  copyFileSync(fixtureKeyPaths.truncatedPrivatePem, keyFile);
+  const fakeBody = readFileSync(keyFile, 'utf8').split('\n')[1]!;
   const result = await run(['signature', 'sign', '--key', keyFile, '--client-id', CLIENT_ID, '--path', PATH, '--body', '{}']);
   t.is(result.code, 2);
   t.regex(result.stderr, /private key \(.*broken\.pem\) could not be parsed/);

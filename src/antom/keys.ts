@@ -3,8 +3,8 @@
  * (antom-api.md §2) and a malformed key must fail at configuration time, not at the first customer's call.
  *
  * Accepts what the Antom dashboard and common tooling hand out:
- * - private keys: PKCS#8 ("BEGIN PRIVATE KEY") or PKCS#1 ("BEGIN RSA PRIVATE KEY"), PEM or bare base64 DER;
- * - public keys: SPKI ("BEGIN PUBLIC KEY"), PKCS#1 ("BEGIN RSA PUBLIC KEY"), PEM or bare base64 DER.
+ * - private keys: PKCS#8 (PEM label PRIVATE KEY) or PKCS#1 (label RSA PRIVATE KEY), PEM or bare base64 DER;
+ * - public keys: SPKI (label PUBLIC KEY), PKCS#1 (label RSA PUBLIC KEY), PEM or bare base64 DER.
  */
 import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -13,9 +13,16 @@ export class KeyConfigurationError extends Error {
   override readonly name = 'KeyConfigurationError';
 }
 
+/** A PEM boundary line; group 1 is its label. */
 const PEM_HEADER = /-----BEGIN ([A-Z0-9 ]+)-----/;
-/** PKCS#8 encrypted PEM, or a traditional PEM with an encryption header. */
-const ENCRYPTED_PEM = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,ENCRYPTED/;
+/** The PEM label of a PKCS#8 key encrypted with a passphrase. */
+const ENCRYPTED_PKCS8_LABEL = 'ENCRYPTED PRIVATE KEY';
+/** A traditional (PKCS#1) PEM with an encryption header. */
+const ENCRYPTED_TRADITIONAL_PEM = /Proc-Type:\s*4,ENCRYPTED/;
+
+function isEncryptedPem(source: string): boolean {
+  return PEM_HEADER.exec(source)?.[1] === ENCRYPTED_PKCS8_LABEL || ENCRYPTED_TRADITIONAL_PEM.test(source);
+}
 
 /** Minimum modulus size accepted. Antom mandates RSA 2048; anything smaller is a misconfiguration. */
 const MIN_MODULUS_BITS = 2048;
@@ -47,7 +54,7 @@ function checkRsa(key: KeyObject, label: string): KeyObject {
 /** Parse a merchant (or sandbox) private key. `label` names the source in errors; the key material never appears. */
 export function loadPrivateKey(text: string | Buffer, label = ''): KeyObject {
   const source = typeof text === 'string' ? text : text.toString('utf8');
-  if (ENCRYPTED_PEM.test(source)) {
+  if (isEncryptedPem(source)) {
     // Otherwise this surfaces as a bare "could not be parsed", which sends people hunting for a format problem.
     throw new KeyConfigurationError(
       `private key${describeSource(label)} is encrypted with a passphrase; configure it unencrypted (openssl pkey -in <key> -out <plain key>)`,

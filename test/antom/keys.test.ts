@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sign, verify, type KeyObject } from 'node:crypto';
@@ -172,9 +172,6 @@ test('missing or unreadable key file → KeyConfigurationError naming the path a
 });
 
 test('a key file with garbage content names the file in the error', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'antom-keys-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'garbage.pem');
-  writeFileSync(path, '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n');
+  const path = fixtureKeyPaths.malformedPrivatePem;
   expectConfigError(t, () => loadPrivateKeyFile(path), new RegExp(`private key \\(${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\) could not be parsed`));
 });

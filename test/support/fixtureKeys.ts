@@ -30,6 +30,8 @@ export const fixtureKeyPaths = {
   ecP256PublicPem: fixture('ec-p256-public.pem'),
   rsa1024PrivatePem: fixture('rsa1024-private.pem'),
   rsa1024PublicPem: fixture('rsa1024-public.pem'),
+  malformedPrivatePem: fixture('malformed-private.pem'),
+  truncatedPrivatePem: fixture('truncated-private.pem'),
 } as const;
 
 export interface FixtureKeyPair {

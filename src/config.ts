@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_KEY_VERSION } from './antom/signatureHeader';
-import { KEY_VERSION_PATTERN, type AntomKeySources, type KeyFileSource } from './antom/signatureKeys';
+import { KEY_VERSION_PATTERN, KEY_VERSION_RULE, newestKeyVersion, type AntomKeySources, type KeyFileSource } from './antom/signatureKeys';
 import { parseApiKeys, type ApiKey } from './apiKeys';
 import { parseClusterNodes, type RedisEndpoint } from './store/redisClient';
 import { isClusterSafePrefix } from './store/redisKeys';
@@ -136,7 +136,7 @@ const schema = z.object({
   ANTOM_CLIENT_ID: z.string().trim().min(1).max(64).optional(),
   ANTOM_PRIVATE_KEY_FILE: optionalText,
   ANTOM_PRIVATE_KEYS: optionalText,
-  ANTOM_SIGNING_KEY_VERSION: z.string().regex(KEY_VERSION_PATTERN, 'must be 1-32 characters of A-Z a-z 0-9 _ . -').optional(),
+  ANTOM_SIGNING_KEY_VERSION: z.string().regex(KEY_VERSION_PATTERN, KEY_VERSION_RULE).optional(),
   ANTOM_PUBLIC_KEY_FILE: optionalText,
   ANTOM_PUBLIC_KEYS: optionalText,
   ANTOM_AGENT_TOKEN: z.string().min(1).max(128).optional(),
@@ -320,11 +320,6 @@ function parseKeyFileList(variable: string, text: string, problems: string[]): K
   return sources;
 }
 
-/** The highest keyVersion ("2" after "1", "10" after "9"): Antom's default is the latest version. */
-function newestVersion(sources: readonly KeyFileSource[]): string | undefined {
-  return sources.map((source) => source.keyVersion).sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).at(-1);
-}
-
 function antomKeySources(c: z.infer<typeof schema>, problems: string[]): AntomKeySources {
   if (c.ANTOM_PRIVATE_KEY_FILE && c.ANTOM_PRIVATE_KEYS) problems.push('ANTOM_PRIVATE_KEYS: set either ANTOM_PRIVATE_KEYS or ANTOM_PRIVATE_KEY_FILE, not both');
   if (c.ANTOM_PUBLIC_KEY_FILE && c.ANTOM_PUBLIC_KEYS) problems.push('ANTOM_PUBLIC_KEYS: set either ANTOM_PUBLIC_KEYS or ANTOM_PUBLIC_KEY_FILE, not both');
@@ -338,7 +333,7 @@ function antomKeySources(c: z.infer<typeof schema>, problems: string[]): AntomKe
     : c.ANTOM_PUBLIC_KEY_FILE
       ? [{ variable: 'ANTOM_PUBLIC_KEY_FILE', keyVersion: DEFAULT_KEY_VERSION, path: c.ANTOM_PUBLIC_KEY_FILE }]
       : [];
-  const signingKeyVersion = c.ANTOM_SIGNING_KEY_VERSION ?? newestVersion(privateKeys) ?? DEFAULT_KEY_VERSION;
+  const signingKeyVersion = c.ANTOM_SIGNING_KEY_VERSION ?? newestKeyVersion(privateKeys) ?? DEFAULT_KEY_VERSION;
   if (privateKeys.length > 0 && !privateKeys.some((source) => source.keyVersion === signingKeyVersion)) {
     problems.push(`ANTOM_SIGNING_KEY_VERSION: keyVersion ${signingKeyVersion} is not among the keys of ANTOM_PRIVATE_KEYS (it lists ${privateKeys.map((s) => s.keyVersion).join(', ')})`);
   }

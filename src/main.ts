@@ -27,7 +27,7 @@ import { installTemporalRuntimeWithMetrics } from './metricsEndpoint';
 import type { RunningSandbox } from './sandbox';
 import type { AuthorizationWorker } from './worker';
 import type { AntomClientsByProfile, MerchantClient } from './activities';
-import { WorkerStartupError } from './worker/startupChecks';
+import { loadMerchantKeySetsOrExplain, WorkerStartupError } from './worker/startupChecks';
 import {
   clientConnectionOptions,
   describeTemporalConnection,
@@ -159,10 +159,12 @@ export async function main(env: NodeJS.ProcessEnv = process.env, out: { write(te
     let configured: { clients: AntomClientsByProfile; merchants: Record<string, MerchantClient> } | undefined;
     if (config.merchants.length > 0) {
       // Every merchant (the ANTOM_* one as `default`, or MERCHANTS_FILE's): its own client, keys and platform.
-      const built = antomClientsFromConfig(config, onCall);
+      // Each key file is parsed once, for the clients and the notification keys alike.
+      const keySets = loadMerchantKeySetsOrExplain(config.merchants);
+      const built = antomClientsFromConfig(config, onCall, keySets);
       running.antomClients.push(...built.owned);
       configured = built;
-      notificationKeys = notificationKeysOfMerchants(config.merchants);
+      notificationKeys = notificationKeysOfMerchants(config.merchants, keySets);
     } else {
       const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 });
       running.sandbox = await startSandbox({

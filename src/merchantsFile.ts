@@ -18,8 +18,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import type { KeyFileSource } from './antom/signatureKeys';
-import { KEY_VERSION_PATTERN } from './antom/signatureKeys';
+import { KEY_VERSION_PATTERN, KEY_VERSION_RULE, newestKeyVersion, type KeyFileSource } from './antom/signatureKeys';
 import { MERCHANT_ID_PATTERN, MERCHANT_ID_RULE } from './workflows/authorizationIdentity';
 
 export const MERCHANT_REGIONS = ['na', 'us', 'sea', 'eu', 'aps-sea', 'aps-na'] as const;
@@ -38,7 +37,7 @@ export interface MerchantEntry {
   readonly alipayPlusAuthClientName?: string;
 }
 
-const keyFiles = z.record(z.string().regex(KEY_VERSION_PATTERN, 'keyVersion must be 1-8 letters or digits'), z.string().trim().min(1)).refine((files) => Object.keys(files).length > 0, 'lists no key');
+const keyFiles = z.record(z.string().regex(KEY_VERSION_PATTERN, `keyVersion ${KEY_VERSION_RULE}`), z.string().trim().min(1)).refine((files) => Object.keys(files).length > 0, 'lists no key');
 
 const merchantSchema = z.strictObject({
   id: z.string().regex(MERCHANT_ID_PATTERN, MERCHANT_ID_RULE),
@@ -47,7 +46,7 @@ const merchantSchema = z.strictObject({
   baseUrl: z.url({ protocol: /^https?$/ }).optional(),
   region: z.enum(MERCHANT_REGIONS).optional(),
   privateKeys: keyFiles,
-  signingKeyVersion: z.string().regex(KEY_VERSION_PATTERN).optional(),
+  signingKeyVersion: z.string().regex(KEY_VERSION_PATTERN, KEY_VERSION_RULE).optional(),
   publicKeys: keyFiles,
   authClientName: z.string().trim().min(1).max(256).optional(),
   agentToken: z.string().min(1).optional(),
@@ -55,11 +54,6 @@ const merchantSchema = z.strictObject({
 });
 
 const fileSchema = z.strictObject({ merchants: z.array(merchantSchema).min(1, 'lists no merchant') });
-
-/** The highest keyVersion ("2" after "1", "10" after "9"): Antom's default is the latest version. */
-function newest(versions: readonly string[]): string | undefined {
-  return [...versions].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).at(-1);
-}
 
 /**
  * Reads and checks MERCHANTS_FILE. Returns the merchants, or the problems (each starting with `MERCHANTS_FILE:`).
@@ -87,7 +81,7 @@ export function loadMerchantsFile(path: string, text?: string): { merchants: Mer
     const sources = (field: 'privateKeys' | 'publicKeys') =>
       Object.entries(m[field]).map(([keyVersion, file]): KeyFileSource => ({ variable: `MERCHANTS_FILE ${m.id}.${field}["${keyVersion}"]`, keyVersion, path: isAbsolute(file) ? file : resolve(base, file) }));
     const privateKeys = sources('privateKeys');
-    const signingKeyVersion = m.signingKeyVersion ?? newest(privateKeys.map((s) => s.keyVersion))!;
+    const signingKeyVersion = m.signingKeyVersion ?? newestKeyVersion(privateKeys)!;
     if (!privateKeys.some((s) => s.keyVersion === signingKeyVersion)) {
       problems.push(at(`${where}: `, `signingKeyVersion ${signingKeyVersion} is not among its privateKeys (${privateKeys.map((s) => s.keyVersion).join(', ')})`));
     }

@@ -31,7 +31,8 @@ import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { createRedisClient, type RedisClient } from './store/redisClient';
 import type { Logger } from 'pino';
 import { createActivities, createActivityStore, type AlipayPlusAuthClient, type AntomClientsByProfile, type MerchantClient } from './activities';
-import { DEFAULT_MERCHANT_ID } from './workflows/authorizationIdentity';
+import { isDefaultMerchant } from './workflows/authorizationIdentity';
+import type { AntomKeySet } from './antom/signatureKeys';
 import { AntomClient, type AntomClientOptions } from './antom/client';
 import { createEncryptingDataConverter } from './codec/dataConverter';
 import type { KeyRing } from './codec/keyRing';
@@ -47,7 +48,8 @@ import {
   checkSearchAttributes,
   connectTemporal,
   DEFAULT_STARTUP_TIMEOUT_MS,
-  loadAntomKeys,
+  antomClientKeys,
+  loadMerchantKeySetsOrExplain,
   loadTemporalMaterial,
   loadEncryptionKeyRing,
   WorkerStartupError,
@@ -109,29 +111,22 @@ interface ConfiguredClients {
   owned: AntomClient[];
 }
 
-/** One AntomClient per merchant; every merchant's key files are read, and every problem reported at once. */
-export function antomClientsFromConfig(config: Config, onCall: AntomClientOptions['onCall']): ConfiguredClients {
+/**
+ * One AntomClient per merchant. `keySets` (one per merchant, in order) when the caller parsed them already (npm start
+ * also needs them for notifications); else every merchant's key files are read here, every problem reported at once.
+ */
+export function antomClientsFromConfig(config: Config, onCall: AntomClientOptions['onCall'], keySets?: readonly AntomKeySet[]): ConfiguredClients {
   if (config.merchants.length === 0) {
     throw new WorkerStartupError('configuration', [
       'ANTOM_BASE_URL / ANTOM_REGION (or MERCHANTS_FILE): not set — `npm run worker` needs an Antom endpoint (`npm start` embeds the sandbox)',
     ]);
   }
-  const problems: string[] = [];
-  const keys = config.merchants.map((merchant) => {
-    try {
-      return loadAntomKeys(merchant);
-    } catch (error) {
-      if (error instanceof WorkerStartupError) problems.push(...error.problems);
-      else throw error;
-      return undefined;
-    }
-  });
-  if (problems.length > 0) throw new WorkerStartupError('configuration', problems);
+  const sets = keySets ?? loadMerchantKeySetsOrExplain(config.merchants);
   const result: ConfiguredClients = { clients: {}, merchants: {}, owned: [] };
   config.merchants.forEach((merchant, index) => {
     const client = new AntomClient({
       clientId: merchant.clientId,
-      ...keys[index]!,
+      ...antomClientKeys(sets[index]!),
       ...(merchant.platform ? { platform: merchant.platform } : {}),
       ...(merchant.baseUrl ? { baseUrl: merchant.baseUrl } : {}),
       ...(merchant.region ? { region: merchant.region } : {}),
@@ -141,7 +136,7 @@ export function antomClientsFromConfig(config: Config, onCall: AntomClientOption
     });
     result.owned.push(client);
     // One credential set is one platform: the default merchant's other profile fails as CONFIGURATION_ERROR.
-    if (merchant.id === DEFAULT_MERCHANT_ID) result.clients = { [client.platform]: client };
+    if (isDefaultMerchant(merchant.id)) result.clients = { [client.platform]: client };
     else {
       result.merchants[merchant.id] = {
         client,
@@ -154,7 +149,7 @@ export function antomClientsFromConfig(config: Config, onCall: AntomClientOption
 
 function alipayPlusAuthClientOf(config: Config, deps: WorkerDeps): { alipayPlusAuthClient?: AlipayPlusAuthClient } {
   if (deps.alipayPlusAuthClient) return { alipayPlusAuthClient: deps.alipayPlusAuthClient };
-  const name = config.merchants.find((merchant) => merchant.id === DEFAULT_MERCHANT_ID)?.alipayPlusAuthClientName;
+  const name = config.merchants.find((merchant) => isDefaultMerchant(merchant.id))?.alipayPlusAuthClientName;
   return name ? { alipayPlusAuthClient: { name } } : {};
 }
 

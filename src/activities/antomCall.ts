@@ -7,7 +7,7 @@
 import { Context } from '@temporalio/activity';
 import type { AntomClient } from '../antom/client';
 import type { Profile } from '../workflows/activityContract';
-import { DEFAULT_MERCHANT_ID } from '../workflows/authorizationIdentity';
+import { isDefaultMerchant } from '../workflows/authorizationIdentity';
 import type { ActivityDependencies } from './dependencies';
 import { configurationFailure, toActivityFailure } from './failureMapping';
 
@@ -27,8 +27,8 @@ export interface AntomCallSpec<T> {
  * authorization's profile, fails as CONFIGURATION_ERROR (parked for an operator): never another merchant's keys.
  */
 export function clientForProfile(deps: ActivityDependencies, profile: Profile, operation: string, merchantId?: string): AntomClient {
-  const named = merchantId !== undefined && merchantId !== DEFAULT_MERCHANT_ID;
-  const client = named ? deps.merchants?.[merchantId]?.client : deps.antom[profile];
+  const named = !isDefaultMerchant(merchantId);
+  const client = named ? deps.merchants?.[merchantId!]?.client : deps.antom[profile];
   if (client === undefined) {
     throw configurationFailure(operation, named ? `merchant ${merchantId} is not configured on this worker (MERCHANTS_FILE)` : `no ${profile} client is configured on this worker`);
   }
@@ -45,7 +45,7 @@ export async function callAntom<T>(deps: ActivityDependencies, spec: AntomCallSp
   try {
     // One bucket per merchant and platform endpoint: Antom's quota is per API of a merchant account, and several
     // merchants and both platforms may share a worker. The default merchant keeps its bucket's old name.
-    const bucket = spec.merchantId !== undefined && spec.merchantId !== DEFAULT_MERCHANT_ID ? `${spec.merchantId}/${operation}` : operation;
+    const bucket = isDefaultMerchant(spec.merchantId) ? operation : `${spec.merchantId}/${operation}`;
     await deps.store.rateLimiter.acquire(bucket, { signal });
   } catch (error) {
     if (signal.aborted) throw signal.reason;

@@ -10,7 +10,7 @@ import { callAntom } from './antomCall';
 import type { ActivityDependencies } from './dependencies';
 import { configurationFailure, toActivityFailure } from './failureMapping';
 import { withoutUndefined } from './withoutUndefined';
-import { DEFAULT_MERCHANT_ID } from '../workflows/authorizationIdentity';
+import { isDefaultMerchant } from '../workflows/authorizationIdentity';
 
 /** Auto debit: the scope the whole product exists for. */
 export const DEFAULT_SCOPES: readonly AuthScope[] = ['AGREEMENT_PAY'];
@@ -51,7 +51,7 @@ function antomConsultRequest(input: ConsultInput): AntomConsultRequest {
 function alipayPlusPrepareRequest(input: ConsultInput, deps: ActivityDependencies, operation: string): AlipayPlusPrepareRequest {
   const o = input.options as ConsultOptions & AlipayPlusIdentityOptions;
   // A named merchant shows its own name (MERCHANTS_FILE authClientName), never the default merchant's.
-  const merchant = input.merchantId !== undefined && input.merchantId !== DEFAULT_MERCHANT_ID ? deps.merchants?.[input.merchantId]?.alipayPlusAuthClient : deps.alipayPlusAuthClient;
+  const merchant = isDefaultMerchant(input.merchantId) ? deps.alipayPlusAuthClient : deps.merchants?.[input.merchantId!]?.alipayPlusAuthClient;
   const authClientName = o.authClientName ?? merchant?.name;
   if (!authClientName) {
     throw configurationFailure(operation, 'Alipay+ prepare needs the auth client legal name (alipayPlusAuthClient.name)');

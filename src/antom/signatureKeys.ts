@@ -25,6 +25,12 @@ export type VerificationKeys = ReadonlyMap<string, KeyObject>;
 
 /** A keyVersion as Antom's dashboard numbers them ("1", "2", …); a little wider so other schemes fit. */
 export const KEY_VERSION_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;
+export const KEY_VERSION_RULE = 'must be 1-32 characters of A-Z a-z 0-9 _ . -';
+
+/** The highest keyVersion of key files ("2" after "1", "10" after "9"): Antom's default is the latest version. */
+export function newestKeyVersion(sources: readonly Pick<KeyFileSource, 'keyVersion'>[]): string | undefined {
+  return sources.map((source) => source.keyVersion).sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).at(-1);
+}
 
 export type KeyVerdict =
   | { readonly ok: true; readonly keyVersion: string }
@@ -85,6 +91,22 @@ export class AntomKeySetError extends Error {
 }
 
 /** Parses every key (all problems at once), checks the signing version is configured. Never echoes key material. */
+/** loadAntomKeySet for several credential sets (one per merchant): every set's problems in one AntomKeySetError. */
+export function loadAntomKeySets(sourcesList: readonly AntomKeySources[]): AntomKeySet[] {
+  const problems: string[] = [];
+  const sets = sourcesList.map((sources) => {
+    try {
+      return loadAntomKeySet(sources);
+    } catch (error) {
+      if (!(error instanceof AntomKeySetError)) throw error;
+      problems.push(...error.problems);
+      return undefined;
+    }
+  });
+  if (problems.length > 0) throw new AntomKeySetError(problems);
+  return sets as AntomKeySet[];
+}
+
 export function loadAntomKeySet(sources: AntomKeySources): AntomKeySet {
   const problems: string[] = [];
   const load = (source: KeyFileSource, loader: (path: string) => KeyObject): KeyObject | undefined => {

@@ -4,7 +4,6 @@
  *
  *   const app = await createApiService({ config, logger, keyRing, redis, workflowClient, temporalReady,
  *                                        notificationKeys, metrics, demoWallets? });
- *   notificationKeysFromConfig(config.antom)  → NotificationKeys from the configured key files
  *   notificationKeysFor(clientId, platformPublicKey, merchantPrivateKey)  → the same from keys already parsed
  *   notificationKeysOf(clientId, keySet)      → the same from a parsed key set (several keyVersions)
  *   notificationKeysOfMerchants(config.merchants) → every merchant's: the default one's as above, named ones by client-id
@@ -14,13 +13,13 @@ import type { KeyObject } from 'node:crypto';
 import type { RedisClient } from '../store/redisClient';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { AntomKeySetError, loadAntomKeySet, type AntomKeySet } from '../antom/signatureKeys';
+import { loadAntomKeySets, type AntomKeySet } from '../antom/signatureKeys';
 import { AuthorizationClient, type AuthorizationWorkflowClient } from '../client';
 import { EncryptionCodec } from '../codec/encryptionCodec';
 import type { KeyRing } from '../codec/keyRing';
 import { RoutingDigester } from '../codec/routingDigest';
-import type { AntomConnection, Config, MerchantConnection, NotificationSettings } from '../config';
-import { DEFAULT_MERCHANT_ID } from '../workflows/authorizationIdentity';
+import type { Config, MerchantConnection, NotificationSettings } from '../config';
+import { isDefaultMerchant } from '../workflows/authorizationIdentity';
 import type { Profile } from '../workflows/definitions';
 import type { MerchantNotificationKeys } from './notificationSignature';
 import type { ServiceMetrics } from '../metrics';
@@ -105,35 +104,21 @@ export function notificationKeysOf(clientId: string, keySet: AntomKeySet): Notif
   };
 }
 
-/** notificationKeysOf with the configured key files, parsed once (throws AntomKeySetError naming each problem). */
-export function notificationKeysFromConfig(antom: AntomConnection): NotificationKeys {
-  return notificationKeysOf(antom.clientId, loadAntomKeySet(antom.keys));
-}
-
 /**
- * Every merchant's notification keys, parsed once: the default merchant's (if any) as notificationKeysOf, each named
- * merchant's under its client-id. Throws AntomKeySetError listing every merchant's problems.
+ * Every merchant's notification keys: the default merchant's (if any) as notificationKeysOf, each named merchant's
+ * under its client-id. `keySets` (one per merchant, in order) when already parsed; else the key files are read here
+ * (AntomKeySetError listing every merchant's problems).
  */
-export function notificationKeysOfMerchants(merchants: readonly MerchantConnection[]): NotificationKeys {
-  const problems: string[] = [];
-  const loaded = merchants.map((merchant) => {
-    try {
-      return loadAntomKeySet(merchant.keys);
-    } catch (error) {
-      if (!(error instanceof AntomKeySetError)) throw error;
-      problems.push(...error.problems);
-      return undefined;
-    }
-  });
-  if (problems.length > 0) throw new AntomKeySetError(problems);
-  let keys: NotificationKeys = { clientIds: [] };
+export function notificationKeysOfMerchants(
+  merchants: readonly MerchantConnection[],
+  keySets: readonly AntomKeySet[] = loadAntomKeySets(merchants.map((merchant) => merchant.keys)),
+): NotificationKeys {
+  const defaultIndex = merchants.findIndex((merchant) => isDefaultMerchant(merchant.id));
+  const keys: NotificationKeys = defaultIndex < 0 ? { clientIds: [] } : notificationKeysOf(merchants[defaultIndex]!.clientId, keySets[defaultIndex]!);
   const named = new Map<string, MerchantNotificationKeys>();
   merchants.forEach((merchant, index) => {
-    const keySet = loaded[index]!;
-    if (merchant.id === DEFAULT_MERCHANT_ID) {
-      keys = { ...notificationKeysOf(merchant.clientId, keySet), ...(keys.merchants ? { merchants: keys.merchants } : {}) };
-      return;
-    }
+    if (isDefaultMerchant(merchant.id)) return;
+    const keySet = keySets[index]!;
     named.set(merchant.clientId, {
       merchantId: merchant.id,
       publicKeys: keySet.antomPublicKeys,

@@ -24,7 +24,7 @@ import type { TokenProjectionStore } from '../store/tokenProjection';
 import type { UnroutedNotifications } from '../store/unroutedNotifications';
 import type { NotificationSettings } from '../config';
 import type { AuthorizationOperations } from './authorizationOperations';
-import type { MerchantNotificationKeys } from './notificationSignature';
+import type { AlipayPlusResponseSigner, MerchantNotificationKeys } from './notificationSignature';
 import type { Profile } from '../workflows/definitions';
 import { authorizationRoutes } from './authorizationRoutes';
 import { apiKeyMatcher, bearerKeyCheck, bearerKeyIn, keyAdmits } from './bearerAuth';
@@ -64,7 +64,7 @@ export interface NotificationKeys {
   /** Our client-id(s); notifications for any other client-id are refused. */
   readonly clientIds: readonly string[];
   /** Our client-id and private key at Alipay+, to sign responses to its notifications. */
-  readonly alipayPlusResponseSigner?: { readonly clientId: string; readonly privateKey: KeyObject; readonly keyVersion?: string };
+  readonly alipayPlusResponseSigner?: AlipayPlusResponseSigner;
   /** The named merchants' keys by client-id (MERCHANTS_FILE); the fields above are the default merchant's. */
   readonly merchants?: ReadonlyMap<string, MerchantNotificationKeys>;
 }

@@ -98,7 +98,7 @@ export function linkCommand(body: LinkBody, publicBaseUrl: string, profile: Prof
     wallet: body.wallet,
     customerId: body.customerId,
     profile,
-    ...(body.merchant && !isDefaultMerchant(body.merchant) ? { merchantId: body.merchant } : {}),
+    ...(isDefaultMerchant(body.merchant) ? {} : { merchantId: body.merchant! }),
     consult: {
       authRedirectUrl: `${publicBaseUrl}/authorizations/return`,
       authNotifyUrl: `${publicBaseUrl}/notifications/${profile}`,

@@ -21,7 +21,6 @@
  * NOTIFICATION_UNROUTED_ACK_AFTER_MS after it was first seen (Redis); then acknowledged and recorded for operators.
  * Redis unable to tell when it was first seen → 503.
  */
-import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   ACK_CONTENT_TYPE,
@@ -45,14 +44,8 @@ import type { UnroutedNotificationRecord, UnroutedNotifications } from '../store
 import { AuthorizationNotFoundError, AuthorizationRejectedError, type AuthorizationOperations } from './authorizationOperations';
 import { errorBody } from './httpErrors';
 import type { NotificationRoute, NotificationRouter } from './notificationRouting';
-import { verifyNotificationSignature, type NotificationSignatureOptions } from './notificationSignature';
+import { verifyNotificationSignature, type AlipayPlusResponseSigner, type NotificationSignatureOptions } from './notificationSignature';
 import { DEFAULT_MERCHANT_ID, parseAuthorizationWorkflowId } from '../workflows/authorizationIdentity';
-
-export interface AlipayPlusResponseSigner {
-  readonly clientId: string;
-  readonly privateKey: KeyObject;
-  readonly keyVersion?: string;
-}
 
 export interface NotificationIngestDependencies {
   readonly signature: NotificationSignatureOptions;

@@ -30,12 +30,19 @@ export interface NotificationSignatureOptions {
   readonly publicPathPrefix: string;
 }
 
+/** Our client-id and private key at Alipay+ (and its keyVersion), to sign the answers to its notifications. */
+export interface AlipayPlusResponseSigner {
+  readonly clientId: string;
+  readonly privateKey: KeyObject;
+  readonly keyVersion?: string;
+}
+
 /** One named merchant's side of notifications. */
 export interface MerchantNotificationKeys {
   readonly merchantId: string;
   readonly publicKeys: VerificationKeys;
   /** Its client-id and private key at Alipay+, to sign the answers to its notifications. */
-  readonly alipayPlusResponseSigner?: { readonly clientId: string; readonly privateKey: KeyObject; readonly keyVersion?: string };
+  readonly alipayPlusResponseSigner?: AlipayPlusResponseSigner;
 }
 
 export type SignatureVerdict =

@@ -6,7 +6,7 @@
  */
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { DEFAULT_KEY_VERSION } from '../antom/signatureHeader';
-import { KEY_VERSION_PATTERN, type SigningKey } from '../antom/signatureKeys';
+import { KEY_VERSION_PATTERN, KEY_VERSION_RULE, type SigningKey } from '../antom/signatureKeys';
 
 export class SandboxSigningKeys {
   readonly #keys = new Map<string, KeyObject>();
@@ -38,7 +38,7 @@ export class SandboxSigningKeys {
 
   /** Adds (or replaces) a version; a fresh RSA 2048 pair unless a private key is given. Does not switch to it. */
   add(keyVersion: string, privateKey?: KeyObject): KeyObject {
-    if (!KEY_VERSION_PATTERN.test(keyVersion)) throw new RangeError('keyVersion must be 1-32 characters of A-Z a-z 0-9 _ . -');
+    if (!KEY_VERSION_PATTERN.test(keyVersion)) throw new RangeError(`keyVersion ${KEY_VERSION_RULE}`);
     this.#keys.set(keyVersion, privateKey ?? generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey);
     return this.publicKey(keyVersion);
   }

@@ -14,7 +14,7 @@ interface SearchAttributeKey<T extends SearchAttributeType> {
 import { temporal } from '@temporalio/proto';
 import { NativeConnection } from '@temporalio/worker';
 import { createRedisClient, describeRedisEndpoint, redisVariable, type RedisConnectionConfig } from '../store/redisClient';
-import { AntomKeySetError, loadAntomKeySet, type AntomKeySet } from '../antom/signatureKeys';
+import { AntomKeySetError, loadAntomKeySets, type AntomKeySet } from '../antom/signatureKeys';
 import { KeyRingConfigError, parseKeyRingSpec, type KeyRing } from '../codec/keyRing';
 import type { AntomConnection, Config } from '../config';
 import { loadTemporalConnection, nativeConnectionOptions, TemporalConnectionConfigError, type TemporalConnectionMaterial } from '../temporalConnection';
@@ -53,19 +53,17 @@ export interface AntomKeys {
   antomPublicKeys: ReadonlyMap<string, KeyObject>;
 }
 
-/** Every configured key file (all private and public keys by keyVersion), every problem reported at once. */
-export function loadAntomKeys(antom: AntomConnection): AntomKeys {
-  return antomClientKeys(loadAntomKeySetOrExplain(antom));
-}
-
 export function antomClientKeys(keySet: AntomKeySet): AntomKeys {
   return { privateKey: keySet.signing.privateKey, privateKeyVersion: keySet.signing.keyVersion, antomPublicKeys: keySet.antomPublicKeys };
 }
 
-/** loadAntomKeySet, its problems (each naming the variable, never a key) as a configuration WorkerStartupError. */
-export function loadAntomKeySetOrExplain(antom: AntomConnection): AntomKeySet {
+/**
+ * Every merchant's key files (all private and public keys by keyVersion), parsed once; every problem of every
+ * merchant reported at once (each naming its variable, never a key) as a configuration WorkerStartupError.
+ */
+export function loadMerchantKeySetsOrExplain(merchants: readonly AntomConnection[]): AntomKeySet[] {
   try {
-    return loadAntomKeySet(antom.keys);
+    return loadAntomKeySets(merchants.map((merchant) => merchant.keys));
   } catch (error) {
     if (error instanceof AntomKeySetError) throw new WorkerStartupError('configuration', error.problems);
     throw error;

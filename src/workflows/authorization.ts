@@ -18,7 +18,7 @@ import {
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { ApplyTokenInput, MerchantScoped, RevokeInput, TokenSet } from './activityContract';
-import { DEFAULT_MERCHANT_ID } from './authorizationIdentity';
+import { DEFAULT_MERCHANT_ID, isDefaultMerchant } from './authorizationIdentity';
 import { summarizeActivityFailure } from './activityFailure';
 import { authorizationActivities, type AuthorizationActivityStubs } from './authorizationActivities';
 import {
@@ -479,7 +479,7 @@ function policyOrFail(overrides: AuthorizationInput['policy']): AuthorizationPol
 /** Request fields both grants (and revoke) carry over from the consult options, fixed for the authorization's life. */
 /** The merchant part of an activity input: nothing for the default merchant, so its inputs are as they always were. */
 export function merchantScope(input: AuthorizationInput): MerchantScoped {
-  return input.merchantId !== undefined && input.merchantId !== DEFAULT_MERCHANT_ID ? { merchantId: input.merchantId } : {};
+  return isDefaultMerchant(input.merchantId) ? {} : { merchantId: input.merchantId! };
 }
 
 function grantExtras(input: AuthorizationInput): Pick<ApplyTokenInput, 'merchantRegion' | 'authClientId' | 'merchantAccountId' | 'passThroughInfo'> {

@@ -17,7 +17,7 @@ export const WORKFLOW_TYPE = 'authorizationWorkflow';
 
 /** One workflow per (wallet, customer): the id is the idempotency key of linking (one rule: authorizationIdentity). */
 export { authorizationWorkflowId, parseAuthorizationWorkflowId, InvalidAuthorizationIdentityError } from './authorizationIdentity';
-import { DEFAULT_MERCHANT_ID } from './authorizationIdentity';
+import { isDefaultMerchant } from './authorizationIdentity';
 
 export const AUTHORIZATION_STATES = [
   'CONSULTING',
@@ -358,6 +358,6 @@ export function attentionQuery(filter: AttentionFilter): string {
 
 /** A static summary for the Temporal UI, set by the client at start. */
 export function authorizationStaticSummary(wallet: string, customerId: string, merchant?: string): string {
-  const whose = merchant === undefined || merchant === DEFAULT_MERCHANT_ID ? '' : ` · merchant ${merchant}`;
+  const whose = isDefaultMerchant(merchant) ? '' : ` · merchant ${merchant}`;
   return `Antom authorization${whose} · ${wallet} · customer ${customerId}`;
 }

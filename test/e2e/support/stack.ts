@@ -224,6 +224,8 @@ export class E2eStack {
       codecCorsOrigin: this.devServer.uiUrl ?? 'http://localhost:8233',
       demoEnabled: true,
     };
+    // With merchants the API loads MERCHANTS_FILE as in production (read once here).
+    const merchants = this.options.merchants ? this.config().merchants : undefined;
     this.app = await createApiService({
       config: { redis: { url: this.options.redisUrl ?? SHARED_REDIS_URL, keyPrefix: this.prefix }, temporal: { namespace: this.devServer.namespace, taskQueue: this.taskQueue, dataDir: 'unused' }, api: settings },
       logger: this.logger.child({ component: 'api' }),
@@ -231,10 +233,8 @@ export class E2eStack {
       redis: this.redis,
       workflowClient: this.client.workflow,
       temporalReady: () => this.connection.workflowService.getSystemInfo({}),
-      notificationKeys: this.options.merchants
-        ? notificationKeysOfMerchants(this.config().merchants)
-        : notificationKeysFor(E2E_MERCHANT, this.sandbox.publicKey, merchantKeys.privateKey),
-      ...(this.options.merchants ? { merchants: merchantPlatforms(this.config().merchants) } : {}),
+      notificationKeys: merchants ? notificationKeysOfMerchants(merchants) : notificationKeysFor(E2E_MERCHANT, this.sandbox.publicKey, merchantKeys.privateKey),
+      ...(merchants ? { merchants: merchantPlatforms(merchants) } : {}),
       metrics: createServiceMetrics({ defaultMetrics: false }),
       demoWallets: [...defaultWalletPolicies().keys(), ...Object.keys(this.options.walletPolicies ?? {})],
     });
